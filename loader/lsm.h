@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// The BPF-LSM layer: the skeleton, the maps a policy fills, the ring buffer.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "loader/fd.h"
+#include "policy/policy.h"
+
+struct bulwark_bpf;
+struct ring_buffer;
+struct bw_event;
+
+namespace bulwark {
+
+// What the loader put into the file maps, for logs and (later) explain.
+struct LsmFileEntry {
+	std::string key;  // "path:/usr/bin/dash" or "inode:8:1:1234"
+	unsigned access;  // BW_ACC_*
+	size_t rule;
+};
+
+class LsmLayer {
+public:
+	// Empty when BPF LSM is active on this kernel, else one line saying why
+	// not and what to do about it.
+	static std::string lsm_inactive_reason();
+	// Empty when our programs load here; else why not (e.g. EPERM).
+	static std::string load_probe();
+
+	using EventFn = std::function<void(const bw_event &)>;
+
+	// Opens, loads, fills and attaches everything, or throws Error and
+	// leaves nothing attached.
+	LsmLayer(const policy::Policy &policy, EventFn on_event);
+	~LsmLayer();
+	LsmLayer(const LsmLayer &) = delete;
+	LsmLayer &operator=(const LsmLayer &) = delete;
+
+	// Puts pid (and, through task_alloc, all its future descendants) under
+	// the policy. Must happen before pid does anything worth confining.
+	void confine(pid_t pid);
+	int poll_fd() const;
+	// Delivers pending events to on_event; returns how many.
+	int consume();
+	uint64_t dropped() const;
+	const std::vector<LsmFileEntry> &file_entries() const { return entries_; }
+
+private:
+	void fill_maps(const policy::Policy &policy);
+	void attach_all();
+
+	bulwark_bpf *skel_ = nullptr;
+	ring_buffer *rb_ = nullptr;
+	EventFn on_event_;
+	std::vector<LsmFileEntry> entries_;
+};
+
+const char *hook_name(uint32_t hook);
+
+} // namespace bulwark

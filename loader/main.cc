@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// bulwark: one policy file, two enforcement layers, one event stream.
+#include <CLI/CLI.hpp>
+#include <bpf/libbpf.h>
+#include <seccomp.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <string>
+
+#include "loader/lsm.h"
+#include "loader/run.h"
+#include "policy/policy.h"
+
+#ifndef BULWARK_VERSION
+#define BULWARK_VERSION "0.0.0"
+#endif
+
+namespace bulwark {
+
+struct CheckOptions {
+	std::string policy;
+};
+
+int run_check(const CheckOptions &o)
+{
+	auto r = policy::parse_file(o.policy);
+	size_t errors = 0;
+	for (const auto &d : r.diagnostics) {
+		std::fprintf(stderr, "%s\n", d.str().c_str());
+		errors += d.severity == policy::Diagnostic::Severity::Error;
+	}
+	if (!r.ok()) {
+		std::fprintf(stderr, "policy: %s: %zu error%s\n", o.policy.c_str(), errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	std::printf("policy: %s: ok (%s, %zu rule%s)\n", o.policy.c_str(), r.policy->name.c_str(),
+		    r.policy->rules.size(), r.policy->rules.size() == 1 ? "" : "s");
+	return 0;
+}
+
+int run_version()
+{
+	utsname u{};
+	uname(&u);
+	const scmp_version *sv = seccomp_version();
+	std::printf("bulwark %s\n", BULWARK_VERSION);
+	std::printf("libbpf %s, libseccomp %u.%u.%u, kernel %s\n", libbpf_version_string(), sv->major,
+		    sv->minor, sv->micro, u.release);
+	// One line a script can test: "lsm: usable" or "lsm: unusable: why".
+	std::string why = LsmLayer::load_probe();
+	if (why.empty())
+		std::printf("lsm: usable\n");
+	else
+		std::printf("lsm: unusable: %s\n", why.c_str());
+	return 0;
+}
+
+} // namespace bulwark
+
+int main(int argc, char **argv)
+{
+	using namespace bulwark;
+	CLI::App app{"bulwark: a layered Linux sandbox (seccomp + BPF-LSM)"};
+	app.require_subcommand(1);
+
+	RunOptions run;
+	std::string layers = "all";
+	auto *run_cmd = app.add_subcommand("run", "Run a command confined by a policy");
+	run_cmd->add_option("--policy,-p", run.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
+	run_cmd->add_option("--events,-e", run.events, "Write events as JSON lines to PATH, or - for stdout");
+	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
+	run_cmd->add_flag("--verbose,-v", run.verbose, "Log what each layer loaded");
+	run_cmd->add_option("command", run.command, "Command and arguments (after --)")->required();
+	run_cmd->prefix_command(false);
+
+	CheckOptions check;
+	auto *check_cmd = app.add_subcommand("check", "Validate a policy file");
+	check_cmd->add_option("policy", check.policy, "Policy file (YAML)")->required();
+
+	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::ParseError &e) {
+		int rc = app.exit(e);
+		// Usage errors under `run` must not look like the child's status.
+		return rc == 0 ? 0 : (run_cmd->parsed() ? 125 : rc);
+	}
+	if (run_cmd->parsed()) {
+		run.layers = layers == "seccomp" ? Layers::Seccomp : layers == "lsm" ? Layers::Lsm : Layers::All;
+		return run_run(run);
+	}
+	if (check_cmd->parsed())
+		return run_check(check);
+	if (version_cmd->parsed())
+		return run_version();
+	return 2;
+}

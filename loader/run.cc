@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/run.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "loader/events.h"
+#include "loader/fd.h"
+#include "loader/lsm.h"
+#include "policy/policy.h"
+#include "seccomp/filter.h"
+
+namespace bulwark {
+
+namespace {
+
+// What the child reports back when it cannot get to exec.
+struct ChildFailure {
+	int stage; // 1 = seccomp load, 2 = fd handoff, 3 = exec
+	int err;
+};
+
+[[noreturn]] void child_fail(int fd, int stage, int err, int status)
+{
+	ChildFailure f{stage, err};
+	ssize_t unused = ::write(fd, &f, sizeof(f));
+	(void)unused;
+	_exit(status);
+}
+
+int send_fd(int sock, int fd)
+{
+	char dummy = 'f';
+	iovec iov{&dummy, 1};
+	alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctrl;
+	msg.msg_controllen = sizeof(ctrl);
+	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+// Returns the fd, -1 on a clean EOF (the child never sent one), or -errno.
+int recv_fd(int sock)
+{
+	char dummy;
+	iovec iov{&dummy, 1};
+	alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctrl;
+	msg.msg_controllen = sizeof(ctrl);
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -1;
+	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	int fd;
+	std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+int exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 125;
+}
+
+void log(const RunOptions &o, const std::string &msg)
+{
+	if (o.verbose)
+		std::fprintf(stderr, "%s\n", msg.c_str());
+}
+
+// Answers one notification from the seccomp filter: write the event, then
+// deny with the rule's errno, or let the call continue in audit mode.
+void handle_notification(int nfd, const seccomp::Filter &filter, const policy::Policy &pol,
+			 EventSink &sink)
+{
+	seccomp_notif *req = nullptr;
+	seccomp_notif_resp *resp = nullptr;
+	if (seccomp_notify_alloc(&req, &resp) < 0)
+		return;
+	std::unique_ptr<seccomp_notif, void (*)(seccomp_notif *)> req_guard(
+		req, [](seccomp_notif *r) { seccomp_notify_free(r, nullptr); });
+	std::unique_ptr<seccomp_notif_resp, void (*)(seccomp_notif_resp *)> resp_guard(
+		resp, [](seccomp_notif_resp *r) { seccomp_notify_free(nullptr, r); });
+	if (seccomp_notify_receive(nfd, req) < 0)
+		return; // the task died while we were waking up
+	long rule = filter.rule_for(req->data.nr);
+	bool audit = rule >= 0 && pol.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
+	resp->id = req->id;
+	resp->val = 0;
+	if (audit) {
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		// Only syscalls with a deny rule are routed here; an unknown one
+		// is still denied.
+		resp->error = -EPERM;
+		resp->flags = 0;
+	}
+	// Gather /proc details before answering: afterwards the task may be gone.
+	if (seccomp_notify_id_valid(nfd, req->id) == 0)
+		sink.seccomp(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM);
+	seccomp_notify_respond(nfd, resp);
+}
+
+} // namespace
+
+int run_run(const RunOptions &o)
+{
+	auto parsed = policy::parse_file(o.policy);
+	for (const auto &d : parsed.diagnostics)
+		std::fprintf(stderr, "%s\n", d.str().c_str());
+	if (!parsed.ok())
+		return 125;
+	const policy::Policy &pol = *parsed.policy;
+	bool use_seccomp = o.layers != Layers::Lsm;
+	bool use_lsm = o.layers != Layers::Seccomp;
+
+	std::FILE *out = nullptr;
+	std::unique_ptr<std::FILE, int (*)(std::FILE *)> out_guard(nullptr, std::fclose);
+	if (o.events == "-") {
+		out = stdout;
+	} else if (!o.events.empty()) {
+		out = std::fopen(o.events.c_str(), "ae");
+		if (!out) {
+			std::fprintf(stderr, "bulwark: cannot open events file %s: %s\n", o.events.c_str(),
+				     std::strerror(errno));
+			return 125;
+		}
+		out_guard.reset(out);
+	}
+	EventSink sink(out, pol);
+
+	// Everything that can fail is built before the child exists, so a
+	// failure leaves nothing applied.
+	std::optional<seccomp::Filter> filter;
+	std::unique_ptr<LsmLayer> lsm;
+	try {
+		if (use_seccomp) {
+			filter.emplace(pol, seccomp::DenyAction::Notify);
+			log(o, "seccomp: filter built, " + std::to_string(filter->rules().size()) +
+				       " syscalls routed to the supervisor");
+		}
+		if (use_lsm) {
+			lsm = std::make_unique<LsmLayer>(pol, [&sink](const bw_event &e) { sink.lsm(e); });
+			log(o, "lsm: programs attached, " + std::to_string(lsm->file_entries().size()) +
+				       " file map entries");
+		}
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%s\n", e.what());
+		std::fprintf(stderr, "bulwark: nothing was applied; %s was not started\n", o.command[0].c_str());
+		return 125;
+	}
+
+	// Signals meant for the sandbox are forwarded to it, not acted on here:
+	// our exit would detach the LSM programs under a running child.
+	sigset_t fwd, oldmask;
+	sigemptyset(&fwd);
+	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+		sigaddset(&fwd, s);
+	sigprocmask(SIG_BLOCK, &fwd, &oldmask);
+
+	int go[2], status[2], sock[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock)) {
+		std::fprintf(stderr, "bulwark: pipe: %s\n", std::strerror(errno));
+		return 125;
+	}
+	Fd go_r(go[0]), go_w(go[1]), st_r(status[0]), st_w(status[1]), sk_p(sock[0]), sk_c(sock[1]);
+	pid_t parent = getpid();
+	pid_t child = fork();
+	if (child < 0) {
+		std::fprintf(stderr, "bulwark: fork: %s\n", std::strerror(errno));
+		return 125;
+	}
+	if (child == 0) {
+		// Fail closed if the supervisor dies: its exit detaches the LSM
+		// layer, so the child must not outlive it.
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125);
+		sigprocmask(SIG_SETMASK, &oldmask, nullptr);
+		go_w.reset();
+		st_r.reset();
+		sk_p.reset();
+		char c;
+		if (read(go_r.get(), &c, 1) != 1)
+			_exit(125); // the parent gave up: never run unconfined
+		if (filter) {
+			int rc = filter->load();
+			if (rc < 0)
+				child_fail(st_w.get(), 1, -rc, 125);
+			int nfd = filter->notify_fd();
+			if (nfd < 0 || send_fd(sk_c.get(), nfd) < 0)
+				child_fail(st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
+			close(nfd);
+		}
+		sk_c.reset();
+		std::vector<char *> argv;
+		for (const auto &a : o.command)
+			argv.push_back(const_cast<char *>(a.c_str()));
+		argv.push_back(nullptr);
+		execvp(argv[0], argv.data());
+		int err = errno;
+		child_fail(st_w.get(), 3, err, err == ENOENT ? 127 : 126);
+	}
+	go_r.reset();
+	st_w.reset();
+	sk_c.reset();
+
+	auto abort_child = [&](const std::string &msg) {
+		std::fprintf(stderr, "%s\n", msg.c_str());
+		kill(child, SIGKILL);
+		waitpid(child, nullptr, 0);
+		return 125;
+	};
+	if (lsm) {
+		try {
+			lsm->confine(child);
+		} catch (const std::exception &e) {
+			return abort_child(std::string(e.what()) + "\nbulwark: child killed before it ran");
+		}
+	}
+	if (write(go_w.get(), "g", 1) != 1)
+		return abort_child(std::string("bulwark: cannot release the child: ") + std::strerror(errno));
+	go_w.reset();
+
+	Fd notify;
+	if (filter) {
+		int fd = recv_fd(sk_p.get());
+		if (fd >= 0)
+			notify.reset(fd);
+	}
+	sk_p.reset();
+	ChildFailure f{};
+	ssize_t n;
+	do
+		n = read(st_r.get(), &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	if (n == static_cast<ssize_t>(sizeof(f))) {
+		int ws = 0;
+		waitpid(child, &ws, 0);
+		if (f.stage == 1)
+			std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
+		else if (f.stage == 2)
+			std::fprintf(stderr, "seccomp: failed to hand the listener to the supervisor: %s\n",
+				     std::strerror(f.err));
+		else
+			std::fprintf(stderr, "bulwark: %s: %s\n", o.command[0].c_str(), std::strerror(f.err));
+		return exit_status(ws);
+	}
+	if (filter && !notify)
+		return abort_child("seccomp: the child exec'd without handing over its listener");
+	st_r.reset();
+
+	Fd sigfd(signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK));
+	Fd ep(epoll_create1(EPOLL_CLOEXEC));
+	auto add = [&](int fd, uint64_t tag) {
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.u64 = tag;
+		epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
+	};
+	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY };
+	add(sigfd.get(), TAG_SIG);
+	if (lsm)
+		add(lsm->poll_fd(), TAG_RB);
+	if (notify)
+		add(notify.get(), TAG_NOTIFY);
+
+	int wstatus = 0;
+	bool done = false;
+	while (!done) {
+		// A missed SIGCHLD (it may arrive before the signalfd exists)
+		// must not hang us: check the child every tick as well.
+		epoll_event evs[8];
+		int k = epoll_wait(ep.get(), evs, 8, 200);
+		for (int i = 0; i < k; i++) {
+			switch (evs[i].data.u64) {
+			case TAG_RB:
+				lsm->consume();
+				break;
+			case TAG_NOTIFY:
+				if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
+					epoll_ctl(ep.get(), EPOLL_CTL_DEL, notify.get(), nullptr);
+					break;
+				}
+				handle_notification(notify.get(), *filter, pol, sink);
+				break;
+			case TAG_SIG: {
+				signalfd_siginfo si;
+				while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo != SIGCHLD)
+						kill(child, static_cast<int>(si.ssi_signo));
+				break;
+			}
+			}
+		}
+		if (waitpid(child, &wstatus, WNOHANG) == child)
+			done = true;
+	}
+	// Deliver what the kernel wrote before the child exited.
+	if (lsm) {
+		lsm->consume();
+		if (lsm->dropped())
+			std::fprintf(stderr, "lsm: %llu events dropped (ring buffer full)\n",
+				     static_cast<unsigned long long>(lsm->dropped()));
+	}
+	if (notify) {
+		pollfd p{notify.get(), POLLIN, 0};
+		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+			handle_notification(notify.get(), *filter, pol, sink);
+	}
+	log(o, "bulwark: " + std::to_string(sink.count()) + " events");
+	return exit_status(wstatus);
+}
+
+} // namespace bulwark

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+enum class Layers { All, Seccomp, Lsm };
+
+struct RunOptions {
+	std::string policy;
+	std::string events; // "" = none, "-" = stdout
+	Layers layers = Layers::All;
+	bool verbose = false;
+	std::vector<std::string> command;
+};
+
+// Exit status: the child's; 126/127 when it cannot be started; 125 when
+// bulwark itself fails before the child runs (nothing is left applied).
+int run_run(const RunOptions &opts);
+
+} // namespace bulwark

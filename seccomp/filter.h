@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The seccomp layer: a policy compiled to a libseccomp filter.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+
+typedef void *scmp_filter_ctx;
+
+namespace bulwark::seccomp {
+
+// How a denied syscall is acted on. Notify hands it to the loader, which
+// writes the event and answers with the rule's errno (or lets it continue in
+// audit mode); if the loader is gone the kernel fails the call with ENOSYS,
+// so the filter still denies. Errno is for filters loaded without a
+// supervisor.
+enum class DenyAction { Notify, Errno };
+
+// Syscalls a high-level rule word maps to in this layer.
+const std::vector<std::string> &mount_syscalls();
+
+struct SyscallRule {
+	std::string syscall;
+	int nr = -1;
+	size_t rule = 0; // index into Policy::rules
+};
+
+class Filter {
+public:
+	// Throws std::runtime_error("seccomp: ...") when libseccomp refuses
+	// anything: a filter that is only partly built is never returned.
+	Filter(const policy::Policy &policy, DenyAction action);
+	~Filter();
+	Filter(const Filter &) = delete;
+	Filter &operator=(const Filter &) = delete;
+	Filter(Filter &&other) noexcept;
+	Filter &operator=(Filter &&) = delete;
+
+	std::string pfc() const;
+	// Loads into the calling thread (sets no_new_privs first). Returns 0 or
+	// -errno. Async-signal-safe enough for a forked child: no allocation
+	// beyond what libseccomp does.
+	int load() const;
+	// The listener fd after load(), or -errno.
+	int notify_fd() const;
+
+	const std::vector<SyscallRule> &rules() const { return rules_; }
+	// Rule index for a syscall number, or -1.
+	long rule_for(int nr) const;
+
+private:
+	scmp_filter_ctx ctx_ = nullptr;
+	std::vector<SyscallRule> rules_;
+	std::map<int, size_t> by_nr_;
+};
+
+// Syscall name for a native syscall number ("nr:<n>" when unknown).
+std::string syscall_name(int nr);
+
+} // namespace bulwark::seccomp

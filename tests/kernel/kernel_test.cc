@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel tests: the real bulwark binary, the real kernel. Suites:
+//   Seccomp.*  the seccomp layer alone; runs natively and in the VM
+//   Native.*   behaviour on a kernel that cannot load BPF-LSM programs
+//   Lsm.*, Layers.*  need BPF LSM: run in the VM (tests/vm/)
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "harness.h"
+
+using ktest::probe;
+using ktest::Result;
+
+namespace {
+
+const char *kDemo = R"(name: demo
+mode: enforce
+rules:
+  - id: no-mount
+    deny: mount
+  - id: no-shadow
+    deny: [read, write]
+    paths: [/etc/shadow]
+  - id: no-shell
+    deny: exec
+    paths: [/bin/sh]
+)";
+
+const char *kAuditDemo = R"(name: demo-audit
+mode: audit
+rules:
+  - id: no-mount
+    deny: mount
+  - id: no-shadow
+    deny: [read, write]
+    paths: [/etc/shadow]
+)";
+
+std::string diag(const Result &r)
+{
+	std::string s = "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
+	for (const auto &e : r.events)
+		s += e.dump() + "\n";
+	return s;
+}
+
+bool lsm_usable()
+{
+	std::ifstream in("/sys/kernel/security/lsm");
+	std::string l;
+	return std::getline(in, l) && ("," + l + ",").find(",bpf,") != std::string::npos &&
+	       std::getenv("BULWARK_LSM_TESTS") != nullptr;
+}
+
+// Every LSM test needs the VM (or a host that loads BPF-LSM programs, which
+// run-suite.sh tells us through BULWARK_LSM_TESTS). Skips are reported as skips.
+#define REQUIRE_LSM()                                                                   \
+	do {                                                                            \
+		if (!lsm_usable())                                                      \
+			GTEST_SKIP() << "needs a kernel that loads BPF-LSM programs"; \
+	} while (0)
+
+void expect_event_identity(const nlohmann::json &e, const std::string &layer, const std::string &rule)
+{
+	EXPECT_EQ(e["bulwark"]["layer"], layer);
+	EXPECT_EQ(e["rule"]["id"], rule);
+	EXPECT_EQ(e["rule"]["ruleset"], "demo");
+	EXPECT_EQ(e["bulwark"]["action"], "deny");
+	EXPECT_EQ(e["bulwark"]["errno"], 1);
+	EXPECT_EQ(e["bulwark"]["errno_name"], "EPERM");
+	EXPECT_EQ(e["user"]["id"], std::to_string(getuid()));
+	EXPECT_EQ(e["process"]["name"], "bulwark-probe");
+	EXPECT_EQ(e["process"]["executable"], probe());
+	EXPECT_GT(e["process"]["pid"].get<long>(), 0);
+	EXPECT_EQ(e["process"]["pid"], e["process"]["thread"]["id"]);
+	EXPECT_GT(e["process"]["parent"]["pid"].get<long>(), 0);
+	EXPECT_TRUE(e["@timestamp"].get<std::string>().rfind("20", 0) == 0);
+}
+
+// "pid P ppid Q" printed by the probe.
+std::pair<long, long> probe_ids(const Result &r)
+{
+	long pid = -1, ppid = -1;
+	std::sscanf(r.out.c_str(), "pid %ld ppid %ld", &pid, &ppid);
+	return {pid, ppid};
+}
+
+} // namespace
+
+// --- seccomp layer alone ---------------------------------------------------
+
+TEST(Seccomp, MountIsDeniedWithEventAndErrno)
+{
+	Result r = ktest::run(kDemo, "seccomp", {probe(), "pid", "mount", "/mnt"});
+	ASSERT_EQ(r.status, 1) << diag(r);
+	EXPECT_NE(r.out.find("err mount EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	const auto &e = r.events[0];
+	expect_event_identity(e, "seccomp", "no-mount");
+	EXPECT_EQ(e["bulwark"]["syscall"]["name"], "mount");
+	EXPECT_EQ(e["bulwark"]["syscall"]["args"].size(), 6u);
+	auto [pid, ppid] = probe_ids(r);
+	EXPECT_EQ(e["process"]["pid"], pid);
+	EXPECT_EQ(e["process"]["parent"]["pid"], ppid);
+}
+
+TEST(Seccomp, NewMountApiStoppedAtFsopen)
+{
+	Result r = ktest::run(kDemo, "seccomp", {probe(), "fsmount", "/mnt"});
+	EXPECT_EQ(r.status, 1) << diag(r);
+	EXPECT_NE(r.out.find("err fsopen EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["bulwark"]["syscall"]["name"], "fsopen");
+}
+
+TEST(Seccomp, CannotSeePathsSoShadowIsReadable)
+{
+	// The comparison the layers exist for: seccomp alone lets this through.
+	Result r = ktest::run(kDemo, "seccomp", {probe(), "open", "/etc/shadow", "r"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_EQ(r.out, "ok\n");
+	EXPECT_TRUE(r.events.empty()) << diag(r);
+}
+
+TEST(Seccomp, AuditModeLetsTheCallThroughAndReports)
+{
+	// umount2 of a path that is not a mount point: harmless, and the kernel's
+	// own EINVAL proves the call really ran.
+	std::string dir = "/tmp/bw-not-a-mount-" + std::to_string(getpid());
+	mkdir(dir.c_str(), 0700);
+	Result r = ktest::run(kAuditDemo, "seccomp", {probe(), "umount", dir});
+	rmdir(dir.c_str());
+	EXPECT_NE(r.out.find("err umount2 EINVAL"), std::string::npos) << diag(r);
+	EXPECT_EQ(r.out.find("EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["bulwark"]["action"], "audit");
+	EXPECT_EQ(r.events[0]["bulwark"]["errno"], 0);
+	EXPECT_EQ(r.events[0]["event"]["outcome"], "success");
+	EXPECT_EQ(r.events[0]["bulwark"]["syscall"]["name"], "umount2");
+}
+
+TEST(Seccomp, X32SyscallKillsTheProcess)
+{
+	Result r = ktest::run(kDemo, "seccomp", {probe(), "x32"});
+	EXPECT_EQ(r.status, 128 + SIGSYS) << diag(r);
+	EXPECT_EQ(r.out, "") << diag(r);
+	// Without the filter the same call runs (or fails with ENOSYS if the
+	// kernel has no x32 support): the kill is the filter's doing.
+	Result bare = ktest::run("name: empty\nrules: []\n", "seccomp", {probe(), "x32"});
+	EXPECT_NE(bare.status, 128 + SIGSYS) << diag(bare);
+}
+
+TEST(Seccomp, ExitStatusConventions)
+{
+	EXPECT_EQ(ktest::run(kDemo, "seccomp", {probe(), "exit", "3"}).status, 3);
+	Result missing = ktest::run(kDemo, "seccomp", {"/nonexistent/cmd"});
+	EXPECT_EQ(missing.status, 127) << diag(missing);
+	char tmpl[] = "/tmp/bwnoexec.XXXXXX";
+	int fd = mkstemp(tmpl);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	Result noexec = ktest::run(kDemo, "seccomp", {tmpl});
+	unlink(tmpl);
+	EXPECT_EQ(noexec.status, 126) << diag(noexec);
+}
+
+TEST(Seccomp, InvalidPolicyFailsWithLocationAndRunsNothing)
+{
+	Result r = ktest::run("name: bad\nrules:\n  - id: x\n    deny: mnt\n", "seccomp", {probe(), "exit", "0"});
+	EXPECT_EQ(r.status, 125) << diag(r);
+	EXPECT_NE(r.err.find("policy.yaml:4:11: unknown rule word 'mnt'"), std::string::npos) << diag(r);
+}
+
+// --- a kernel without usable BPF LSM ----------------------------------------
+
+TEST(Native, LsmLayerFailsClosedWhenProgramsCannotLoad)
+{
+	if (lsm_usable())
+		GTEST_SKIP() << "this kernel loads BPF-LSM programs; the failure path cannot be shown here";
+	std::string flag = "/tmp/bwtest-ran-" + std::to_string(getpid());
+	Result r = ktest::run(kDemo, "all", {probe(), "hold", flag});
+	bool ran = access(flag.c_str(), F_OK) == 0;
+	unlink(flag.c_str());
+	EXPECT_EQ(r.status, 125) << diag(r);
+	EXPECT_FALSE(ran) << "the workload started although a layer was missing";
+	EXPECT_NE(r.err.find("lsm: "), std::string::npos) << diag(r);
+	EXPECT_NE(r.err.find("nothing was applied"), std::string::npos) << diag(r);
+}
+
+// --- BPF-LSM layer (VM) ---------------------------------------------------
+
+TEST(Lsm, ShadowReadAndWriteDeniedPasswdAllowed)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run(kDemo, "lsm", {probe(), "pid", "open", "/etc/shadow", "r"});
+	EXPECT_EQ(r.status, 1) << diag(r);
+	EXPECT_NE(r.out.find("err open EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	const auto &e = r.events[0];
+	expect_event_identity(e, "lsm", "no-shadow");
+	EXPECT_EQ(e["bulwark"]["hook"], "file_open");
+	EXPECT_EQ(e["file"]["path"], "/etc/shadow");
+	EXPECT_EQ(e["bulwark"]["access"], nlohmann::json::array({"read"}));
+	auto [pid, ppid] = probe_ids(r);
+	EXPECT_EQ(e["process"]["pid"], pid);
+	EXPECT_EQ(e["process"]["parent"]["pid"], ppid);
+
+	Result w = ktest::run(kDemo, "lsm", {probe(), "open", "/etc/shadow", "w"});
+	EXPECT_NE(w.out.find("err open EPERM"), std::string::npos) << diag(w);
+	ASSERT_EQ(w.events.size(), 1u) << diag(w);
+	EXPECT_EQ(w.events[0]["bulwark"]["access"], nlohmann::json::array({"write"}));
+
+	Result ok = ktest::run(kDemo, "lsm", {probe(), "open", "/etc/passwd", "rw"});
+	EXPECT_EQ(ok.status, 0) << diag(ok);
+	EXPECT_TRUE(ok.events.empty()) << diag(ok);
+}
+
+TEST(Lsm, HardLinkAndSymlinkToShadowAreTheSameFile)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(link("/etc/shadow", "/etc/.shadow-hardlink"), 0) << strerror(errno);
+	unlink("/tmp/shadow-symlink");
+	ASSERT_EQ(symlink("/etc/shadow", "/tmp/shadow-symlink"), 0);
+	Result hl = ktest::run(kDemo, "lsm", {probe(), "open", "/etc/.shadow-hardlink", "r"});
+	Result sl = ktest::run(kDemo, "lsm", {probe(), "open", "/tmp/shadow-symlink", "r"});
+	unlink("/etc/.shadow-hardlink");
+	unlink("/tmp/shadow-symlink");
+	EXPECT_NE(hl.out.find("err open EPERM"), std::string::npos) << diag(hl);
+	EXPECT_NE(sl.out.find("err open EPERM"), std::string::npos) << diag(sl);
+	ASSERT_EQ(sl.events.size(), 1u) << diag(sl);
+	EXPECT_EQ(sl.events[0]["file"]["path"], "/etc/shadow");
+}
+
+TEST(Lsm, ReplacedShadowStillDeniedByPath)
+{
+	REQUIRE_LSM();
+	// passwd(1) writes a new file and renames it over /etc/shadow: a new
+	// inode the identity map has never seen; the path map catches it.
+	std::string policy_dir = "/tmp/bwrepl";
+	mkdir(policy_dir.c_str(), 0700);
+	std::string victim = policy_dir + "/secret";
+	std::ofstream(victim) << "old\n";
+	std::string pol = "name: demo\nrules:\n  - id: no-secret\n    deny: read\n    paths: [" + victim + "]\n";
+	std::string flag = "/tmp/bwrepl-hold";
+	ktest::Run run(pol, "lsm",
+		       {"/bin/bash", "-c", probe() + " hold " + flag + " >/dev/null; exec " + probe() + " open " + victim + " r"});
+	for (int i = 0; i < 500 && access(flag.c_str(), F_OK) != 0; i++)
+		usleep(10000);
+	std::ofstream(victim + ".new") << "new\n";
+	ASSERT_EQ(rename((victim + ".new").c_str(), victim.c_str()), 0);
+	unlink(flag.c_str());
+	Result r = run.wait();
+	EXPECT_NE(r.out.find("err open EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["file"]["path"], victim);
+}
+
+TEST(Lsm, ExecOfShellDeniedNeighbourAllowed)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run(kDemo, "lsm", {probe(), "exec", "/bin/sh", "-c", "exit 0"});
+	EXPECT_EQ(r.status, 1) << diag(r);
+	EXPECT_NE(r.out.find("err execve EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	expect_event_identity(r.events[0], "lsm", "no-shell");
+	EXPECT_EQ(r.events[0]["bulwark"]["hook"], "bprm_check_security");
+	char real[PATH_MAX];
+	ASSERT_NE(realpath("/bin/sh", real), nullptr);
+	EXPECT_EQ(r.events[0]["file"]["path"], real);
+
+	Result ok = ktest::run(kDemo, "lsm", {probe(), "exec", "/usr/bin/true"});
+	EXPECT_EQ(ok.status, 0) << diag(ok);
+	EXPECT_TRUE(ok.events.empty()) << diag(ok);
+}
+
+TEST(Lsm, ShebangInterpreterAndLoaderTrickDenied)
+{
+	REQUIRE_LSM();
+	std::string script = "/tmp/bw-script.sh";
+	std::ofstream(script) << "#!/bin/sh\nexit 0\n";
+	chmod(script.c_str(), 0755);
+	Result s = ktest::run(kDemo, "lsm", {probe(), "exec", script});
+	unlink(script.c_str());
+	EXPECT_NE(s.out.find("err execve EPERM"), std::string::npos) << diag(s);
+	ASSERT_EQ(s.events.size(), 1u) << diag(s);
+	EXPECT_EQ(s.events[0]["bulwark"]["hook"], "bprm_check_security");
+
+	// ld.so maps the binary itself; only the mmap hook sees that.
+	Result l = ktest::run(kDemo, "lsm", {probe(), "exec", "/lib64/ld-linux-x86-64.so.2", "/bin/sh", "-c", "exit 7"});
+	EXPECT_NE(l.status, 7) << diag(l);
+	EXPECT_NE(l.status, 0) << diag(l);
+	ASSERT_GE(l.events.size(), 1u) << diag(l);
+	EXPECT_EQ(l.events[0]["bulwark"]["hook"], "mmap_file");
+	EXPECT_EQ(l.events[0]["rule"]["id"], "no-shell");
+}
+
+TEST(Lsm, MountDeniedClassicAndNewApi)
+{
+	REQUIRE_LSM();
+	Result m = ktest::run(kDemo, "lsm", {probe(), "mount", "/mnt"});
+	EXPECT_NE(m.out.find("err mount EPERM"), std::string::npos) << diag(m);
+	ASSERT_EQ(m.events.size(), 1u) << diag(m);
+	expect_event_identity(m.events[0], "lsm", "no-mount");
+	EXPECT_EQ(m.events[0]["bulwark"]["hook"], "sb_mount");
+	EXPECT_EQ(m.events[0]["bulwark"]["target"], "/mnt");
+
+	// Without seccomp, fsopen/fsconfig/fsmount succeed; move_mount is where
+	// the LSM stops it.
+	Result f = ktest::run(kDemo, "lsm", {probe(), "fsmount", "/mnt"});
+	EXPECT_NE(f.out.find("err move_mount EPERM"), std::string::npos) << diag(f);
+	ASSERT_EQ(f.events.size(), 1u) << diag(f);
+	EXPECT_EQ(f.events[0]["bulwark"]["hook"], "move_mount");
+}
+
+TEST(Lsm, ConfinementFollowsFork)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run(kDemo, "lsm", {probe(), "fork-open", "/etc/shadow"});
+	EXPECT_NE(r.out.find("err open EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+}
+
+TEST(Lsm, ProcessesOutsideTheTreeAreUnaffected)
+{
+	REQUIRE_LSM();
+	std::string flag = "/tmp/bw-outside-hold";
+	unlink(flag.c_str());
+	ktest::Run run(kDemo, "all", {probe(), "hold", flag});
+	for (int i = 0; i < 500 && access(flag.c_str(), F_OK) != 0; i++)
+		usleep(10000);
+	ASSERT_EQ(access(flag.c_str(), F_OK), 0) << "the confined workload never started";
+	// While the policy is attached, this test process (not in the tree) reads
+	// the shadow file, mounts and runs /bin/sh.
+	int fd = open("/etc/shadow", O_RDONLY);
+	EXPECT_GE(fd, 0) << strerror(errno);
+	if (fd >= 0)
+		close(fd);
+	mkdir("/tmp/bw-outside-mnt", 0700);
+	EXPECT_EQ(mount("none", "/tmp/bw-outside-mnt", "tmpfs", 0, nullptr), 0) << strerror(errno);
+	umount2("/tmp/bw-outside-mnt", MNT_DETACH);
+	EXPECT_EQ(std::system("/bin/sh -c 'exit 0'"), 0);
+	unlink(flag.c_str());
+	Result r = run.wait();
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_TRUE(r.events.empty()) << diag(r);
+}
+
+TEST(Lsm, AuditModeReportsAndAllows)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run(kAuditDemo, "lsm", {probe(), "open", "/etc/shadow", "r"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["bulwark"]["action"], "audit");
+	EXPECT_EQ(r.events[0]["bulwark"]["errno"], 0);
+}
+
+TEST(Lsm, ProgramsDetachedAfterRun)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run(kDemo, "lsm", {probe(), "exit", "0"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+}
+
+// --- both layers --------------------------------------------------------------
+
+TEST(Layers, BothLayersEachStopWhatTheyCanSee)
+{
+	REQUIRE_LSM();
+	// mount: seccomp answers first, so the event comes from seccomp.
+	Result m = ktest::run(kDemo, "all", {probe(), "mount", "/mnt"});
+	EXPECT_NE(m.out.find("err mount EPERM"), std::string::npos) << diag(m);
+	ASSERT_EQ(m.layer("seccomp").size(), 1u) << diag(m);
+	EXPECT_TRUE(m.layer("lsm").empty()) << diag(m);
+	// shadow: only the LSM can see paths.
+	Result s = ktest::run(kDemo, "all", {probe(), "open", "/etc/shadow", "r"});
+	EXPECT_NE(s.out.find("err open EPERM"), std::string::npos) << diag(s);
+	ASSERT_EQ(s.layer("lsm").size(), 1u) << diag(s);
+	EXPECT_TRUE(s.layer("seccomp").empty()) << diag(s);
+	// The demo workload end to end: one event per attempt, both layers.
+	Result d = ktest::run(kDemo, "all",
+			      {"/bin/bash", "-c",
+			       probe() + " open /etc/passwd r; " + probe() + " open /etc/shadow r; " + probe() +
+				       " mount /mnt; " + probe() + " exec /bin/sh -c true; exit 0"});
+	EXPECT_EQ(d.status, 0) << diag(d);
+	EXPECT_EQ(d.layer("seccomp").size(), 1u) << diag(d);
+	EXPECT_EQ(d.layer("lsm").size(), 2u) << diag(d);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+}
