@@ -31,18 +31,19 @@ else
     rc=${PIPESTATUS[0]}
 fi
 
+say() { echo "$*" | tee -a "$log"; }
 passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$log" | tail -1)
 skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) tests\?,.*/\1/p' "$log" | tail -1)
 if [ "$rc" -ne 0 ]; then
-    echo "ktest: $mode suite failed (exit $rc)"
+    say "ktest: $mode suite failed (exit $rc)"
     exit 1
 fi
 if [ -z "$passed" ]; then
-    echo "ktest: $mode suite printed no pass count: it did not run"
+    say "ktest: $mode suite printed no pass count: it did not run"
     exit 1
 fi
 if [ -n "$skipped" ] && [ "$skipped" -gt 0 ]; then
-    echo "ktest: $mode suite: $passed passed, $skipped skipped (reported as skipped, not passed)"
+    say "ktest: $mode suite: $passed passed, $skipped skipped (reported as skipped, not passed)"
     exit 77
 fi
-echo "ktest: $mode suite: $passed passed, 0 failed"
+say "ktest: $mode suite: $passed passed, 0 failed"
