@@ -90,7 +90,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event) : on_event_(s
 		throw Error("lsm: failed to open BPF object", errno);
 	try {
 		for (size_t i = 0; i < policy.rules.size(); i++)
-			if (policy.rules[i].kind == policy::RuleKind::Mount && !skel_->rodata->mount_rule_plus1)
+			if (policy.rules[i].has_word("mount") && !skel_->rodata->mount_rule_plus1)
 				skel_->rodata->mount_rule_plus1 = static_cast<__u32>(i + 1);
 		int err = bulwark_bpf__load(skel_);
 		if (err)

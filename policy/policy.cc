@@ -262,7 +262,7 @@ std::vector<PathSpec> Parser::parse_paths(const Entry& e, const std::string& rul
       continue;
     }
     seen.emplace(p, loc(item).line);
-    out.push_back({p, loc(item)});
+    out.push_back({p, PathKind::Exact, loc(item)});
   }
   return out;
 }
@@ -310,13 +310,17 @@ std::optional<Rule> Parser::parse_rule(const YAML::Node& node, Mode default_mode
   }
 
   if (mount && rule.access == 0) {
-    rule.kind = RuleKind::Mount;
+    rule.kind = RuleKind::Action;
+    rule.words = {"mount"};
     if (paths != e.end()) {
       error(loc(paths->second.key), "'mount' rules take no 'paths'");
       paths = e.end();  // contents would only add noise
     }
   } else {
     rule.kind = RuleKind::File;
+    for (const char* w : {"read", "write", "exec"})
+      if (rule.access & (w[0] == 'r' ? AccessRead : w[0] == 'w' ? AccessWrite : AccessExec))
+        rule.words.push_back(w);
     // Only a cleanly file-only deny gets this error: for a mixed rule the
     // combination error already says what to fix.
     if (deny != e.end() && rule.access != 0 && !mount && paths == e.end()) {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,21 +34,115 @@ struct Diagnostic {
   std::string str() const;
 };
 
-enum class RuleKind { Mount, File };  // File covers read/write/exec
+// File: read/write/exec with paths (LSM only). Action: one or more catalog
+// words other than read/write/exec (policy/catalog.h).
+enum class RuleKind { File, Action };
+
+// deny is the common case; allow only means something against a default of
+// deny (today: `default: {exec: deny}`, an exec allow-list).
+enum class Verb { Deny, Allow };
 
 enum Access : unsigned { AccessRead = 1u, AccessWrite = 2u, AccessExec = 4u };
 
+// Exact: "/etc/shadow". Subtree: written "/srv/www/**", stored as "/srv/www"
+// (the directory itself and everything below it). Glob: '*' matching within
+// one component, e.g. "/home/*/.ssh/id_*".
+enum class PathKind { Exact, Subtree, Glob };
+
 struct PathSpec {
   std::string path;
+  PathKind kind = PathKind::Exact;
   Location loc;
+};
+
+struct PortRange {
+  uint16_t lo = 0, hi = 0;  // inclusive; a single port has lo == hi
+  Location loc;
+};
+
+struct Address {
+  int family = 0;  // AF_INET or AF_INET6
+  std::array<uint8_t, 16> bytes{};  // network order; IPv4 uses the first 4
+  int prefix = 0;  // CIDR prefix length; 32 / 128 for a single address
+  std::string text;
+  Location loc;
+};
+
+// Context seccomp cannot see. All listed conditions must hold (AND); within
+// one condition any listed value matches (OR).
+struct When {
+  std::vector<PathSpec> exe;         // the executable of the acting task (exact paths)
+  std::vector<PathSpec> parent_exe;  // its parent's executable
+  std::vector<uint32_t> uid;         // the acting task's real uid
+  std::vector<std::string> cgroup;   // cgroup v2 paths, e.g. "/system.slice/nginx.service"
+  Location loc;
+  bool empty() const { return exe.empty() && parent_exe.empty() && uid.empty() && cgroup.empty(); }
 };
 
 struct Rule {
   std::string id;
-  RuleKind kind;
-  unsigned access = 0;  // File only: bitwise OR of Access
-  std::vector<PathSpec> paths;
-  Mode mode;  // effective: the rule's override, else the policy's
+  Verb verb = Verb::Deny;
+  RuleKind kind = RuleKind::Action;
+  std::vector<std::string> words;   // as written, in order ("read", "mount", ...)
+  unsigned access = 0;              // File only: bitwise OR of Access
+  std::vector<PathSpec> paths;      // File (and exec allow rules)
+  std::vector<int> families;        // socket: AF_* numbers
+  std::vector<PortRange> ports;     // connect / bind
+  std::vector<Address> addresses;   // connect / bind
+  When when;
+  Mode mode = Mode::Enforce;        // effective: the rule's override, else the policy's
+  Location loc;
+
+  bool has_word(const std::string& w) const {
+    for (const auto& x : words)
+      if (x == w) return true;
+    return false;
+  }
+};
+
+// --- seccomp escape hatch ---------------------------------------------------
+
+enum class SyscallActionKind { Allow, Errno, KillProcess, KillThread, Log, Trap };
+
+struct SyscallAction {
+  SyscallActionKind kind = SyscallActionKind::Allow;
+  int errno_value = 0;  // Errno only (positive)
+};
+
+enum class ArgOp { Eq, Ne, Lt, Le, Gt, Ge, MaskedEq };
+
+struct ArgCondition {
+  unsigned index = 0;  // 0..5
+  ArgOp op = ArgOp::Eq;
+  uint64_t value = 0;
+  uint64_t mask = 0;  // MaskedEq only: (arg & mask) == value
+  Location loc;
+};
+
+struct SyscallEntry {
+  std::vector<std::string> names;  // validated against libseccomp's table
+  SyscallAction action;
+  std::vector<ArgCondition> args;  // all must hold (AND)
+  Mode mode = Mode::Enforce;
+  Location loc;
+};
+
+// --- LSM escape hatch ------------------------------------------------------
+
+struct HookEntry {
+  std::string hook;  // one of lsm_escape_hooks()
+  int errno_value = 1;
+  Mode mode = Mode::Enforce;
+  std::string id;    // for events; defaults to "hook:<name>"
+  Location loc;
+};
+
+struct Defaults {
+  // The seccomp layer's default action (a syscall allow-list when not Allow).
+  SyscallAction syscalls;
+  bool syscalls_set = false;
+  // Exec allow-list: when true only paths named by `allow: exec` rules run.
+  bool exec_deny = false;
   Location loc;
 };
 
@@ -54,7 +150,12 @@ struct Policy {
   std::string file;
   std::string name;
   Mode mode = Mode::Enforce;
+  std::vector<std::string> extends;         // resolved files, base first
+  std::vector<std::string> architectures;   // libseccomp names; default {"x86_64"}
+  Defaults defaults;
   std::vector<Rule> rules;
+  std::vector<SyscallEntry> syscalls;
+  std::vector<HookEntry> hooks;
   Location loc;
 };
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "seccomp/filter.h"
 
+#include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,16 +11,19 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "policy/catalog.h"
+#include "seccomp/syscalls.h"
+
 namespace bulwark::seccomp {
 
 const std::vector<std::string> &mount_syscalls()
 {
-	// Both the classic call and every step of the new mount API: a filter
-	// that only knew mount(2) would let fsopen/fsmount/move_mount through.
-	static const std::vector<std::string> names = {
-		"mount",   "umount2",   "fsopen",    "fsconfig",      "fsmount",
-		"fspick",  "move_mount", "open_tree", "mount_setattr",
-	};
+	static const std::vector<std::string> names = [] {
+		std::vector<std::string> v;
+		for (const char *s : policy::find_word("mount")->syscalls)
+			v.push_back(s);
+		return v;
+	}();
 	return names;
 }
 
@@ -27,15 +32,88 @@ static std::string scmp_error(const std::string &what, int rc)
 	return "seccomp: " + what + ": " + std::strerror(-rc);
 }
 
+bool SyscallRule::matches(const uint64_t a[6]) const
+{
+	for (const auto &m : args)
+		if ((a[m.index] & m.mask) != m.value)
+			return false;
+	return true;
+}
+
+void Filter::route(const std::string &name, size_t rule, std::vector<ArgMatch> args, uint32_t act)
+{
+	int nr = seccomp_syscall_resolve_name(name.c_str());
+	if (nr == __NR_SCMP_ERROR)
+		throw std::runtime_error("seccomp: libseccomp does not know syscall " + name);
+	std::vector<scmp_arg_cmp> cmps;
+	for (const auto &a : args)
+		cmps.push_back(SCMP_CMP(a.index, SCMP_CMP_MASKED_EQ, a.mask, a.value));
+	int rc = seccomp_rule_add_array(ctx_, act, nr, static_cast<unsigned>(cmps.size()), cmps.data());
+	// Two rules routing the same call the same way is not an error: the
+	// first one in the policy is the one reported.
+	if (rc < 0 && rc != -EEXIST)
+		throw std::runtime_error(scmp_error("add rule for " + name, rc));
+	rules_.push_back({name, nr, rule, std::move(args)});
+}
+
+void Filter::add_word_rules(const policy::Policy &policy, DenyAction action)
+{
+	const uint64_t all = ~0ull;
+	for (size_t i = 0; i < policy.rules.size(); i++) {
+		const auto &r = policy.rules[i];
+		// A `when:` names context (executable, parent, uid, cgroup) a
+		// filter cannot see; enforcing the rule here regardless would deny
+		// it to every process. `check` warns that such rules are LSM-only.
+		if (r.kind != policy::RuleKind::Action || r.verb != policy::Verb::Deny || !r.when.empty())
+			continue;
+		uint32_t act;
+		if (action == DenyAction::Notify)
+			act = SCMP_ACT_NOTIFY;
+		else if (r.mode == policy::Mode::Audit)
+			act = SCMP_ACT_LOG;
+		else
+			act = SCMP_ACT_ERRNO(EPERM);
+		for (const auto &word : r.words) {
+			const policy::WordInfo *w = policy::find_word(word);
+			if (!w)
+				throw std::runtime_error("seccomp: unknown rule word " + word);
+			if (word == "socket") {
+				for (int fam : r.families)
+					route("socket", i, {{0, all, static_cast<uint64_t>(fam)}}, act);
+			} else if (word == "raw-sockets") {
+				// The type argument carries SOCK_NONBLOCK/CLOEXEC in
+				// its high bits; the socket type is the low nibble.
+				route("socket", i, {{1, 0xf, SOCK_RAW}}, act);
+				route("socket", i, {{0, all, AF_PACKET}}, act);
+			} else if (word == "user-namespaces") {
+				route("unshare", i, {{0, CLONE_NEWUSER, CLONE_NEWUSER}}, act);
+				route("clone", i, {{0, CLONE_NEWUSER, CLONE_NEWUSER}}, act);
+				// clone3's flags live in a struct seccomp cannot read.
+				// Failing it with ENOSYS makes libc fall back to clone,
+				// whose flags we can check. Not reported: libc tries
+				// clone3 on every fork.
+				int nr = seccomp_syscall_resolve_name("clone3");
+				int rc = seccomp_rule_add(ctx_, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+				if (rc < 0 && rc != -EEXIST)
+					throw std::runtime_error(scmp_error("add rule for clone3", rc));
+			} else {
+				for (const char *sc : w->syscalls)
+					route(sc, i, {}, act);
+			}
+		}
+	}
+}
+
 Filter::Filter(const policy::Policy &policy, DenyAction action)
 {
-	ctx_ = seccomp_init(SCMP_ACT_ALLOW);
+	ctx_ = seccomp_init(default_action(policy));
 	if (!ctx_)
 		throw std::runtime_error("seccomp: seccomp_init failed");
 	try {
 		int rc;
 		// A syscall made through another ABI (i386 int 0x80, x32) would
-		// not match the x86_64 numbers below, so it must not run at all.
+		// not match the x86_64 numbers, so unless the policy opts that ABI
+		// in, it must not run at all.
 		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
 			throw std::runtime_error(scmp_error("set bad-arch action", rc));
 		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 1)) < 0)
@@ -44,30 +122,9 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 		// syscalls with rules.
 		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
 			throw std::runtime_error(scmp_error("set optimize level 2", rc));
-
-		for (size_t i = 0; i < policy.rules.size(); i++) {
-			const auto &r = policy.rules[i];
-			if (r.kind != policy::RuleKind::Mount)
-				continue;
-			for (const auto &name : mount_syscalls()) {
-				int nr = seccomp_syscall_resolve_name(name.c_str());
-				if (nr == __NR_SCMP_ERROR)
-					throw std::runtime_error("seccomp: libseccomp does not know syscall " + name);
-				if (by_nr_.count(nr))
-					continue; // two mount rules: the first one reports
-				uint32_t act;
-				if (action == DenyAction::Notify)
-					act = SCMP_ACT_NOTIFY;
-				else if (r.mode == policy::Mode::Audit)
-					act = SCMP_ACT_LOG;
-				else
-					act = SCMP_ACT_ERRNO(EPERM);
-				if ((rc = seccomp_rule_add(ctx_, act, nr, 0)) < 0)
-					throw std::runtime_error(scmp_error("add rule for " + name, rc));
-				by_nr_[nr] = rules_.size();
-				rules_.push_back({name, nr, i});
-			}
-		}
+		add_architectures(ctx_, policy);
+		add_word_rules(policy, action);
+		add_syscall_entries(ctx_, policy);
 	} catch (...) {
 		seccomp_release(ctx_);
 		throw;
@@ -80,8 +137,7 @@ Filter::~Filter()
 		seccomp_release(ctx_);
 }
 
-Filter::Filter(Filter &&other) noexcept
-	: ctx_(other.ctx_), rules_(std::move(other.rules_)), by_nr_(std::move(other.by_nr_))
+Filter::Filter(Filter &&other) noexcept : ctx_(other.ctx_), rules_(std::move(other.rules_))
 {
 	other.ctx_ = nullptr;
 }
@@ -116,10 +172,12 @@ int Filter::notify_fd() const
 	return seccomp_notify_fd(ctx_);
 }
 
-long Filter::rule_for(int nr) const
+long Filter::rule_for(int nr, const uint64_t args[6]) const
 {
-	auto it = by_nr_.find(nr);
-	return it == by_nr_.end() ? -1 : static_cast<long>(rules_[it->second].rule);
+	for (const auto &r : rules_)
+		if (r.nr == nr && r.matches(args))
+			return static_cast<long>(r.rule);
+	return -1;
 }
 
 std::string syscall_name(int nr)

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -23,10 +22,20 @@ enum class DenyAction { Notify, Errno };
 // Syscalls a high-level rule word maps to in this layer.
 const std::vector<std::string> &mount_syscalls();
 
+// One argument check of a routed syscall: (arg[index] & mask) == value.
+struct ArgMatch {
+	unsigned index;
+	uint64_t mask;
+	uint64_t value;
+};
+
+// A syscall routed to the supervisor on behalf of a policy rule.
 struct SyscallRule {
 	std::string syscall;
 	int nr = -1;
-	size_t rule = 0; // index into Policy::rules
+	size_t rule = 0;           // index into Policy::rules
+	std::vector<ArgMatch> args; // all must hold; empty = any call
+	bool matches(const uint64_t args[6]) const;
 };
 
 class Filter {
@@ -49,13 +58,16 @@ public:
 	int notify_fd() const;
 
 	const std::vector<SyscallRule> &rules() const { return rules_; }
-	// Rule index for a syscall number, or -1.
-	long rule_for(int nr) const;
+	// The rule a routed call was denied by, or -1: the first routed rule
+	// for this syscall whose argument checks hold, in policy order.
+	long rule_for(int nr, const uint64_t args[6]) const;
 
 private:
+	void add_word_rules(const policy::Policy &policy, DenyAction action);
+	void route(const std::string &name, size_t rule, std::vector<ArgMatch> args, uint32_t act);
+
 	scmp_filter_ctx ctx_ = nullptr;
 	std::vector<SyscallRule> rules_;
-	std::map<int, size_t> by_nr_;
 };
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).

@@ -81,7 +81,7 @@ rules:
 
   const Rule& mount = p.rules[0];
   EXPECT_EQ(mount.id, "no-mount");
-  EXPECT_EQ(mount.kind, RuleKind::Mount);
+  EXPECT_EQ(mount.kind, RuleKind::Action);
   EXPECT_EQ(mount.access, 0u);
   EXPECT_TRUE(mount.paths.empty());
   EXPECT_EQ(mount.mode, Mode::Enforce);

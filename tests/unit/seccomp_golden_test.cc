@@ -54,10 +54,12 @@ TEST(SeccompFilter, MountRuleCoversTheNewMountApi)
 	std::vector<std::string> names;
 	for (const auto &sr : f.rules()) {
 		names.push_back(sr.syscall);
-		EXPECT_EQ(f.rule_for(sr.nr), 0) << sr.syscall << " should report rule 0 (no-mount)";
+		const uint64_t args[6] = {};
+		EXPECT_EQ(f.rule_for(sr.nr, args), 0) << sr.syscall << " should report rule 0 (no-mount)";
 	}
 	EXPECT_EQ(names, seccomp::mount_syscalls());
-	EXPECT_EQ(f.rule_for(0 /* read */), -1);
+	const uint64_t args[6] = {};
+	EXPECT_EQ(f.rule_for(0 /* read */, args), -1);
 }
 
 TEST(SeccompFilter, SyscallNames)

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "policy/catalog.h"
+
+namespace bulwark::policy {
+
+const std::vector<WordInfo>& words() {
+  static const std::vector<WordInfo> table = {
+      {"read", TakesPaths, {}, "", {"file_open"},
+       "file_open with FMODE_READ, matched by file identity (dev+inode) or resolved path",
+       "data already read, or a file descriptor passed in from outside the sandbox"},
+      {"write", TakesPaths, {}, "", {"file_open"},
+       "file_open with FMODE_WRITE, matched by file identity (dev+inode) or resolved path",
+       "a file descriptor opened for writing before the sandbox started, passed in"},
+      {"exec", TakesPaths, {}, "",
+       {"bprm_check_security", "mmap_file"},
+       "bprm_check_security (binary and every #! interpreter) and mmap_file with PROT_EXEC "
+       "(ld.so <binary>)",
+       "a byte copy of the binary is a different file; only an exec allow-list stops it"},
+      {"mount", TakesNothing,
+       {"mount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+        "open_tree", "mount_setattr"},
+       "mount and every step of the new mount API",
+       {"sb_mount", "move_mount", "sb_umount", "sb_remount"},
+       "sb_mount, move_mount (new API attach), sb_umount, sb_remount",
+       ""},
+      {"ptrace", TakesNothing,
+       {"ptrace", "process_vm_readv", "process_vm_writev"},
+       "ptrace and cross-process memory access",
+       {"ptrace_access_check", "ptrace_traceme"},
+       "ptrace_access_check (attach, /proc/<pid>/mem, process_vm_*), ptrace_traceme",
+       ""},
+      {"kernel-modules", TakesNothing,
+       {"init_module", "finit_module", "delete_module"},
+       "init_module, finit_module, delete_module",
+       {"kernel_module_request", "kernel_read_file", "kernel_load_data"},
+       "kernel_read_file/kernel_load_data for modules, kernel_module_request (auto-load)",
+       "delete_module has no LSM hook: only seccomp stops module unloading"},
+      {"bpf", TakesNothing, {"bpf"}, "bpf", {"bpf"}, "bpf (every command)", ""},
+      {"perf", TakesNothing, {"perf_event_open"}, "perf_event_open", {"perf_event_open"},
+       "perf_event_open", ""},
+      {"kexec", TakesNothing, {"kexec_load", "kexec_file_load"}, "kexec_load, kexec_file_load",
+       {"kernel_read_file", "kernel_load_data"},
+       "kernel_read_file/kernel_load_data for kexec images and initramfs",
+       ""},
+      {"keyring", TakesNothing, {"add_key", "request_key", "keyctl"},
+       "add_key, request_key, keyctl", {"key_alloc"},
+       "key_alloc (creating keys and keyrings)",
+       "operations on keys that already exist are stopped only by seccomp"},
+      {"user-namespaces", TakesNothing, {"unshare", "clone", "clone3"},
+       "unshare and clone with CLONE_NEWUSER in the flags argument; clone3 fails with ENOSYS "
+       "because its flags are behind a pointer seccomp cannot read (libc falls back to clone)",
+       {"userns_create"}, "userns_create", ""},
+      {"setuid", TakesNothing, {"setuid", "setreuid", "setresuid", "setfsuid"},
+       "setuid, setreuid, setresuid, setfsuid", {"task_fix_setuid"},
+       "task_fix_setuid (every uid change, whatever the syscall)",
+       "setuid binaries: no_new_privs (set with the seccomp layer) keeps exec from raising "
+       "privileges"},
+      {"raw-sockets", TakesNothing, {"socket"},
+       "socket with type SOCK_RAW or family AF_PACKET", {"socket_create"},
+       "socket_create with SOCK_RAW or AF_PACKET",
+       "a raw socket passed in from outside the sandbox"},
+      {"socket", TakesFamilies, {"socket"}, "socket with the listed families",
+       {"socket_create"}, "socket_create with the listed families",
+       "a socket passed in from outside the sandbox"},
+      {"connect", TakesPorts | TakesAddresses, {}, "",
+       {"socket_connect"},
+       "socket_connect, matched on the destination port and/or address (IPv4, IPv6)",
+       "connect's address is behind a pointer: seccomp cannot see it"},
+      {"bind", TakesPorts | TakesAddresses, {}, "", {"socket_bind"},
+       "socket_bind, matched on the local port and/or address (IPv4, IPv6)",
+       "bind's address is behind a pointer: seccomp cannot see it"},
+  };
+  return table;
+}
+
+const WordInfo* find_word(std::string_view name) {
+  for (const auto& w : words())
+    if (name == w.name) return &w;
+  return nullptr;
+}
+
+std::string word_list() {
+  std::string out;
+  for (const auto& w : words()) {
+    if (!out.empty()) out += ", ";
+    out += w.name;
+  }
+  return out;
+}
+
+bool is_file_word(std::string_view name) {
+  return name == "read" || name == "write" || name == "exec";
+}
+
+}  // namespace bulwark::policy
+
+namespace bulwark::policy {
+
+const std::vector<const char*>& lsm_escape_hooks() {
+  static const std::vector<const char*> hooks = {
+      "syslog", "settime", "sb_pivotroot", "path_chroot", "quotactl", "task_setnice", "task_kill",
+  };
+  return hooks;
+}
+
+}  // namespace bulwark::policy

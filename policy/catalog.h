@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The high-level rule words and what each layer does with them. One table,
+// read by the parser (which words exist, what they take), by both layer
+// compilers, and by `explain`, so the three can never disagree.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark::policy {
+
+// Which extra keys a word accepts or needs.
+enum WordTakes : unsigned {
+  TakesNothing = 0,
+  TakesPaths = 1u << 0,      // required
+  TakesFamilies = 1u << 1,   // required (socket)
+  TakesPorts = 1u << 2,      // ports and/or addresses, at least one (connect, bind)
+  TakesAddresses = 1u << 3,
+};
+
+struct WordInfo {
+  const char* name;
+  unsigned takes;
+  // seccomp layer: syscalls denied outright. Words whose seccomp side needs
+  // argument checks (socket families, user namespaces) describe them in
+  // seccomp_how and are special-cased by the seccomp compiler.
+  std::vector<const char*> syscalls;
+  const char* seccomp_how;  // one line for explain; "" = the layer cannot enforce it
+  std::vector<const char*> hooks;  // LSM hooks
+  const char* lsm_how;             // "" = the layer cannot enforce it
+  const char* gap;                 // what neither layer can guarantee, "" if nothing known
+};
+
+const std::vector<WordInfo>& words();
+const WordInfo* find_word(std::string_view name);
+// "mount, ptrace, ..." for error messages.
+std::string word_list();
+
+bool is_file_word(std::string_view name);  // read, write, exec
+
+}  // namespace bulwark::policy
+
+namespace bulwark::policy {
+
+// LSM hooks the `hooks:` escape hatch can deny outright for the confined
+// tree, for what the words above do not cover yet. Each has a program in
+// bpf/bulwark.bpf.c that is only loaded when a policy names it.
+const std::vector<const char*>& lsm_escape_hooks();
+
+}  // namespace bulwark::policy
