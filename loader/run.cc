@@ -118,7 +118,10 @@ void handle_notification(int nfd, const seccomp::Filter &filter, const policy::P
 		resp, [](seccomp_notif_resp *r) { seccomp_notify_free(nullptr, r); });
 	if (seccomp_notify_receive(nfd, req) < 0)
 		return; // the task died while we were waking up
-	long rule = filter.rule_for(req->data.nr, req->data.args);
+	uint64_t args[6];
+	for (int i = 0; i < 6; i++)
+		args[i] = req->data.args[i];
+	long rule = filter.rule_for(req->data.nr, args);
 	bool audit = rule >= 0 && pol.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
 	resp->id = req->id;
 	resp->val = 0;
