@@ -6,12 +6,19 @@
  * else on the machine is ever affected.
  *
  * Hook prototypes follow Linux 6.1, the oldest kernel we support; CO-RE
- * relocations make the same object load on newer kernels.
+ * relocations make the same object load on newer kernels. Two hooks changed
+ * arity since (bpf gained an argument in 6.9, perf_event_open lost one); they
+ * have a second program each and the loader enables the one that matches the
+ * running kernel's BTF, because `ret` is read from the last slot.
+ *
+ * Matching never loops over the policy: every lookup is a hash (or LPM) map
+ * keyed by what the hook sees, and at most BW_SLOT_RULES rules share a slot.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "bulwark.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -21,10 +28,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 #define PROT_EXEC 0x4
-#define MINORBITS 20
+#define PTRACE_MODE_ATTACH 0x02
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_PACKET 17
+#define SOCK_RAW 3
+#define MAX_DEPTH 32
 
 /* Filled by the loader before load. */
-const volatile __u32 mount_rule_plus1 = 0;
+const volatile __u32 exec_default_deny = 0;
+const volatile __u32 escape_rule_plus1[BW_ESCAPE_HOOKS] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -41,8 +54,23 @@ struct {
 } rules SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_WORD_COUNT);
+	__type(key, __u32);
+	__type(value, struct bw_rules);
+} word_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_MAX_FAMILIES);
+	__type(key, __u32);
+	__type(value, struct bw_rules);
+} family_rules SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_PATHS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_path_key);
 	__type(value, struct bw_file_match);
 } file_paths SEC(".maps");
@@ -50,9 +78,59 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BW_MAX_INODES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
 } file_inodes SEC(".maps");
+
+/* Directories whose whole subtree a rule covers ("dir/" followed by two stars), by identity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_MAX_INODES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_inode_key);
+	__type(value, struct bw_file_match);
+} file_subtrees SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_when_exe_key);
+	__type(value, __u8);
+} when_exe SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_when_id_key);
+	__type(value, __u8);
+} when_uid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_when_id_key);
+	__type(value, __u8);
+} when_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_port_key);
+	__type(value, struct bw_rules);
+} net_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_addr_key);
+	__type(value, struct bw_rules);
+} net_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -61,11 +139,12 @@ struct {
 
 /* bpf_d_path builds the name at the end of its buffer and moves it to the
  * front, leaving stale bytes after the NUL; a hash key must be zero past the
- * NUL, so the name is copied again into a zeroed key. Both are too large for
- * the 512-byte stack. Kernel-side only, hence not in bulwark.h. */
+ * NUL, so the name is copied again into a zeroed key. All of it is too large
+ * for the 512-byte stack. Kernel-side only, hence not in bulwark.h. */
 struct bw_scratch {
 	char raw[BW_PATH_MAX];
 	struct bw_path_key key;
+	struct bw_when_exe_key exe_key;
 };
 
 struct {
@@ -79,25 +158,94 @@ struct {
  * flood cannot silently hide denials. */
 __u64 dropped_events = 0;
 
+/* What a report carries besides the rule; filled by the hook. */
+struct bw_ctx {
+	__u32 hook;
+	__u32 access;
+	__u32 flags;
+	__u32 family;
+	__u32 type;
+	__u16 port;
+	const __u8 *addr;        /* 16 bytes, or null */
+	const struct path *path; /* resolved into target, or null */
+	const char *name;        /* kernel string copied into target, or null */
+};
+
 static __always_inline struct bw_task *confined_task(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+}
 
-	return bpf_task_storage_get(&tasks, task, 0, 0);
+static __always_inline struct bw_scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/* Copies a d_path result into a zero-padded buffer. */
+static __always_inline int path_to_key(const struct path *p, struct bw_scratch *sc, char *dst)
+{
+	if (bpf_d_path((struct path *)p, sc->raw, sizeof(sc->raw)) < 0)
+		return -1;
+	__builtin_memset(dst, 0, BW_PATH_MAX);
+	if (bpf_probe_read_kernel_str(dst, BW_PATH_MAX, sc->raw) < 0)
+		return -1;
+	return 0;
+}
+
+static __always_inline bool exe_matches(__u32 rule, __u32 kind, const struct bw_task *t)
+{
+	struct bw_scratch *sc;
+
+	if (!t)
+		return false;
+	sc = get_scratch();
+	if (!sc)
+		return false;
+	sc->exe_key.rule = rule;
+	sc->exe_key.kind = kind;
+	__builtin_memcpy(sc->exe_key.path, t->exe, BW_PATH_MAX);
+	return bpf_map_lookup_elem(&when_exe, &sc->exe_key) != 0;
+}
+
+/* Whether a rule's `when:` holds for the current task. */
+static __always_inline bool when_holds(__u32 idx, const struct bw_rule *rule, const struct bw_task *self)
+{
+	struct bw_when_id_key k = {.rule = idx};
+
+	if (rule->flags & BW_RULE_WHEN_UID) {
+		k.id = (__u32)bpf_get_current_uid_gid();
+		if (!bpf_map_lookup_elem(&when_uid, &k))
+			return false;
+	}
+	if (rule->flags & BW_RULE_WHEN_CGROUP) {
+		k.id = bpf_get_current_cgroup_id();
+		if (!bpf_map_lookup_elem(&when_cgroup, &k))
+			return false;
+	}
+	if ((rule->flags & BW_RULE_WHEN_EXE) && !exe_matches(idx, 0, self))
+		return false;
+	if (rule->flags & BW_RULE_WHEN_PARENT_EXE) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct bw_task *parent = bpf_task_storage_get(&tasks, task->real_parent, 0, 0);
+
+		if (!exe_matches(idx, 1, parent))
+			return false;
+	}
+	return true;
 }
 
 /* Returns the value the hook must return: -errno when enforcing, 0 when
  * auditing. The event is best effort; the verdict is not. */
-static __always_inline int report(struct bw_task *self, __u32 hook, __u32 rule_idx,
-				  __u32 access, __u32 flags, const struct path *target)
+static __always_inline int report(struct bw_task *self, __u32 rule_idx, const struct bw_rule *rule,
+				  const struct bw_ctx *c)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct bw_rule *rule = bpf_map_lookup_elem(&rules, &rule_idx);
 	__u64 id = bpf_get_current_pid_tgid();
 	int ret = -EPERM;
 	struct bw_event *e;
 
-	/* A rule index with no slot is a loader bug: deny rather than guess. */
 	if (rule) {
 		if (rule->flags & BW_RULE_AUDIT)
 			ret = 0;
@@ -111,7 +259,7 @@ static __always_inline int report(struct bw_task *self, __u32 hook, __u32 rule_i
 		return ret;
 	}
 	e->boot_ns = bpf_ktime_get_boot_ns();
-	e->hook = hook;
+	e->hook = c->hook;
 	e->verdict = ret ? BW_VERDICT_DENY : BW_VERDICT_AUDIT;
 	e->err = ret;
 	e->rule = rule_idx;
@@ -119,15 +267,60 @@ static __always_inline int report(struct bw_task *self, __u32 hook, __u32 rule_i
 	e->tid = (__u32)id;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->access = access;
-	e->flags = flags;
+	e->access = c->access;
+	e->flags = c->flags;
+	e->family = c->family;
+	e->type = c->type;
+	e->port = c->port;
+	e->pad = 0;
+	if (c->addr)
+		__builtin_memcpy(e->addr, c->addr, 16);
+	else
+		__builtin_memset(e->addr, 0, 16);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->target[0] = 0;
-	if (target && bpf_d_path((struct path *)target, e->target, sizeof(e->target)) < 0)
-		e->target[0] = 0;
+	if (c->path) {
+		if (bpf_d_path((struct path *)c->path, e->target, sizeof(e->target)) < 0)
+			e->target[0] = 0;
+	} else if (c->name) {
+		bpf_probe_read_kernel_str(e->target, sizeof(e->target), c->name);
+	}
 	__builtin_memcpy(e->exe, self->exe, sizeof(e->exe));
 	bpf_ringbuf_submit(e, 0);
 	return ret;
+}
+
+/* The first rule of a slot whose `when:` holds decides. */
+static __always_inline int eval(struct bw_task *self, const struct bw_rules *rl, const struct bw_ctx *c)
+{
+	for (int i = 0; i < BW_SLOT_RULES; i++) {
+		__u32 idx = rl->rule_plus1[i];
+		struct bw_rule *rule;
+
+		if (!idx)
+			break;
+		idx -= 1;
+		rule = bpf_map_lookup_elem(&rules, &idx);
+		/* A rule index with no slot is a loader bug: deny. */
+		if (!rule)
+			return report(self, idx, 0, c);
+		if (when_holds(idx, rule, self))
+			return report(self, idx, rule, c);
+	}
+	return 0;
+}
+
+static __always_inline int deny_word(__u32 word, struct bw_ctx *c)
+{
+	struct bw_task *self = confined_task();
+	struct bw_rules *rl;
+
+	if (!self)
+		return 0;
+	rl = bpf_map_lookup_elem(&word_rules, &word);
+	if (!rl || !rl->rule_plus1[0])
+		return 0;
+	return eval(self, rl, c);
 }
 
 /* Copy confinement to every new task (threads too) of a confined tree. If the
@@ -155,50 +348,99 @@ SEC("lsm/bprm_committed_creds")
 int BPF_PROG(bw_exec_committed, struct linux_binprm *bprm)
 {
 	struct bw_task *self = confined_task();
+	struct bw_scratch *sc;
 
 	if (!self)
 		return 0;
-	if (bpf_d_path((struct path *)&bprm->file->f_path, self->exe, sizeof(self->exe)) < 0)
-		self->exe[0] = 0;
+	sc = get_scratch();
+	if (!sc || path_to_key(&bprm->file->f_path, sc, self->exe) < 0)
+		__builtin_memset(self->exe, 0, sizeof(self->exe));
 	return 0;
 }
 
-static __always_inline struct bw_file_match *match_file(struct file *file)
+static __always_inline struct bw_inode_key inode_key(struct inode *inode)
 {
-	struct bw_inode_key ikey = {};
+	struct bw_inode_key k = {};
+
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return k;
+}
+
+/* Rules for this exact file: identity first (it survives hard links, bind
+ * mounts, chroot and /proc/<pid>/root), then the resolved path (it catches a
+ * file that replaced the protected one after load, as passwd does). */
+static __always_inline struct bw_file_match *match_exact(struct file *file)
+{
+	struct bw_inode_key ikey = inode_key(file->f_inode);
 	struct bw_file_match *m;
 	struct bw_scratch *sc;
-	struct inode *inode = file->f_inode;
-	__u32 zero = 0;
-	dev_t dev;
 
-	/* Identity first: it survives hard links, bind mounts, chroot and
-	 * /proc/<pid>/root, which a path string does not. */
-	ikey.ino = inode->i_ino;
-	dev = inode->i_sb->s_dev;
-	ikey.dev = dev;
 	m = bpf_map_lookup_elem(&file_inodes, &ikey);
 	if (m)
 		return m;
-
-	/* The path catches a file that replaced the protected one after the
-	 * policy was loaded (passwd renames a new /etc/shadow into place). */
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc)
-		return 0;
-	if (bpf_d_path((struct path *)&file->f_path, sc->raw, sizeof(sc->raw)) < 0)
-		return 0;
-	__builtin_memset(sc->key.path, 0, sizeof(sc->key.path));
-	if (bpf_probe_read_kernel_str(sc->key.path, sizeof(sc->key.path), sc->raw) < 0)
+	sc = get_scratch();
+	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
 		return 0;
 	return bpf_map_lookup_elem(&file_paths, &sc->key);
+}
+
+/* The nearest protected directory above the file (subtree rules), found by
+ * walking dentries up, across mount points, by identity. */
+static __always_inline struct bw_file_match *match_subtree(struct file *file)
+{
+	struct vfsmount *vmnt = file->f_path.mnt;
+	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	struct dentry *d = file->f_path.dentry;
+
+	for (int i = 0; i < MAX_DEPTH; i++) {
+		struct dentry *parent, *root;
+		struct bw_inode_key k;
+		struct bw_file_match *m;
+
+		k = inode_key(BPF_CORE_READ(d, d_inode));
+		m = bpf_map_lookup_elem(&file_subtrees, &k);
+		if (m)
+			return m;
+		root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		if (d == root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				return 0; /* the root of the mount tree */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)
+			return 0;
+		d = parent;
+	}
+	return 0;
+}
+
+static __always_inline int file_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
+{
+	struct bw_file_match *m = match_exact(file);
+	int ret;
+
+	if (m && m->acc[slot].rule_plus1[0]) {
+		ret = eval(self, &m->acc[slot], c);
+		if (ret)
+			return ret;
+	}
+	m = match_subtree(file);
+	if (m && m->acc[slot].rule_plus1[0])
+		return eval(self, &m->acc[slot], c);
+	return 0;
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(bw_file_open, struct file *file, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_FILE_OPEN, .path = &file->f_path};
 	struct bw_task *self;
-	struct bw_file_match *m;
 	__u32 mode;
 
 	if (ret)
@@ -206,17 +448,38 @@ int BPF_PROG(bw_file_open, struct file *file, int ret)
 	self = confined_task();
 	if (!self)
 		return 0;
-	m = match_file(file);
-	if (!m)
-		return 0;
 	mode = file->f_mode;
-	if ((mode & FMODE_READ) && m->rule_plus1[0])
-		return report(self, BW_HOOK_FILE_OPEN, m->rule_plus1[0] - 1, BW_ACC_READ, mode,
-			      &file->f_path);
-	if ((mode & FMODE_WRITE) && m->rule_plus1[1])
-		return report(self, BW_HOOK_FILE_OPEN, m->rule_plus1[1] - 1, BW_ACC_WRITE, mode,
-			      &file->f_path);
+	c.flags = mode;
+	if (mode & FMODE_READ) {
+		c.access = BW_ACC_READ;
+		ret = file_check(self, file, 0, &c);
+		if (ret)
+			return ret;
+	}
+	if (mode & FMODE_WRITE) {
+		c.access = BW_ACC_WRITE;
+		return file_check(self, file, 1, &c);
+	}
 	return 0;
+}
+
+static __always_inline int exec_check(struct bw_task *self, struct file *file, struct bw_ctx *c)
+{
+	struct bw_file_match *m;
+	int ret;
+
+	c->access = BW_ACC_EXEC;
+	ret = file_check(self, file, 2, c);
+	if (ret || !exec_default_deny)
+		return ret;
+	/* Allow-list: the file itself or a directory above it must be listed. */
+	m = match_exact(file);
+	if (m && m->allow_exec)
+		return 0;
+	m = match_subtree(file);
+	if (m && m->allow_exec)
+		return 0;
+	return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
 }
 
 /* Runs for the binary and again for each script interpreter, so "deny exec
@@ -224,29 +487,26 @@ int BPF_PROG(bw_file_open, struct file *file, int ret)
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bw_bprm_check, struct linux_binprm *bprm, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_BPRM_CHECK, .path = &bprm->file->f_path};
 	struct bw_task *self;
-	struct bw_file_match *m;
 
 	if (ret)
 		return ret;
 	self = confined_task();
 	if (!self)
 		return 0;
-	m = match_file(bprm->file);
-	if (!m || !m->rule_plus1[2])
-		return 0;
-	return report(self, BW_HOOK_BPRM_CHECK, m->rule_plus1[2] - 1, BW_ACC_EXEC, 0,
-		      &bprm->file->f_path);
+	return exec_check(self, bprm->file, &c);
 }
 
 /* Without this, "ld.so /bin/sh" runs a denied binary: it only opens it for
- * reading and maps it executable. */
+ * reading and maps it executable. Deny rules only: the exec allow-list
+ * would have to list every shared library. */
 SEC("lsm/mmap_file")
 int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_MMAP_EXEC, .access = BW_ACC_EXEC};
 	struct bw_task *self;
-	struct bw_file_match *m;
 
 	if (ret)
 		return ret;
@@ -255,52 +515,387 @@ int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 	self = confined_task();
 	if (!self)
 		return 0;
-	m = match_file(file);
-	if (!m || !m->rule_plus1[2])
-		return 0;
-	return report(self, BW_HOOK_MMAP_EXEC, m->rule_plus1[2] - 1, BW_ACC_EXEC, prot,
-		      &file->f_path);
-}
-
-static __always_inline int deny_mount(__u32 hook, __u32 flags, const struct path *target)
-{
-	struct bw_task *self = confined_task();
-
-	if (!self || !mount_rule_plus1)
-		return 0;
-	return report(self, hook, mount_rule_plus1 - 1, 0, flags, target);
+	c.path = &file->f_path;
+	c.flags = prot;
+	return file_check(self, file, 2, &c);
 }
 
 SEC("lsm/sb_mount")
 int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const char *type,
 	     unsigned long flags, void *data, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_SB_MOUNT, .flags = flags, .path = path};
+
 	if (ret)
 		return ret;
-	return deny_mount(BW_HOOK_SB_MOUNT, flags, path);
+	return deny_word(BW_WORD_MOUNT, &c);
 }
 
 /* The new mount API (fsopen/fsmount/open_tree) attaches through here. */
 SEC("lsm/move_mount")
 int BPF_PROG(bw_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_MOVE_MOUNT};
+
 	if (ret)
 		return ret;
-	return deny_mount(BW_HOOK_MOVE_MOUNT, 0, 0);
+	return deny_word(BW_WORD_MOUNT, &c);
 }
 
 SEC("lsm/sb_umount")
 int BPF_PROG(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_SB_UMOUNT, .flags = flags};
+
 	if (ret)
 		return ret;
-	return deny_mount(BW_HOOK_SB_UMOUNT, flags, 0);
+	return deny_word(BW_WORD_MOUNT, &c);
 }
 
 SEC("lsm/sb_remount")
 int BPF_PROG(bw_sb_remount, struct super_block *sb, void *mnt_opts, int ret)
 {
+	struct bw_ctx c = {.hook = BW_HOOK_SB_REMOUNT};
+
 	if (ret)
 		return ret;
-	return deny_mount(BW_HOOK_SB_REMOUNT, 0, 0);
+	return deny_word(BW_WORD_MOUNT, &c);
+}
+
+/* Attach-level access only: read-level checks guard /proc fields that ps
+ * and top need, and denying them breaks ordinary tools. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(bw_ptrace_access, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_PTRACE_ACCESS, .flags = mode};
+
+	if (ret)
+		return ret;
+	if (!(mode & PTRACE_MODE_ATTACH))
+		return 0;
+	return deny_word(BW_WORD_PTRACE, &c);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(bw_ptrace_traceme, struct task_struct *parent, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_PTRACE_TRACEME};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_PTRACE, &c);
+}
+
+SEC("lsm/kernel_module_request")
+int BPF_PROG(bw_module_request, char *kmod_name, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_MODULE_REQUEST, .name = kmod_name};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_KMOD, &c);
+}
+
+SEC("lsm/kernel_read_file")
+int BPF_PROG(bw_read_file, struct file *file, enum kernel_read_file_id id, bool contents, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_READ_FILE, .flags = id};
+
+	if (ret)
+		return ret;
+	if (file)
+		c.path = &file->f_path;
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
+		return deny_word(BW_WORD_KMOD, &c);
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_IMAGE) ||
+	    id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_INITRAMFS))
+		return deny_word(BW_WORD_KEXEC, &c);
+	return 0;
+}
+
+SEC("lsm/kernel_load_data")
+int BPF_PROG(bw_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_LOAD_DATA, .flags = id};
+
+	if (ret)
+		return ret;
+	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE))
+		return deny_word(BW_WORD_KMOD, &c);
+	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_KEXEC_IMAGE) ||
+	    id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_KEXEC_INITRAMFS))
+		return deny_word(BW_WORD_KEXEC, &c);
+	return 0;
+}
+
+/* 6.1 .. 6.8: bpf(cmd, attr, size). */
+SEC("lsm/bpf")
+int BPF_PROG(bw_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_BPF, &c);
+}
+
+/* 6.9+: one more argument before ret. Loaded instead of bw_bpf there. */
+SEC("lsm/bpf")
+int BPF_PROG(bw_bpf_v4, int cmd, union bpf_attr *attr, unsigned int size, void *extra, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_BPF, &c);
+}
+
+/* Up to 6.x: perf_event_open(attr, type). */
+SEC("lsm/perf_event_open")
+int BPF_PROG(bw_perf, struct perf_event_attr *attr, int type, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_PERF, .flags = type};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_PERF, &c);
+}
+
+/* Newer kernels: perf_event_open(attr). Loaded instead of bw_perf there. */
+SEC("lsm/perf_event_open")
+int BPF_PROG(bw_perf_v1, struct perf_event_attr *attr, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_PERF};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_PERF, &c);
+}
+
+SEC("lsm/key_alloc")
+int BPF_PROG(bw_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_KEY_ALLOC, .flags = flags};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_KEYRING, &c);
+}
+
+SEC("lsm/userns_create")
+int BPF_PROG(bw_userns_create, const struct cred *cred, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_USERNS};
+
+	if (ret)
+		return ret;
+	return deny_word(BW_WORD_USERNS, &c);
+}
+
+/* Only real changes: setuid(getuid()) is a no-op programs do routinely. */
+SEC("lsm/task_fix_setuid")
+int BPF_PROG(bw_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_SETUID, .flags = flags};
+
+	if (ret)
+		return ret;
+	if (new->uid.val == old->uid.val && new->euid.val == old->euid.val &&
+	    new->suid.val == old->suid.val && new->fsuid.val == old->fsuid.val)
+		return 0;
+	c.type = new->euid.val;
+	return deny_word(BW_WORD_SETUID, &c);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(bw_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_SOCKET_CREATE, .family = family, .type = type};
+	struct bw_task *self;
+	struct bw_rules *rl;
+	__u32 fam = family;
+
+	if (ret)
+		return ret;
+	/* Sockets the kernel makes for itself are not the task's doing. */
+	if (kern)
+		return 0;
+	self = confined_task();
+	if (!self)
+		return 0;
+	if ((type & 0xf) == SOCK_RAW || family == AF_PACKET) {
+		__u32 w = BW_WORD_RAWSOCK;
+
+		rl = bpf_map_lookup_elem(&word_rules, &w);
+		if (rl && rl->rule_plus1[0]) {
+			ret = eval(self, rl, &c);
+			if (ret)
+				return ret;
+		}
+	}
+	if (fam >= BW_MAX_FAMILIES)
+		return 0;
+	rl = bpf_map_lookup_elem(&family_rules, &fam);
+	if (!rl || !rl->rule_plus1[0])
+		return 0;
+	return eval(self, rl, &c);
+}
+
+static __always_inline bool in_slot(const struct bw_rules *rl, __u32 idx_plus1)
+{
+	if (!rl)
+		return false;
+	for (int i = 0; i < BW_SLOT_RULES; i++)
+		if (rl->rule_plus1[i] == idx_plus1)
+			return true;
+	return false;
+}
+
+/* connect/bind: rules may name ports, addresses or both; a rule naming both
+ * needs both to match. Port and address each cost one lookup. */
+static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *address, int addrlen)
+{
+	struct bw_ctx c = {.hook = hook};
+	struct bw_addr_key ak = {};
+	struct bw_port_key pk = {.op = op};
+	struct bw_rules *by_port, *by_addr;
+	struct bw_task *self;
+	__u16 family;
+	__be16 port;
+
+	self = confined_task();
+	if (!self)
+		return 0;
+	family = BPF_CORE_READ(address, sa_family);
+	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)address;
+
+		port = BPF_CORE_READ(sin, sin_port);
+		bpf_probe_read_kernel(ak.addr, 4, &sin->sin_addr);
+	} else if (family == AF_INET6 && addrlen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)address;
+
+		port = BPF_CORE_READ(sin6, sin6_port);
+		bpf_probe_read_kernel(ak.addr, 16, &sin6->sin6_addr);
+		/* ::ffff:a.b.c.d is IPv4 on the wire: match it as IPv4. */
+		if (ak.addr[0] == 0 && ak.addr[1] == 0 && ak.addr[2] == 0 && ak.addr[3] == 0 &&
+		    ak.addr[4] == 0 && ak.addr[5] == 0 && ak.addr[6] == 0 && ak.addr[7] == 0 &&
+		    ak.addr[8] == 0 && ak.addr[9] == 0 && ak.addr[10] == 0xff && ak.addr[11] == 0xff) {
+			family = AF_INET;
+			__builtin_memmove(ak.addr, ak.addr + 12, 4);
+			__builtin_memset(ak.addr + 4, 0, 12);
+		}
+	} else {
+		return 0;
+	}
+	c.family = family;
+	c.port = bpf_ntohs(port);
+	c.addr = ak.addr;
+	pk.port = c.port;
+	ak.op = op;
+	ak.family = family;
+	ak.prefixlen = 32 + (family == AF_INET ? 32 : 128);
+	by_port = bpf_map_lookup_elem(&net_ports, &pk);
+	by_addr = bpf_map_lookup_elem(&net_addrs, &ak);
+	for (int i = 0; i < BW_SLOT_RULES; i++) {
+		__u32 r;
+		struct bw_rule *rule;
+
+		r = by_port ? by_port->rule_plus1[i] : 0;
+		if (r) {
+			__u32 idx = r - 1;
+
+			rule = bpf_map_lookup_elem(&rules, &idx);
+			if (rule && (!(rule->flags & BW_RULE_NEEDS_ADDR) || in_slot(by_addr, r)) &&
+			    when_holds(idx, rule, self))
+				return report(self, idx, rule, &c);
+		}
+		r = by_addr ? by_addr->rule_plus1[i] : 0;
+		if (r) {
+			__u32 idx = r - 1;
+
+			rule = bpf_map_lookup_elem(&rules, &idx);
+			if (rule && !(rule->flags & BW_RULE_NEEDS_PORT) && when_holds(idx, rule, self))
+				return report(self, idx, rule, &c);
+		}
+	}
+	return 0;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(bw_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return net_check(BW_NET_CONNECT, BW_HOOK_SOCKET_CONNECT, address, addrlen);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(bw_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return net_check(BW_NET_BIND, BW_HOOK_SOCKET_BIND, address, addrlen);
+}
+
+/* `hooks:` escape hatch: deny the hook outright inside the tree. Loaded only
+ * when a policy names the hook. */
+static __always_inline int escape(__u32 n)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + n};
+	struct bw_task *self;
+	struct bw_rule *rule;
+	__u32 idx;
+
+	if (n >= BW_ESCAPE_HOOKS || !escape_rule_plus1[n])
+		return 0;
+	self = confined_task();
+	if (!self)
+		return 0;
+	idx = escape_rule_plus1[n] - 1;
+	rule = bpf_map_lookup_elem(&rules, &idx);
+	return report(self, idx, rule, &c);
+}
+
+SEC("lsm/syslog")
+int BPF_PROG(bw_esc_syslog, int type, int ret)
+{
+	return ret ? ret : escape(0);
+}
+
+SEC("lsm/settime")
+int BPF_PROG(bw_esc_settime, const struct timespec64 *ts, const struct timezone *tz, int ret)
+{
+	return ret ? ret : escape(1);
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(bw_esc_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
+{
+	return ret ? ret : escape(2);
+}
+
+SEC("lsm/path_chroot")
+int BPF_PROG(bw_esc_chroot, const struct path *path, int ret)
+{
+	return ret ? ret : escape(3);
+}
+
+SEC("lsm/quotactl")
+int BPF_PROG(bw_esc_quotactl, int cmds, int type, int id, struct super_block *sb, int ret)
+{
+	return ret ? ret : escape(4);
+}
+
+SEC("lsm/task_setnice")
+int BPF_PROG(bw_esc_setnice, struct task_struct *p, int nice, int ret)
+{
+	return ret ? ret : escape(5);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	return ret ? ret : escape(6);
 }

@@ -14,8 +14,8 @@
 #define BW_PATH_MAX 256
 #define BW_COMM_LEN 16
 #define BW_MAX_RULES 1024
-#define BW_MAX_PATHS 16384
-#define BW_MAX_INODES 16384
+#define BW_MAX_PATHS 65536
+#define BW_MAX_INODES 65536
 #define BW_RINGBUF_BYTES (256 * 1024)
 
 /* Access bits, shared by file rules and the maps the loader fills. */
@@ -32,7 +32,41 @@ enum bw_hook {
 	BW_HOOK_SB_UMOUNT = 5,
 	BW_HOOK_SB_REMOUNT = 6,
 	BW_HOOK_MMAP_EXEC = 7,
+	BW_HOOK_PTRACE_ACCESS = 8,
+	BW_HOOK_PTRACE_TRACEME = 9,
+	BW_HOOK_MODULE_REQUEST = 10,
+	BW_HOOK_READ_FILE = 11,
+	BW_HOOK_LOAD_DATA = 12,
+	BW_HOOK_BPF = 13,
+	BW_HOOK_PERF = 14,
+	BW_HOOK_KEY_ALLOC = 15,
+	BW_HOOK_USERNS = 16,
+	BW_HOOK_SETUID = 17,
+	BW_HOOK_SOCKET_CREATE = 18,
+	BW_HOOK_SOCKET_CONNECT = 19,
+	BW_HOOK_SOCKET_BIND = 20,
+	/* `hooks:` escape hatch, in the order of lsm_escape_hooks() */
+	BW_HOOK_ESCAPE_BASE = 32,
 };
+
+/* High-level words the LSM layer enforces through word_rules, in the order
+ * the loader fills them (see word_index() in loader/lsm.cc). File words and
+ * socket families/ports/addresses have maps of their own. */
+enum bw_word {
+	BW_WORD_MOUNT,
+	BW_WORD_PTRACE,
+	BW_WORD_KMOD,
+	BW_WORD_BPF,
+	BW_WORD_PERF,
+	BW_WORD_KEXEC,
+	BW_WORD_KEYRING,
+	BW_WORD_USERNS,
+	BW_WORD_SETUID,
+	BW_WORD_RAWSOCK,
+	BW_WORD_COUNT,
+};
+
+#define BW_ESCAPE_HOOKS 8
 
 enum bw_verdict {
 	BW_VERDICT_DENY = 1,  /* blocked */
@@ -40,7 +74,16 @@ enum bw_verdict {
 };
 
 /* Per-rule flags in struct bw_rule. */
-#define BW_RULE_AUDIT 1u
+#define BW_RULE_AUDIT (1u << 0)
+#define BW_RULE_WHEN_EXE (1u << 1)
+#define BW_RULE_WHEN_PARENT_EXE (1u << 2)
+#define BW_RULE_WHEN_UID (1u << 3)
+#define BW_RULE_WHEN_CGROUP (1u << 4)
+#define BW_RULE_NEEDS_PORT (1u << 5) /* connect/bind: port must match too */
+#define BW_RULE_NEEDS_ADDR (1u << 6) /* connect/bind: address must match too */
+
+/* Rule index used in events for the exec allow-list's default deny. */
+#define BW_RULE_DEFAULT_EXEC 0xfffffff0u
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -48,11 +91,18 @@ struct bw_rule {
 	__u32 errno_value; /* positive errno returned on deny */
 };
 
-/* Value of both file maps: which accesses are denied and by which rules.
- * One rule per access bit keeps the record small and tells the event which
- * rule fired. rule_plus1 == 0 means "no rule for this access". */
+/* Up to this many rules may share one match slot (a word, a file access, a
+ * port...): evaluation cost is bounded by it, never by the policy's size. */
+#define BW_SLOT_RULES 4
+struct bw_rules {
+	__u32 rule_plus1[BW_SLOT_RULES]; /* 0 = empty */
+};
+
+/* Value of the file maps: rules per access, plus exec allow-list entries. */
 struct bw_file_match {
-	__u32 rule_plus1[3]; /* index: 0 read, 1 write, 2 exec */
+	struct bw_rules acc[3]; /* index: 0 read, 1 write, 2 exec */
+	__u32 allow_exec;       /* 1: listed by an allow: exec rule */
+	__u32 pad;
 };
 
 /* A file's identity, resolved by the loader: a hard link or a bind mount of
@@ -67,9 +117,41 @@ struct bw_path_key {
 	char path[BW_PATH_MAX];
 };
 
+/* `when:` sets, keyed by rule. kind: 0 exe, 1 parent_exe. */
+struct bw_when_exe_key {
+	__u32 rule;
+	__u32 kind;
+	char path[BW_PATH_MAX];
+};
+
+struct bw_when_id_key {
+	__u32 rule;
+	__u32 pad;
+	__u64 id; /* uid, or cgroup id */
+};
+
+#define BW_NET_CONNECT 0
+#define BW_NET_BIND 1
+
+struct bw_port_key {
+	__u16 op;   /* BW_NET_* */
+	__u16 port; /* host order */
+};
+
+/* LPM trie key: op, family, then the address; prefixlen counts the 32 bits
+ * of op+family too. */
+struct bw_addr_key {
+	__u32 prefixlen;
+	__u16 op;
+	__u16 family;
+	__u8 addr[16];
+};
+
+#define BW_MAX_FAMILIES 64
+
 /* Task-storage value: present only on tasks inside a confined tree. The
- * executable is recorded when an exec commits, so every event can name it
- * without chasing task->mm from an arbitrary hook. */
+ * executable is recorded when an exec commits, zero-padded so it can be
+ * part of a hash key. */
 struct bw_task {
 	__u32 confined;
 	__u32 pad;
@@ -81,15 +163,20 @@ struct bw_event {
 	__u32 hook;    /* enum bw_hook */
 	__u32 verdict; /* enum bw_verdict */
 	__s32 err;     /* negative errno returned to the task (0 in audit) */
-	__u32 rule;    /* rule index */
+	__u32 rule;    /* rule index, or BW_RULE_DEFAULT_EXEC */
 	__u32 pid;     /* tgid */
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
 	__u32 access;  /* BW_ACC_* that matched, file hooks only */
-	__u32 flags;   /* mount flags, mount hooks only */
+	__u32 flags;   /* hook-specific: mount flags, ptrace mode, read-file id... */
+	__u32 family;  /* socket hooks */
+	__u32 type;    /* socket type */
+	__u16 port;    /* connect/bind, host order */
+	__u16 pad;
+	__u8 addr[16];
 	char comm[BW_COMM_LEN];
-	char target[BW_PATH_MAX]; /* resolved path, or mount target */
+	char target[BW_PATH_MAX]; /* resolved path, mount target, module name */
 	char exe[BW_PATH_MAX];    /* running executable, resolved */
 };
 

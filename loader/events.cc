@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "loader/events.h"
 
+#include <arpa/inet.h>
 #include <linux/types.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +17,7 @@ extern "C" {
 #include "bulwark.h"
 }
 #include "loader/lsm.h"
+#include "policy/catalog.h"
 #include "seccomp/filter.h"
 
 namespace bulwark {
@@ -64,7 +67,7 @@ static std::string fixed_str(const char *s, size_t max)
 }
 
 static json base(const std::string &ts, const char *layer, const char *action_word,
-		 const policy::Policy &policy, const policy::Rule *rule, bool audit)
+		 const policy::Policy &policy, const std::string &rule_id, bool audit)
 {
 	json j;
 	j["@timestamp"] = ts;
@@ -77,7 +80,7 @@ static json base(const std::string &ts, const char *layer, const char *action_wo
 		{"type", json::array({audit ? "info" : "denied"})},
 		{"outcome", audit ? "success" : "failure"},
 	};
-	j["rule"] = {{"id", rule ? rule->id : ""}, {"ruleset", policy.name}};
+	j["rule"] = {{"id", rule_id}, {"ruleset", policy.name}};
 	return j;
 }
 
@@ -87,14 +90,46 @@ static void write_errno(json &b, int err)
 	b["errno_name"] = errno_name(err);
 }
 
+static const char *category(uint32_t hook)
+{
+	switch (hook) {
+	case BW_HOOK_FILE_OPEN:
+	case BW_HOOK_READ_FILE:
+		return "file";
+	case BW_HOOK_SOCKET_CREATE:
+	case BW_HOOK_SOCKET_CONNECT:
+	case BW_HOOK_SOCKET_BIND:
+		return "network";
+	case BW_HOOK_MODULE_REQUEST:
+	case BW_HOOK_LOAD_DATA:
+		return "driver";
+	case BW_HOOK_SETUID:
+	case BW_HOOK_USERNS:
+	case BW_HOOK_KEY_ALLOC:
+		return "iam";
+	case BW_HOOK_SB_MOUNT:
+	case BW_HOOK_MOVE_MOUNT:
+	case BW_HOOK_SB_UMOUNT:
+	case BW_HOOK_SB_REMOUNT:
+		return "configuration";
+	}
+	return "process";
+}
+
+static std::string ip_text(uint32_t family, const uint8_t *addr)
+{
+	char buf[INET6_ADDRSTRLEN] = "";
+	inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof(buf));
+	return buf;
+}
+
 void EventSink::lsm(const bw_event &e)
 {
-	const policy::Rule *rule = e.rule < policy_.rules.size() ? &policy_.rules[e.rule] : nullptr;
+	std::string rule_id = policy::rule_id_for(policy_, e.rule);
 	bool audit = e.verdict == BW_VERDICT_AUDIT;
 	const char *hook = hook_name(e.hook);
-	json j = base(rfc3339(e.boot_ns + boot_to_epoch_ns_), "lsm", hook, policy_, rule, audit);
-	j["event"]["category"] = json::array(
-		{e.hook == BW_HOOK_FILE_OPEN ? "file" : e.hook == BW_HOOK_BPRM_CHECK || e.hook == BW_HOOK_MMAP_EXEC ? "process" : "configuration"});
+	json j = base(rfc3339(e.boot_ns + boot_to_epoch_ns_), "lsm", hook, policy_, rule_id, audit);
+	j["event"]["category"] = json::array({category(e.hook)});
 	json b = {{"layer", "lsm"}, {"hook", hook}, {"action", audit ? "audit" : "deny"},
 		  {"mode", audit ? "audit" : "enforce"}};
 	write_errno(b, e.err < 0 ? -e.err : 0);
@@ -109,6 +144,17 @@ void EventSink::lsm(const bw_event &e)
 	b["target"] = target;
 	if (e.hook >= BW_HOOK_SB_MOUNT && e.hook <= BW_HOOK_SB_REMOUNT)
 		b["mount_flags"] = e.flags;
+	if (e.hook == BW_HOOK_SOCKET_CREATE) {
+		b["socket"] = {{"family", e.family}, {"type", e.type & 0xf}};
+	} else if (e.hook == BW_HOOK_SOCKET_CONNECT || e.hook == BW_HOOK_SOCKET_BIND) {
+		std::string ip = ip_text(e.family, e.addr);
+		const char *side = e.hook == BW_HOOK_SOCKET_CONNECT ? "destination" : "source";
+		j[side] = {{"ip", ip}, {"port", e.port}};
+		b["target"] = (e.family == AF_INET6 ? "[" + ip + "]" : ip) + ":" + std::to_string(e.port);
+	} else if (e.hook == BW_HOOK_BPF || e.hook == BW_HOOK_PERF || e.hook == BW_HOOK_PTRACE_ACCESS ||
+		   e.hook == BW_HOOK_READ_FILE || e.hook == BW_HOOK_LOAD_DATA) {
+		b["arg"] = e.flags;
+	}
 	j["bulwark"] = b;
 	j["process"] = {
 		{"pid", e.pid},
@@ -118,8 +164,9 @@ void EventSink::lsm(const bw_event &e)
 		{"executable", fixed_str(e.exe, sizeof(e.exe))},
 	};
 	j["user"] = {{"id", std::to_string(e.uid)}};
-	if (e.hook == BW_HOOK_FILE_OPEN || e.hook == BW_HOOK_BPRM_CHECK || e.hook == BW_HOOK_MMAP_EXEC)
-		j["file"] = {{"path", target}};
+	if (category(e.hook) == std::string("file") || e.hook == BW_HOOK_BPRM_CHECK || e.hook == BW_HOOK_MMAP_EXEC)
+		if (!target.empty())
+			j["file"] = {{"path", target}};
 	write(j.dump());
 }
 
@@ -156,11 +203,10 @@ static ProcInfo proc_info(uint32_t tid)
 
 void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err)
 {
-	const policy::Rule *rule = rule_idx < policy_.rules.size() ? &policy_.rules[rule_idx] : nullptr;
 	bool audit = err == 0;
 	std::string name = seccomp::syscall_name(n.data.nr);
 	json j = base(rfc3339(static_cast<uint64_t>(now_ns(CLOCK_REALTIME))), "seccomp", name.c_str(),
-		      policy_, rule, audit);
+		      policy_, policy::rule_id_for(policy_, rule_idx), audit);
 	j["event"]["category"] = json::array({"process"});
 	json args = json::array();
 	for (auto a : n.data.args) {

@@ -50,6 +50,7 @@ public:
 	int consume();
 	uint64_t dropped() const;
 	const std::vector<LsmFileEntry> &file_entries() const { return entries_; }
+	int attached() const { return attached_; }
 
 private:
 	void fill_maps(const policy::Policy &policy);
@@ -59,7 +60,11 @@ private:
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
 	std::vector<LsmFileEntry> entries_;
+	int attached_ = 0;
 };
+
+// Number of parameters of an LSM hook in the running kernel's BTF, or -1.
+int hook_arity(const std::string &hook);
 
 const char *hook_name(uint32_t hook);
 

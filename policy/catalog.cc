@@ -104,3 +104,18 @@ const std::vector<const char*>& lsm_escape_hooks() {
 }
 
 }  // namespace bulwark::policy
+
+#include "policy/policy.h"
+
+namespace bulwark::policy {
+
+std::string rule_id_for(const Policy& policy, size_t index) {
+  if (index < policy.rules.size()) return policy.rules[index].id;
+  size_t h = index - policy.rules.size();
+  if (index >= policy.rules.size() && h < policy.hooks.size())
+    return policy.hooks[h].id.empty() ? "hook:" + policy.hooks[h].hook : policy.hooks[h].id;
+  if (index == 0xfffffff0u) return "default:exec";
+  return "";
+}
+
+}  // namespace bulwark::policy

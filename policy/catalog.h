@@ -50,3 +50,13 @@ namespace bulwark::policy {
 const std::vector<const char*>& lsm_escape_hooks();
 
 }  // namespace bulwark::policy
+
+namespace bulwark::policy {
+
+struct Policy;
+
+// The id events carry for a layer's rule index: rules first, then `hooks:`
+// entries, then the exec allow-list's default ("default:exec").
+std::string rule_id_for(const Policy& policy, size_t index);
+
+}  // namespace bulwark::policy
