@@ -723,7 +723,10 @@ int BPF_PROG(bw_socket_create, int family, int type, int protocol, int kern, int
 	self = confined_task();
 	if (!self)
 		return 0;
-	if ((type & 0xf) == SOCK_RAW || family == AF_PACKET) {
+	/* Raw IP and packet sockets; netlink uses SOCK_RAW too but is not a
+	 * raw network socket. */
+	if (((type & 0xf) == SOCK_RAW && (family == AF_INET || family == AF_INET6)) ||
+	    family == AF_PACKET) {
 		__u32 w = BW_WORD_RAWSOCK;
 
 		rl = bpf_map_lookup_elem(&word_rules, &w);

@@ -56,8 +56,8 @@ const std::vector<WordInfo>& words() {
        "setuid binaries: no_new_privs (set with the seccomp layer) keeps exec from raising "
        "privileges"},
       {"raw-sockets", TakesNothing, {"socket"},
-       "socket with type SOCK_RAW or family AF_PACKET", {"socket_create"},
-       "socket_create with SOCK_RAW or AF_PACKET",
+       "socket with AF_INET/AF_INET6 and SOCK_RAW, or AF_PACKET", {"socket_create"},
+       "socket_create with AF_INET/AF_INET6 and SOCK_RAW, or AF_PACKET",
        "a raw socket passed in from outside the sandbox"},
       {"socket", TakesFamilies, {"socket"}, "socket with the listed families",
        {"socket_create"}, "socket_create with the listed families",

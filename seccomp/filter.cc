@@ -83,7 +83,8 @@ void Filter::add_word_rules(const policy::Policy &policy, DenyAction action)
 			} else if (word == "raw-sockets") {
 				// The type argument carries SOCK_NONBLOCK/CLOEXEC in
 				// its high bits; the socket type is the low nibble.
-				route("socket", i, {{1, 0xf, SOCK_RAW}}, act);
+				route("socket", i, {{0, all, AF_INET}, {1, 0xf, SOCK_RAW}}, act);
+				route("socket", i, {{0, all, AF_INET6}, {1, 0xf, SOCK_RAW}}, act);
 				route("socket", i, {{0, all, AF_PACKET}}, act);
 			} else if (word == "user-namespaces") {
 				route("unshare", i, {{0, CLONE_NEWUSER, CLONE_NEWUSER}}, act);

@@ -396,3 +396,211 @@ TEST(Layers, BothLayersEachStopWhatTheyCanSee)
 	EXPECT_EQ(d.layer("lsm").size(), 2u) << diag(d);
 	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
 }
+
+// --- every high-level word, each layer alone and both ------------------------
+
+namespace {
+
+struct WordCase {
+	const char *name;
+	std::string rule;                // YAML of one rule, without the "- " prefix
+	std::vector<std::string> probe;  // probe arguments
+	const char *step;                // the probe step a denial shows up in
+	const char *syscall;             // seccomp's routed syscall, or "" if seccomp cannot
+	const char *hook;                // the LSM hook, or "" if the LSM cannot
+};
+
+std::vector<WordCase> word_cases()
+{
+	return {
+		{"ptrace-attach", "id: w\n    deny: ptrace", {"ptrace-attach"}, "ptrace", "ptrace", "ptrace_access_check"},
+		{"ptrace-traceme", "id: w\n    deny: ptrace", {"traceme"}, "ptrace", "ptrace", "ptrace_traceme"},
+		{"kernel-modules", "id: w\n    deny: kernel-modules", {"finit-module", "/etc/passwd"}, "finit_module",
+		 "finit_module", "kernel_read_file"},
+		{"kexec", "id: w\n    deny: kexec", {"kexec", "/etc/passwd"}, "kexec_file_load", "kexec_file_load",
+		 "kernel_read_file"},
+		{"bpf", "id: w\n    deny: bpf", {"bpf-map"}, "bpf", "bpf", "bpf"},
+		{"perf", "id: w\n    deny: perf", {"perf"}, "perf_event_open", "perf_event_open", "perf_event_open"},
+		{"keyring", "id: w\n    deny: keyring", {"add-key"}, "add_key", "add_key", "key_alloc"},
+		{"user-namespaces", "id: w\n    deny: user-namespaces", {"unshare-user"}, "unshare", "unshare",
+		 "userns_create"},
+		{"setuid", "id: w\n    deny: setuid", {"setuid", "65534"}, "setuid", "setuid", "task_fix_setuid"},
+		{"raw-sockets-packet", "id: w\n    deny: raw-sockets", {"socket", "17", "3"}, "socket", "socket",
+		 "socket_create"},
+		{"raw-sockets-inet", "id: w\n    deny: raw-sockets", {"socket", "2", "3"}, "socket", "socket",
+		 "socket_create"},
+		{"socket-families", "id: w\n    deny: socket\n    families: [netlink]", {"socket", "16", "3"}, "socket",
+		 "socket", "socket_create"},
+		{"connect-port", "id: w\n    deny: connect\n    ports: [22]", {"connect", "127.0.0.1", "22"}, "connect",
+		 "", "socket_connect"},
+		{"connect-v6-address", "id: w\n    deny: connect\n    addresses: [\"::1\"]", {"connect", "::1", "9"},
+		 "connect", "", "socket_connect"},
+		{"bind-address", "id: w\n    deny: bind\n    addresses: [127.0.0.2/32]", {"bind", "127.0.0.2", "8080"},
+		 "bind", "", "socket_bind"},
+	};
+}
+
+} // namespace
+
+class Words : public ::testing::TestWithParam<WordCase> {};
+
+TEST_P(Words, EachLayerStopsWhatItCanSee)
+{
+	REQUIRE_LSM();
+	const WordCase &c = GetParam();
+	std::string pol = "name: demo\nrules:\n  - " + c.rule + "\n";
+	std::vector<std::string> cmd = {probe()};
+	cmd.insert(cmd.end(), c.probe.begin(), c.probe.end());
+	std::string denied = std::string("err ") + c.step + " EPERM";
+	for (std::string layers : {"seccomp", "lsm", "all"}) {
+		SCOPED_TRACE("layers=" + layers);
+		bool by_seccomp = layers != "lsm" && *c.syscall;
+		bool by_lsm = layers != "seccomp" && *c.hook;
+		Result r = ktest::run(pol, layers, cmd);
+		if (!by_seccomp && !by_lsm) {
+			// This layer cannot see it: the call reaches the kernel.
+			EXPECT_EQ(r.out.find(denied), std::string::npos) << diag(r);
+			EXPECT_TRUE(r.events.empty()) << diag(r);
+			continue;
+		}
+		EXPECT_NE(r.out.find(denied), std::string::npos) << diag(r);
+		ASSERT_EQ(r.events.size(), 1u) << diag(r);
+		const auto &e = r.events[0];
+		expect_event_identity(e, by_seccomp ? "seccomp" : "lsm", "w");
+		if (by_seccomp)
+			EXPECT_EQ(e["bulwark"]["syscall"]["name"], c.syscall) << diag(r);
+		else
+			EXPECT_EQ(e["bulwark"]["hook"], c.hook) << diag(r);
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(Lsm, Words, ::testing::ValuesIn(word_cases()),
+			 [](const auto &info) {
+				 std::string n = info.param.name;
+				 for (auto &ch : n)
+					 if (ch == '-')
+						 ch = '_';
+				 return n;
+			 });
+
+TEST(Seccomp, UserNamespaceRuleKeepsThreadsWorking)
+{
+	// clone3 fails with ENOSYS under this rule; glibc must fall back.
+	Result r = ktest::run("name: demo\nrules:\n  - id: w\n    deny: user-namespaces\n", "seccomp",
+			      {probe(), "thread"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_EQ(r.out, "ok\n") << diag(r);
+	EXPECT_TRUE(r.events.empty()) << diag(r);
+}
+
+TEST(Lsm, WhenParentExe)
+{
+	REQUIRE_LSM();
+	std::string pol = "name: demo\nrules:\n  - id: no-sh-from-bash\n    deny: exec\n    paths: [/bin/sh]\n"
+			  "    when:\n      parent_exe: /usr/bin/bash\n";
+	// bash forks a child that execs /bin/sh: its parent is bash.
+	Result viabash = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c", "/bin/sh -c 'exit 0'; echo rc=$?"});
+	EXPECT_NE(viabash.out.find("rc=126"), std::string::npos) << diag(viabash);
+	ASSERT_EQ(viabash.events.size(), 1u) << diag(viabash);
+	EXPECT_EQ(viabash.events[0]["rule"]["id"], "no-sh-from-bash");
+	// The probe's parent is bulwark: the condition does not hold.
+	Result direct = ktest::run(pol, "lsm", {probe(), "exec", "/bin/sh", "-c", "exit 0"});
+	EXPECT_EQ(direct.status, 0) << diag(direct);
+	EXPECT_TRUE(direct.events.empty()) << diag(direct);
+}
+
+TEST(Lsm, WhenExeAndUid)
+{
+	REQUIRE_LSM();
+	std::string pol = "name: demo\nrules:\n  - id: probe-no-passwd\n    deny: read\n    paths: [/etc/passwd]\n"
+			  "    when:\n      exe: " + probe() + "\n  - id: nobody-no-group\n    deny: read\n    paths: [/etc/group]\n"
+			  "    when:\n      uid: [65534]\n";
+	Result p = ktest::run(pol, "lsm", {probe(), "open", "/etc/passwd", "r"});
+	EXPECT_NE(p.out.find("err open EPERM"), std::string::npos) << diag(p);
+	Result cat = ktest::run(pol, "lsm", {"/usr/bin/cat", "/etc/passwd"});
+	EXPECT_EQ(cat.status, 0) << diag(cat);
+	EXPECT_TRUE(cat.events.empty()) << diag(cat);
+	// Root reads /etc/group; after setuid(65534) the same read is denied.
+	Result g = ktest::run(pol, "lsm", {probe(), "open", "/etc/group", "r"});
+	EXPECT_EQ(g.status, 0) << diag(g);
+	Result nb = ktest::run(pol, "lsm", {probe(), "setuid", "65534", "open", "/etc/group", "r"});
+	EXPECT_EQ(nb.out, "ok\nerr open EPERM\n") << diag(nb);
+	ASSERT_EQ(nb.events.size(), 1u) << diag(nb);
+	EXPECT_EQ(nb.events[0]["rule"]["id"], "nobody-no-group");
+	EXPECT_EQ(nb.events[0]["user"]["id"], "65534");
+}
+
+TEST(Lsm, WhenCgroup)
+{
+	REQUIRE_LSM();
+	mkdir("/sys/fs/cgroup/bwtest", 0755);
+	std::string pol = "name: demo\nrules:\n  - id: cg\n    deny: read\n    paths: [/etc/passwd]\n"
+			  "    when:\n      cgroup: /bwtest\n";
+	Result in = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c",
+					    "echo $$ > /sys/fs/cgroup/bwtest/cgroup.procs && exec " + probe() +
+						    " open /etc/passwd r"});
+	Result out = ktest::run(pol, "lsm", {probe(), "open", "/etc/passwd", "r"});
+	rmdir("/sys/fs/cgroup/bwtest");
+	EXPECT_NE(in.out.find("err open EPERM"), std::string::npos) << diag(in);
+	EXPECT_EQ(out.status, 0) << diag(out);
+	EXPECT_TRUE(out.events.empty()) << diag(out);
+}
+
+TEST(Lsm, SubtreeAcrossBindAndNestedMounts)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bwsub/a/b /tmp/bwsub/m /tmp/bwbind /tmp/bwother && "
+			      "echo x > /tmp/bwsub/a/b/f && echo y > /tmp/bwother/f && "
+			      "mount --bind /tmp/bwsub /tmp/bwbind && mount -t tmpfs none /tmp/bwsub/m && "
+			      "echo z > /tmp/bwsub/m/f"),
+		  0);
+	std::string pol = "name: demo\nrules:\n  - id: sub\n    deny: read\n    paths: [\"/tmp/bwsub/**\"]\n";
+	Result deep = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwsub/a/b/f", "r"});
+	Result bind = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwbind/a/b/f", "r"});
+	Result nested = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwsub/m/f", "r"});
+	Result other = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwother/f", "r"});
+	std::system("umount /tmp/bwsub/m; umount /tmp/bwbind; rm -rf /tmp/bwsub /tmp/bwbind /tmp/bwother");
+	EXPECT_NE(deep.out.find("err open EPERM"), std::string::npos) << diag(deep);
+	EXPECT_NE(bind.out.find("err open EPERM"), std::string::npos) << diag(bind);
+	EXPECT_NE(nested.out.find("err open EPERM"), std::string::npos) << diag(nested);
+	EXPECT_EQ(other.status, 0) << diag(other);
+	ASSERT_EQ(deep.events.size(), 1u) << diag(deep);
+	EXPECT_EQ(deep.events[0]["file"]["path"], "/tmp/bwsub/a/b/f");
+}
+
+TEST(Lsm, ExecAllowList)
+{
+	REQUIRE_LSM();
+	std::string dir = ktest::probe().substr(0, ktest::probe().rfind('/'));
+	std::string pol = "name: demo\ndefault:\n  exec: deny\nrules:\n  - id: allowed\n    allow: exec\n"
+			  "    paths: [\"" + dir + "/**\", /usr/bin/true]\n";
+	Result ok = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/true"});
+	EXPECT_EQ(ok.status, 0) << diag(ok);
+	EXPECT_TRUE(ok.events.empty()) << diag(ok);
+	Result no = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/cat", "/etc/passwd"});
+	EXPECT_NE(no.out.find("err execve EPERM"), std::string::npos) << diag(no);
+	ASSERT_EQ(no.events.size(), 1u) << diag(no);
+	EXPECT_EQ(no.events[0]["rule"]["id"], "default:exec");
+}
+
+TEST(Lsm, HooksEscapeHatch)
+{
+	REQUIRE_LSM();
+	std::string pol = "name: demo\nhooks:\n  - hook: syslog\n    id: no-dmesg\n";
+	Result r = ktest::run(pol, "lsm", {probe(), "syslog"});
+	EXPECT_NE(r.out.find("err syslog EPERM"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["bulwark"]["hook"], "syslog");
+	EXPECT_EQ(r.events[0]["rule"]["id"], "no-dmesg");
+	Result without = ktest::run("name: demo\nrules: []\n", "lsm", {probe(), "syslog"});
+	EXPECT_EQ(without.status, 0) << diag(without);
+}
+
+TEST(Lsm, GlobPathsRefusedNotIgnored)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run("name: demo\nrules:\n  - id: g\n    deny: read\n    paths: [\"/etc/pass*\"]\n", "lsm",
+			      {probe(), "exit", "0"});
+	EXPECT_EQ(r.status, 125) << diag(r);
+	EXPECT_NE(r.err.find("not enforced by the LSM layer yet"), std::string::npos) << diag(r);
+}

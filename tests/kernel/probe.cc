@@ -2,7 +2,17 @@
 // bulwark-probe: the workload the kernel tests confine. Each command tries
 // one thing and prints one line, "ok" or "err <step> <ERRNO>", so a test can
 // tell which layer stopped which step. Exit 0 on ok, 1 on err.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/klog.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +22,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -61,6 +72,167 @@ static int do_fsmount(const char *target)
 	if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return report_err("move_mount", errno);
 	umount2(target, MNT_DETACH);
+	return report_ok();
+}
+
+static int do_ptrace_attach()
+{
+	std::fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	long rc = ptrace(PTRACE_SEIZE, child, nullptr, nullptr);
+	int err = errno;
+	kill(child, SIGKILL);
+	waitpid(child, nullptr, 0);
+	return rc < 0 ? report_err("ptrace", err) : report_ok();
+}
+
+static int do_traceme()
+{
+	if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) < 0)
+		return report_err("ptrace", errno);
+	return report_ok();
+}
+
+static int open_for(const char *step, const char *path, int *fd)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? report_err(step, errno) : 0;
+}
+
+// A file that is not a module: with no layer in the way the kernel reads it
+// and rejects it (ENOEXEC), so EPERM can only come from a layer.
+static int do_finit_module(const char *path)
+{
+	int fd;
+	if (open_for("open", path, &fd))
+		return 1;
+	if (syscall(SYS_finit_module, fd, "", 0) < 0)
+		return report_err("finit_module", errno);
+	return report_ok();
+}
+
+static int do_kexec(const char *path)
+{
+	int fd;
+	if (open_for("open", path, &fd))
+		return 1;
+	// KEXEC_FILE_NO_INITRAMFS
+	if (syscall(SYS_kexec_file_load, fd, -1, 1, "", 4UL) < 0)
+		return report_err("kexec_file_load", errno);
+	return report_ok();
+}
+
+static int do_bpf_map()
+{
+	union bpf_attr attr{};
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	long fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return report_err("bpf", errno);
+	close(static_cast<int>(fd));
+	return report_ok();
+}
+
+static int do_perf()
+{
+	perf_event_attr attr{};
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	attr.disabled = 1;
+	long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (fd < 0)
+		return report_err("perf_event_open", errno);
+	close(static_cast<int>(fd));
+	return report_ok();
+}
+
+static int do_add_key()
+{
+	// KEY_SPEC_THREAD_KEYRING: a keyring of our own, so nothing persists.
+	long id = syscall(SYS_add_key, "user", "bulwark-probe", "x", 1, -1);
+	if (id < 0)
+		return report_err("add_key", errno);
+	return report_ok();
+}
+
+static int do_unshare_user()
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		return report_err("unshare", errno);
+	return report_ok();
+}
+
+// Threads go through clone3 first in glibc; with clone3 failed as ENOSYS
+// glibc must fall back to clone and still work.
+static int do_thread()
+{
+	pthread_t t;
+	int rc = pthread_create(&t, nullptr, [](void *) -> void * { return nullptr; }, nullptr);
+	if (rc)
+		return report_err("pthread_create", rc);
+	pthread_join(t, nullptr);
+	return report_ok();
+}
+
+static int do_setuid(const char *uid)
+{
+	if (setuid(static_cast<uid_t>(std::atoi(uid))) < 0)
+		return report_err("setuid", errno);
+	return report_ok();
+}
+
+static int do_socket(const char *family, const char *type)
+{
+	int fd = socket(std::atoi(family), std::atoi(type), 0);
+	if (fd < 0)
+		return report_err("socket", errno);
+	close(fd);
+	return report_ok();
+}
+
+static int do_net(bool connect_, const char *ip, const char *port)
+{
+	sockaddr_storage ss{};
+	socklen_t len;
+	int family = std::strchr(ip, ':') ? AF_INET6 : AF_INET;
+	if (family == AF_INET) {
+		auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(static_cast<uint16_t>(std::atoi(port)));
+		inet_pton(AF_INET, ip, &sin->sin_addr);
+		len = sizeof(*sin);
+	} else {
+		auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(static_cast<uint16_t>(std::atoi(port)));
+		inet_pton(AF_INET6, ip, &sin6->sin6_addr);
+		len = sizeof(*sin6);
+	}
+	int fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_err("socket", errno);
+	int rc = connect_ ? connect(fd, reinterpret_cast<sockaddr *>(&ss), len)
+			  : bind(fd, reinterpret_cast<sockaddr *>(&ss), len);
+	int err = errno;
+	close(fd);
+	if (rc < 0)
+		return report_err(connect_ ? "connect" : "bind", err);
+	return report_ok();
+}
+
+static int do_syslog()
+{
+	// SYSLOG_ACTION_SIZE_BUFFER: harmless, and still passes the hook.
+	if (klogctl(10, nullptr, 0) < 0)
+		return report_err("syslog", errno);
 	return report_ok();
 }
 
@@ -141,6 +313,36 @@ int main(int argc, char **argv)
 		long rc = syscall(0x40000000L | SYS_getpid);
 		return rc < 0 ? report_err("x32-getpid", errno) : report_ok();
 	}
+	if (cmd == "ptrace-attach")
+		return do_ptrace_attach();
+	if (cmd == "traceme")
+		return do_traceme();
+	if (cmd == "finit-module" && argc == 3)
+		return do_finit_module(argv[2]);
+	if (cmd == "kexec" && argc == 3)
+		return do_kexec(argv[2]);
+	if (cmd == "bpf-map")
+		return do_bpf_map();
+	if (cmd == "perf")
+		return do_perf();
+	if (cmd == "add-key")
+		return do_add_key();
+	if (cmd == "unshare-user")
+		return do_unshare_user();
+	if (cmd == "thread")
+		return do_thread();
+	if (cmd == "setuid" && argc >= 3) {
+		int rc = do_setuid(argv[2]);
+		if (rc || argc == 3)
+			return rc;
+		return main(argc - 2, argv + 2); // then act as the new user
+	}
+	if (cmd == "socket" && argc == 4)
+		return do_socket(argv[2], argv[3]);
+	if ((cmd == "connect" || cmd == "bind") && argc == 4)
+		return do_net(cmd == "connect", argv[2], argv[3]);
+	if (cmd == "syslog")
+		return do_syslog();
 	if (cmd == "exit" && argc == 3)
 		return std::atoi(argv[2]);
 	std::fprintf(stderr, "bulwark-probe: bad arguments\n");
