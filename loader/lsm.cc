@@ -116,17 +116,7 @@ const Variant kVariants[] = {
 	{"perf_event_open", "bw_perf_v1", 1},
 };
 
-// What a policy needs from the LSM layer; programs nobody needs are not
-// loaded, so an unused hook costs nothing.
-struct Needs {
-	std::set<std::string> words;
-	unsigned file_access = 0;
-	bool exec_allow_list = false;
-	std::set<std::string> escape_hooks;
-	bool all = false; // load everything (probe)
-};
-
-bool prog_needed(const std::string &name, const Needs &n)
+bool prog_needed(const std::string &name, const LsmNeeds &n)
 {
 	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed")
 		return true;
@@ -175,7 +165,7 @@ bool prog_needed(const std::string &name, const Needs &n)
 
 // Sets autoload on every program: the variant matching this kernel, and
 // only what the policy needs.
-void select_programs(bulwark_bpf *skel, const Needs &needs)
+void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
 {
 	std::map<std::string, int> arity;
 	bpf_program *prog;
@@ -192,57 +182,6 @@ void select_programs(bulwark_bpf *skel, const Needs &needs)
 		}
 		bpf_program__set_autoload(prog, load);
 	}
-}
-
-Needs needs_of(const policy::Policy &policy)
-{
-	Needs n;
-	for (const auto &r : policy.rules) {
-		for (const auto &w : r.words)
-			n.words.insert(w);
-		if (r.kind == policy::RuleKind::File && r.verb == policy::Verb::Deny)
-			n.file_access |= r.access;
-	}
-	n.exec_allow_list = policy.defaults.exec_deny;
-	for (const auto &h : policy.hooks)
-		n.escape_hooks.insert(h.hook);
-	return n;
-}
-
-uint32_t kdev(dev_t d)
-{
-	// The kernel's internal dev_t, as in inode->i_sb->s_dev.
-	return (major(d) << 20) | minor(d);
-}
-
-// Adds rule (0-based) to a slot, refusing a fifth: the BPF side looks at
-// BW_SLOT_RULES rules per slot and no more.
-void slot_add(bw_rules &slot, size_t rule, const std::string &what)
-{
-	__u32 v = static_cast<__u32>(rule + 1);
-	for (auto &r : slot.rule_plus1) {
-		if (r == v)
-			return;
-		if (!r) {
-			r = v;
-			return;
-		}
-	}
-	throw Error("lsm: more than " + std::to_string(BW_SLOT_RULES) + " rules apply to " + what +
-		    "; merge them (the BPF side checks at most " + std::to_string(BW_SLOT_RULES) + ")");
-}
-
-int word_index(const std::string &w)
-{
-	static const std::map<std::string, int> idx = {
-		{"mount", BW_WORD_MOUNT},   {"ptrace", BW_WORD_PTRACE},
-		{"kernel-modules", BW_WORD_KMOD}, {"bpf", BW_WORD_BPF},
-		{"perf", BW_WORD_PERF},     {"kexec", BW_WORD_KEXEC},
-		{"keyring", BW_WORD_KEYRING}, {"user-namespaces", BW_WORD_USERNS},
-		{"setuid", BW_WORD_SETUID}, {"raw-sockets", BW_WORD_RAWSOCK},
-	};
-	auto it = idx.find(w);
-	return it == idx.end() ? -1 : it->second;
 }
 
 void update(int fd, const void *key, const void *val, const std::string &what)
@@ -262,7 +201,7 @@ std::string LsmLayer::load_probe()
 	bulwark_bpf *skel = bulwark_bpf__open();
 	int err = errno;
 	if (skel) {
-		Needs all;
+		LsmNeeds all;
 		all.all = true;
 		select_programs(skel, all);
 		err = -bulwark_bpf__load(skel);
@@ -278,7 +217,8 @@ std::string LsmLayer::load_probe()
 	return "";
 }
 
-LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event) : on_event_(std::move(on_event))
+LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event)
+	: on_event_(std::move(on_event)), plan_(plan_lsm(policy))
 {
 	libbpf_set_print(quiet_print);
 	std::string reason = lsm_inactive_reason();
@@ -288,18 +228,14 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event) : on_event_(s
 	if (!skel_)
 		throw Error("lsm: failed to open BPF object", errno);
 	try {
-		select_programs(skel_, needs_of(policy));
-		skel_->rodata->exec_default_deny = policy.defaults.exec_deny ? 1 : 0;
-		const auto &esc = policy::lsm_escape_hooks();
-		for (size_t h = 0; h < policy.hooks.size(); h++)
-			for (size_t i = 0; i < esc.size() && i < BW_ESCAPE_HOOKS; i++)
-				if (policy.hooks[h].hook == esc[i] && !skel_->rodata->escape_rule_plus1[i])
-					skel_->rodata->escape_rule_plus1[i] =
-						static_cast<__u32>(policy.rules.size() + h + 1);
+		select_programs(skel_, plan_.needs);
+		skel_->rodata->exec_default_deny = plan_.exec_default_deny ? 1 : 0;
+		for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
+			skel_->rodata->escape_rule_plus1[i] = plan_.escape_rule_plus1[i];
 		int err = bulwark_bpf__load(skel_);
 		if (err)
 			throw Error("lsm: failed to load BPF programs", -err);
-		fill_maps(policy);
+		fill_maps(plan_);
 		rb_ = ring_buffer__new(
 			bpf_map__fd(skel_->maps.events),
 			[](void *ctx, void *data, size_t size) -> int {
@@ -349,216 +285,40 @@ void LsmLayer::attach_all()
 	}
 }
 
-void LsmLayer::fill_maps(const policy::Policy &policy)
+void LsmLayer::fill_maps(const LsmPlan &plan)
 {
-	size_t nrules = policy.rules.size() + policy.hooks.size();
-	if (nrules > BW_MAX_RULES)
-		throw Error("lsm: policy has " + std::to_string(nrules) + " rules and hooks, the limit is " +
-			    std::to_string(BW_MAX_RULES));
-
-	// Per-rule record: mode, errno, which `when:` conditions apply.
-	int rules_fd = bpf_map__fd(skel_->maps.rules);
-	int exe_fd = bpf_map__fd(skel_->maps.when_exe);
-	int uid_fd = bpf_map__fd(skel_->maps.when_uid);
-	int cg_fd = bpf_map__fd(skel_->maps.when_cgroup);
-	for (size_t i = 0; i < policy.rules.size(); i++) {
-		const auto &r = policy.rules[i];
-		__u32 key = static_cast<__u32>(i);
-		bw_rule val{};
-		val.flags = r.mode == policy::Mode::Audit ? BW_RULE_AUDIT : 0;
-		val.errno_value = EPERM;
-		if (!r.ports.empty() && !r.addresses.empty())
-			val.flags |= BW_RULE_NEEDS_PORT | BW_RULE_NEEDS_ADDR;
-		auto add_exe = [&](const policy::PathSpec &p, __u32 kind) {
-			bw_when_exe_key k{};
-			k.rule = key;
-			k.kind = kind;
-			char resolved[PATH_MAX];
-			// Task exes are recorded as resolved paths.
-			std::string path = realpath(p.path.c_str(), resolved) ? resolved : p.path;
-			std::memcpy(k.path, path.data(), std::min(path.size(), sizeof(k.path) - 1));
-			__u8 one = 1;
-			update(exe_fd, &k, &one, "the when: exe map");
-		};
-		for (const auto &p : r.when.exe) {
-			val.flags |= BW_RULE_WHEN_EXE;
-			add_exe(p, 0);
-		}
-		for (const auto &p : r.when.parent_exe) {
-			val.flags |= BW_RULE_WHEN_PARENT_EXE;
-			add_exe(p, 1);
-		}
-		for (uint32_t uid : r.when.uid) {
-			val.flags |= BW_RULE_WHEN_UID;
-			bw_when_id_key k{key, 0, uid};
-			__u8 one = 1;
-			update(uid_fd, &k, &one, "the when: uid map");
-		}
-		for (const auto &cg : r.when.cgroup) {
-			val.flags |= BW_RULE_WHEN_CGROUP;
-			// On cgroup v2 the directory's inode number is the cgroup id.
-			std::string dir = "/sys/fs/cgroup" + cg;
-			struct stat st;
-			if (stat(dir.c_str(), &st) != 0)
-				throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")", errno);
-			bw_when_id_key k{key, 0, st.st_ino};
-			__u8 one = 1;
-			update(cg_fd, &k, &one, "the when: cgroup map");
-		}
-		update(rules_fd, &key, &val, "the rules map");
+	int fd = bpf_map__fd(skel_->maps.rules);
+	for (size_t i = 0; i < plan.rules.size(); i++) {
+		__u32 k = static_cast<__u32>(i);
+		update(fd, &k, &plan.rules[i], "the rules map");
 	}
-	for (size_t h = 0; h < policy.hooks.size(); h++) {
-		__u32 key = static_cast<__u32>(policy.rules.size() + h);
-		bw_rule val{};
-		val.flags = policy.hooks[h].mode == policy::Mode::Audit ? BW_RULE_AUDIT : 0;
-		val.errno_value = static_cast<__u32>(policy.hooks[h].errno_value);
-		update(rules_fd, &key, &val, "the rules map");
-	}
-
-	// Words, socket families, ports, addresses.
-	std::map<int, bw_rules> words, families;
-	std::map<std::pair<int, int>, bw_rules> ports;
-	struct Prefix {
-		bw_addr_key key;
-		bw_rules rules;
-	};
-	std::vector<Prefix> prefixes;
-	for (size_t i = 0; i < policy.rules.size(); i++) {
-		const auto &r = policy.rules[i];
-		if (r.verb != policy::Verb::Deny || r.kind != policy::RuleKind::Action)
-			continue;
-		for (const auto &w : r.words) {
-			int wi = word_index(w);
-			if (wi >= 0)
-				slot_add(words[wi], i, "'" + w + "'");
-			if (w == "socket")
-				for (int f : r.families) {
-					if (f < 0 || f >= BW_MAX_FAMILIES)
-						throw Error("lsm: rule '" + r.id + "': family " + std::to_string(f) +
-							    " out of range");
-					slot_add(families[f], i, "socket family " + std::to_string(f));
-				}
-			if (w == "connect" || w == "bind") {
-				int op = w == "connect" ? BW_NET_CONNECT : BW_NET_BIND;
-				for (const auto &pr : r.ports)
-					for (unsigned p = pr.lo; p <= pr.hi; p++)
-						slot_add(ports[{op, static_cast<int>(p)}], i,
-							 w + " port " + std::to_string(p));
-				for (const auto &a : r.addresses) {
-					Prefix px{};
-					px.key.op = static_cast<__u16>(op);
-					px.key.family = static_cast<__u16>(a.family);
-					px.key.prefixlen = static_cast<__u32>(32 + a.prefix);
-					std::memcpy(px.key.addr, a.bytes.data(), 16);
-					slot_add(px.rules, i, w + " address " + a.text);
-					prefixes.push_back(px);
-				}
-			}
-		}
-	}
-	for (const auto &[w, rl] : words) {
-		__u32 k = static_cast<__u32>(w);
-		update(bpf_map__fd(skel_->maps.word_rules), &k, &rl, "the word map");
-	}
-	for (const auto &[f, rl] : families) {
-		__u32 k = static_cast<__u32>(f);
-		update(bpf_map__fd(skel_->maps.family_rules), &k, &rl, "the family map");
-	}
-	for (const auto &[op_port, rl] : ports) {
-		bw_port_key k{static_cast<__u16>(op_port.first), static_cast<__u16>(op_port.second)};
+	__u8 one = 1;
+	for (const auto &k : plan.when_exe)
+		update(bpf_map__fd(skel_->maps.when_exe), &k, &one, "the when: exe map");
+	for (const auto &k : plan.when_uid)
+		update(bpf_map__fd(skel_->maps.when_uid), &k, &one, "the when: uid map");
+	for (const auto &k : plan.when_cgroup)
+		update(bpf_map__fd(skel_->maps.when_cgroup), &k, &one, "the when: cgroup map");
+	for (const auto &[w, rl] : plan.words)
+		update(bpf_map__fd(skel_->maps.word_rules), &w, &rl, "the word map");
+	for (const auto &[f, rl] : plan.families)
+		update(bpf_map__fd(skel_->maps.family_rules), &f, &rl, "the family map");
+	for (const auto &[k, rl] : plan.ports)
 		update(bpf_map__fd(skel_->maps.net_ports), &k, &rl, "the port map");
-	}
-	// An LPM trie returns only the longest matching prefix, so each prefix
-	// carries the rules of every shorter prefix that contains it.
-	auto contains = [](const bw_addr_key &outer, const bw_addr_key &inner) {
-		if (outer.op != inner.op || outer.family != inner.family || outer.prefixlen > inner.prefixlen)
-			return false;
-		unsigned bits = outer.prefixlen - 32;
-		for (unsigned b = 0; b < bits; b++) {
-			unsigned mask = 0x80u >> (b % 8);
-			if ((outer.addr[b / 8] & mask) != (inner.addr[b / 8] & mask))
-				return false;
-		}
-		return true;
-	};
-	for (auto &inner : prefixes) {
-		bw_rules merged = inner.rules;
-		for (const auto &outer : prefixes)
-			if (&outer != &inner && contains(outer.key, inner.key))
-				for (__u32 r : outer.rules.rule_plus1)
-					if (r)
-						slot_add(merged, r - 1, "an address prefix");
-		update(bpf_map__fd(skel_->maps.net_addrs), &inner.key, &merged, "the address map");
-	}
-
-	// Files: exact paths by identity and by resolved path; subtrees by the
-	// directory's identity.
-	std::map<std::string, bw_file_match> paths;
-	std::map<std::pair<uint32_t, uint64_t>, bw_file_match> inodes, subtrees;
-	for (size_t i = 0; i < policy.rules.size(); i++) {
-		const auto &r = policy.rules[i];
-		if (r.kind != policy::RuleKind::File)
-			continue;
-		bool allow = r.verb == policy::Verb::Allow;
-		auto merge = [&](bw_file_match &m, const std::string &what) {
-			if (allow) {
-				m.allow_exec = 1;
-				return;
-			}
-			for (int bit = 0; bit < 3; bit++)
-				if (r.access & (1u << bit))
-					slot_add(m.acc[bit], i, what);
-		};
-		for (const auto &p : r.paths) {
-			if (p.kind == policy::PathKind::Glob)
-				throw Error("lsm: rule '" + r.id + "': '" + p.path +
-					    "': '*' patterns are not enforced by the LSM layer yet; refusing to "
-					    "run without them");
-			char resolved[PATH_MAX];
-			bool exists = realpath(p.path.c_str(), resolved) != nullptr;
-			struct stat st;
-			if (p.kind == policy::PathKind::Subtree) {
-				if (!exists || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
-					throw Error("lsm: rule '" + r.id + "': " + p.path +
-						    "/** cannot match: not an existing directory when the policy loads");
-				merge(subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
-				entries_.push_back({"subtree:" + std::string(resolved), r.access, i});
-				continue;
-			}
-			merge(paths[p.path], p.path);
-			entries_.push_back({"path:" + p.path, r.access, i});
-			// The kernel reports resolved paths, so /bin/sh must be
-			// stored as what it resolves to now (/usr/bin/dash).
-			if (exists && p.path != resolved) {
-				if (strlen(resolved) >= BW_PATH_MAX)
-					throw Error("lsm: " + p.path + " resolves to a path longer than " +
-						    std::to_string(BW_PATH_MAX - 1) + " bytes: " + resolved);
-				merge(paths[resolved], resolved);
-				entries_.push_back({std::string("path:") + resolved, r.access, i});
-			}
-			if (exists && stat(resolved, &st) == 0) {
-				merge(inodes[{kdev(st.st_dev), st.st_ino}], p.path);
-				entries_.push_back({"inode:" + std::to_string(major(st.st_dev)) + ":" +
-							    std::to_string(minor(st.st_dev)) + ":" +
-							    std::to_string(st.st_ino),
-						    r.access, i});
-			}
-		}
-	}
-	int paths_fd = bpf_map__fd(skel_->maps.file_paths);
-	for (const auto &[path, match] : paths) {
+	for (const auto &[k, rl] : plan.addrs)
+		update(bpf_map__fd(skel_->maps.net_addrs), &k, &rl, "the address map");
+	for (const auto &[path, match] : plan.paths) {
 		bw_path_key key{};
 		std::memcpy(key.path, path.data(), std::min(path.size(), sizeof(key.path) - 1));
-		update(paths_fd, &key, &match, "the path map with " + path);
+		update(bpf_map__fd(skel_->maps.file_paths), &key, &match, "the path map with " + path);
 	}
-	for (auto *m : {&inodes, &subtrees}) {
-		int fd = bpf_map__fd(m == &inodes ? skel_->maps.file_inodes : skel_->maps.file_subtrees);
-		for (const auto &[id, match] : *m) {
-			bw_inode_key key{};
-			key.dev = id.first;
-			key.ino = id.second;
-			update(fd, &key, &match, "the inode map");
-		}
+	for (const auto &[id, match] : plan.inodes) {
+		bw_inode_key key{id.second, id.first, 0};
+		update(bpf_map__fd(skel_->maps.file_inodes), &key, &match, "the inode map");
+	}
+	for (const auto &[id, match] : plan.subtrees) {
+		bw_inode_key key{id.second, id.first, 0};
+		update(bpf_map__fd(skel_->maps.file_subtrees), &key, &match, "the subtree map");
 	}
 }
 

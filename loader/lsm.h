@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "loader/fd.h"
+#include "loader/lsm_plan.h"
 #include "policy/policy.h"
 
 struct bulwark_bpf;
@@ -17,13 +18,6 @@ struct ring_buffer;
 struct bw_event;
 
 namespace bulwark {
-
-// What the loader put into the file maps, for logs and (later) explain.
-struct LsmFileEntry {
-	std::string key;  // "path:/usr/bin/dash" or "inode:8:1:1234"
-	unsigned access;  // BW_ACC_*
-	size_t rule;
-};
 
 class LsmLayer {
 public:
@@ -49,17 +43,17 @@ public:
 	// Delivers pending events to on_event; returns how many.
 	int consume();
 	uint64_t dropped() const;
-	const std::vector<LsmFileEntry> &file_entries() const { return entries_; }
+	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
 
 private:
-	void fill_maps(const policy::Policy &policy);
+	void fill_maps(const LsmPlan &plan);
 	void attach_all();
 
 	bulwark_bpf *skel_ = nullptr;
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
-	std::vector<LsmFileEntry> entries_;
+	LsmPlan plan_;
 	int attached_ = 0;
 };
 

@@ -27,10 +27,13 @@ if ! "$cxx" -fsanitize=fuzzer "$probe_src" -o "$out/probe" 2>/dev/null; then
     exit 1
 fi
 
+# The same sources and libraries as bulwark_policy in the top CMakeLists.txt,
+# so the fuzzer keeps linking as the parser starts using the catalog.
+policy_srcs=("$repo/policy/policy.cc" "$repo/policy/catalog.cc")
 "$cxx" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$repo" \
-    "$repo/policy/policy.cc" "$here/policy_fuzz.cc" \
-    -lyaml-cpp -o "$out/policy_fuzz"
+    "${policy_srcs[@]}" "$here/policy_fuzz.cc" \
+    -lyaml-cpp -lseccomp -o "$out/policy_fuzz"
 
 # A scratch copy: libFuzzer writes new inputs into the first corpus dir, and
 # those must not end up in the source tree.
@@ -41,7 +44,10 @@ cp "$here"/corpus/* "$corpus"/
 log=$out/policy_fuzz.log
 cd "$out"  # crash-*/leak-*/timeout-* artifacts land here
 set +e
-./policy_fuzz -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+# The outer timeout is a backstop: when libFuzzer hits the RSS limit it dumps
+# an ASan heap profile under ptrace, which on a 2 GB heap can take many
+# minutes, and a traced process ignores SIGTERM, hence -k.
+timeout -k 10 $((secs + 120)) ./policy_fuzz -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$out/" "$corpus" >"$log" 2>&1
 rc=$?
 set -e

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/lsm_plan.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "loader/fd.h"
+#include "policy/catalog.h"
+
+namespace bulwark {
+
+namespace {
+
+uint32_t kdev(dev_t d)
+{
+	// The kernel's internal dev_t, as in inode->i_sb->s_dev.
+	return (major(d) << 20) | minor(d);
+}
+
+// Adds rule (0-based) to a slot, refusing a fifth: the BPF side looks at
+// BW_SLOT_RULES rules per slot and no more.
+void slot_add(bw_rules &slot, size_t rule, const std::string &what)
+{
+	__u32 v = static_cast<__u32>(rule + 1);
+	for (auto &r : slot.rule_plus1) {
+		if (r == v)
+			return;
+		if (!r) {
+			r = v;
+			return;
+		}
+	}
+	throw Error("lsm: more than " + std::to_string(BW_SLOT_RULES) + " rules apply to " + what +
+		    "; merge them (the BPF side checks at most " + std::to_string(BW_SLOT_RULES) + ")");
+}
+
+int word_index(const std::string &w)
+{
+	static const std::map<std::string, int> idx = {
+		{"mount", BW_WORD_MOUNT},   {"ptrace", BW_WORD_PTRACE},
+		{"kernel-modules", BW_WORD_KMOD}, {"bpf", BW_WORD_BPF},
+		{"perf", BW_WORD_PERF},     {"kexec", BW_WORD_KEXEC},
+		{"keyring", BW_WORD_KEYRING}, {"user-namespaces", BW_WORD_USERNS},
+		{"setuid", BW_WORD_SETUID}, {"raw-sockets", BW_WORD_RAWSOCK},
+	};
+	auto it = idx.find(w);
+	return it == idx.end() ? -1 : it->second;
+}
+
+
+} // namespace
+
+LsmPlan plan_lsm(const policy::Policy &policy)
+{
+	LsmPlan plan;
+
+	size_t nrules = policy.rules.size() + policy.hooks.size();
+	if (nrules > BW_MAX_RULES)
+		throw Error("lsm: policy has " + std::to_string(nrules) + " rules and hooks, the limit is " +
+			    std::to_string(BW_MAX_RULES));
+
+	// Per-rule record: mode, errno, which `when:` conditions apply.
+	for (size_t i = 0; i < policy.rules.size(); i++) {
+		const auto &r = policy.rules[i];
+		__u32 key = static_cast<__u32>(i);
+		bw_rule val{};
+		val.flags = r.mode == policy::Mode::Audit ? BW_RULE_AUDIT : 0;
+		val.errno_value = EPERM;
+		if (!r.ports.empty() && !r.addresses.empty())
+			val.flags |= BW_RULE_NEEDS_PORT | BW_RULE_NEEDS_ADDR;
+		auto add_exe = [&](const policy::PathSpec &p, __u32 kind) {
+			bw_when_exe_key k{};
+			k.rule = key;
+			k.kind = kind;
+			char resolved[PATH_MAX];
+			// Task exes are recorded as resolved paths.
+			std::string path = realpath(p.path.c_str(), resolved) ? resolved : p.path;
+			std::memcpy(k.path, path.data(), std::min(path.size(), sizeof(k.path) - 1));
+			plan.when_exe.push_back(k);
+		};
+		for (const auto &p : r.when.exe) {
+			val.flags |= BW_RULE_WHEN_EXE;
+			add_exe(p, 0);
+		}
+		for (const auto &p : r.when.parent_exe) {
+			val.flags |= BW_RULE_WHEN_PARENT_EXE;
+			add_exe(p, 1);
+		}
+		for (uint32_t uid : r.when.uid) {
+			val.flags |= BW_RULE_WHEN_UID;
+			plan.when_uid.push_back({key, 0, uid});
+		}
+		for (const auto &cg : r.when.cgroup) {
+			val.flags |= BW_RULE_WHEN_CGROUP;
+			// On cgroup v2 the directory's inode number is the cgroup id.
+			std::string dir = "/sys/fs/cgroup" + cg;
+			struct stat st;
+			if (stat(dir.c_str(), &st) != 0)
+				throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")", errno);
+			plan.when_cgroup.push_back({key, 0, st.st_ino});
+		}
+		plan.rules.push_back(val);
+	}
+	const auto &esc = policy::lsm_escape_hooks();
+	for (size_t h = 0; h < policy.hooks.size(); h++) {
+		bw_rule val{};
+		val.flags = policy.hooks[h].mode == policy::Mode::Audit ? BW_RULE_AUDIT : 0;
+		val.errno_value = static_cast<__u32>(policy.hooks[h].errno_value);
+		plan.rules.push_back(val);
+		bool known = false;
+		for (size_t i = 0; i < esc.size() && i < BW_ESCAPE_HOOKS; i++) {
+			if (policy.hooks[h].hook != esc[i])
+				continue;
+			known = true;
+			if (!plan.escape_rule_plus1[i])
+				plan.escape_rule_plus1[i] = static_cast<uint32_t>(policy.rules.size() + h + 1);
+		}
+		if (!known)
+			throw Error("lsm: unknown hook '" + policy.hooks[h].hook + "'");
+	}
+	plan.exec_default_deny = policy.defaults.exec_deny;
+	for (const auto &r : policy.rules) {
+		for (const auto &w : r.words)
+			plan.needs.words.insert(w);
+		if (r.kind == policy::RuleKind::File && r.verb == policy::Verb::Deny)
+			plan.needs.file_access |= r.access;
+	}
+	plan.needs.exec_allow_list = policy.defaults.exec_deny;
+	for (const auto &h : policy.hooks)
+		plan.needs.escape_hooks.insert(h.hook);
+
+	// Words, socket families, ports, addresses.
+	auto &words = plan.words;
+	auto &families = plan.families;
+	std::map<std::pair<int, int>, bw_rules> ports;
+	struct Prefix {
+		bw_addr_key key;
+		bw_rules rules;
+	};
+	std::vector<Prefix> prefixes;
+	for (size_t i = 0; i < policy.rules.size(); i++) {
+		const auto &r = policy.rules[i];
+		if (r.verb != policy::Verb::Deny || r.kind != policy::RuleKind::Action)
+			continue;
+		for (const auto &w : r.words) {
+			int wi = word_index(w);
+			if (wi >= 0)
+				slot_add(words[wi], i, "'" + w + "'");
+			if (w == "socket")
+				for (int f : r.families) {
+					if (f < 0 || f >= BW_MAX_FAMILIES)
+						throw Error("lsm: rule '" + r.id + "': family " + std::to_string(f) +
+							    " out of range");
+					slot_add(families[f], i, "socket family " + std::to_string(f));
+				}
+			if (w == "connect" || w == "bind") {
+				int op = w == "connect" ? BW_NET_CONNECT : BW_NET_BIND;
+				for (const auto &pr : r.ports)
+					for (unsigned p = pr.lo; p <= pr.hi; p++)
+						slot_add(ports[{op, static_cast<int>(p)}], i,
+							 w + " port " + std::to_string(p));
+				for (const auto &a : r.addresses) {
+					Prefix px{};
+					px.key.op = static_cast<__u16>(op);
+					px.key.family = static_cast<__u16>(a.family);
+					px.key.prefixlen = static_cast<__u32>(32 + a.prefix);
+					std::memcpy(px.key.addr, a.bytes.data(), 16);
+					slot_add(px.rules, i, w + " address " + a.text);
+					prefixes.push_back(px);
+				}
+			}
+		}
+	}
+	for (const auto &[op_port, rl] : ports) {
+		bw_port_key k{static_cast<__u16>(op_port.first), static_cast<__u16>(op_port.second)};
+		plan.ports.push_back({k, rl});
+	}
+	// An LPM trie returns only the longest matching prefix, so each prefix
+	// carries the rules of every shorter prefix that contains it.
+	auto contains = [](const bw_addr_key &outer, const bw_addr_key &inner) {
+		if (outer.op != inner.op || outer.family != inner.family || outer.prefixlen > inner.prefixlen)
+			return false;
+		unsigned bits = outer.prefixlen - 32;
+		for (unsigned b = 0; b < bits; b++) {
+			unsigned mask = 0x80u >> (b % 8);
+			if ((outer.addr[b / 8] & mask) != (inner.addr[b / 8] & mask))
+				return false;
+		}
+		return true;
+	};
+	for (auto &inner : prefixes) {
+		bw_rules merged = inner.rules;
+		for (const auto &outer : prefixes)
+			if (&outer != &inner && contains(outer.key, inner.key))
+				for (__u32 r : outer.rules.rule_plus1)
+					if (r)
+						slot_add(merged, r - 1, "an address prefix");
+		plan.addrs.push_back({inner.key, merged});
+	}
+
+	// Files: exact paths by identity and by resolved path; subtrees by the
+	// directory's identity.
+	auto &paths = plan.paths;
+	auto &inodes = plan.inodes;
+	auto &subtrees = plan.subtrees;
+	auto &entries_ = plan.entries;
+	for (size_t i = 0; i < policy.rules.size(); i++) {
+		const auto &r = policy.rules[i];
+		if (r.kind != policy::RuleKind::File)
+			continue;
+		bool allow = r.verb == policy::Verb::Allow;
+		auto merge = [&](bw_file_match &m, const std::string &what) {
+			if (allow) {
+				m.allow_exec = 1;
+				return;
+			}
+			for (int bit = 0; bit < 3; bit++)
+				if (r.access & (1u << bit))
+					slot_add(m.acc[bit], i, what);
+		};
+		for (const auto &p : r.paths) {
+			if (p.kind == policy::PathKind::Glob)
+				throw Error("lsm: rule '" + r.id + "': '" + p.path +
+					    "': '*' patterns are not enforced by the LSM layer yet; refusing to "
+					    "run without them");
+			char resolved[PATH_MAX];
+			bool exists = realpath(p.path.c_str(), resolved) != nullptr;
+			struct stat st;
+			if (p.kind == policy::PathKind::Subtree) {
+				if (!exists || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+					throw Error("lsm: rule '" + r.id + "': " + p.path +
+						    "/** cannot match: not an existing directory when the policy loads");
+				merge(subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
+				entries_.push_back({"subtree:" + std::string(resolved), r.access, i});
+				continue;
+			}
+			merge(paths[p.path], p.path);
+			entries_.push_back({"path:" + p.path, r.access, i});
+			// The kernel reports resolved paths, so /bin/sh must be
+			// stored as what it resolves to now (/usr/bin/dash).
+			if (exists && p.path != resolved) {
+				if (strlen(resolved) >= BW_PATH_MAX)
+					throw Error("lsm: " + p.path + " resolves to a path longer than " +
+						    std::to_string(BW_PATH_MAX - 1) + " bytes: " + resolved);
+				merge(paths[resolved], resolved);
+				entries_.push_back({std::string("path:") + resolved, r.access, i});
+			}
+			if (exists && stat(resolved, &st) == 0) {
+				merge(inodes[{kdev(st.st_dev), st.st_ino}], p.path);
+				entries_.push_back({"inode:" + std::to_string(major(st.st_dev)) + ":" +
+							    std::to_string(minor(st.st_dev)) + ":" +
+							    std::to_string(st.st_ino),
+						    r.access, i});
+			}
+		}
+	}
+	return plan;
+}
+
+static std::string rules_text(const bw_rules &rl, const policy::Policy &policy)
+{
+	std::string out;
+	for (uint32_t r : rl.rule_plus1)
+		if (r) {
+			if (!out.empty())
+				out += ",";
+			out += policy::rule_id_for(policy, r - 1);
+		}
+	return out;
+}
+
+std::string LsmPlan::dump(const policy::Policy &policy) const
+{
+	static const char *word_names[BW_WORD_COUNT] = {"mount",   "ptrace",          "kernel-modules",
+							"bpf",     "perf",            "kexec",
+							"keyring", "user-namespaces", "setuid",
+							"raw-sockets"};
+	std::ostringstream o;
+	o << "# LSM maps for policy " << policy.name << "\n";
+	o << "rules:\n";
+	for (size_t i = 0; i < rules.size(); i++)
+		o << "  [" << i << "] " << policy::rule_id_for(policy, i) << " flags=0x" << std::hex << rules[i].flags
+		  << std::dec << " errno=" << rules[i].errno_value << "\n";
+	o << "exec_default_deny: " << (exec_default_deny ? "yes" : "no") << "\n";
+	for (const auto &[w, rl] : words)
+		o << "word_rules[" << (w < BW_WORD_COUNT ? word_names[w] : "?") << "] = " << rules_text(rl, policy) << "\n";
+	for (const auto &[f, rl] : families)
+		o << "family_rules[" << f << "] = " << rules_text(rl, policy) << "\n";
+	for (const auto &[k, rl] : ports)
+		o << "net_ports[" << (k.op == BW_NET_CONNECT ? "connect" : "bind") << " " << k.port
+		  << "] = " << rules_text(rl, policy) << "\n";
+	for (const auto &[k, rl] : addrs) {
+		char buf[INET6_ADDRSTRLEN] = "";
+		inet_ntop(k.family, k.addr, buf, sizeof(buf));
+		o << "net_addrs[" << (k.op == BW_NET_CONNECT ? "connect" : "bind") << " " << buf << "/"
+		  << (k.prefixlen - 32) << "] = " << rules_text(rl, policy) << "\n";
+	}
+	auto file = [&](const char *map, const std::string &key, const bw_file_match &m) {
+		static const char *acc[3] = {"read", "write", "exec"};
+		o << map << "[" << key << "] =";
+		for (int a = 0; a < 3; a++)
+			if (m.acc[a].rule_plus1[0])
+				o << " " << acc[a] << ":" << rules_text(m.acc[a], policy);
+		if (m.allow_exec)
+			o << " allow-exec";
+		o << "\n";
+	};
+	for (const auto &[p, m] : paths)
+		file("file_paths", p, m);
+	for (const auto &[id, m] : inodes)
+		file("file_inodes", std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
+					    std::to_string(id.second),
+		     m);
+	for (const auto &[id, m] : subtrees)
+		file("file_subtrees", std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
+					      std::to_string(id.second),
+		     m);
+	for (const auto &k : when_exe)
+		o << "when_exe[" << policy::rule_id_for(policy, k.rule) << " " << (k.kind ? "parent_exe" : "exe") << " "
+		  << k.path << "]\n";
+	for (const auto &k : when_uid)
+		o << "when_uid[" << policy::rule_id_for(policy, k.rule) << " " << k.id << "]\n";
+	for (const auto &k : when_cgroup)
+		o << "when_cgroup[" << policy::rule_id_for(policy, k.rule) << " " << k.id << "]\n";
+	for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
+		if (escape_rule_plus1[i])
+			o << "escape[" << policy::lsm_escape_hooks()[i] << "] = "
+			  << policy::rule_id_for(policy, escape_rule_plus1[i] - 1) << "\n";
+	return o.str();
+}
+
+} // namespace bulwark
