@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "loader/explain.h"
 #include "loader/lsm.h"
 #include "loader/run.h"
 #include "policy/policy.h"
@@ -78,6 +79,18 @@ int main(int argc, char **argv)
 	auto *check_cmd = app.add_subcommand("check", "Validate a policy file");
 	check_cmd->add_option("policy", check.policy, "Policy file (YAML)")->required();
 
+	ExplainOptions explain;
+	auto *explain_cmd = app.add_subcommand("explain", "Show, per rule, which layer enforces it and how");
+	explain_cmd->add_option("policy", explain.policy, "Policy file (YAML)")->required();
+	explain_cmd->add_flag("--json", explain.json, "Machine-readable output");
+
+	CompileOptions compile;
+	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
+	compile_cmd->add_option("policy", compile.policy, "Policy file (YAML)")->required();
+	compile_cmd->add_flag("--pfc", compile.pfc, "The seccomp filter as libseccomp PFC text");
+	compile_cmd->add_option("--bpf", compile.bpf_out, "Write the raw seccomp cBPF program to OUT");
+	compile_cmd->add_flag("--lsm", compile.lsm, "The LSM map contents (default when nothing else is asked)");
+
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
 
 	try {
@@ -93,6 +106,10 @@ int main(int argc, char **argv)
 	}
 	if (check_cmd->parsed())
 		return run_check(check);
+	if (explain_cmd->parsed())
+		return run_explain(explain);
+	if (compile_cmd->parsed())
+		return run_compile(compile);
 	if (version_cmd->parsed())
 		return run_version();
 	return 2;

@@ -6,10 +6,10 @@ namespace bulwark::policy {
 const std::vector<WordInfo>& words() {
   static const std::vector<WordInfo> table = {
       {"read", TakesPaths, {}, "", {"file_open"},
-       "file_open with FMODE_READ, matched by file identity (dev+inode) or resolved path",
+       "file_open for reading, by identity (dev+inode) or resolved path",
        "data already read, or a file descriptor passed in from outside the sandbox"},
       {"write", TakesPaths, {}, "", {"file_open"},
-       "file_open with FMODE_WRITE, matched by file identity (dev+inode) or resolved path",
+       "file_open for writing, by identity (dev+inode) or resolved path",
        "a file descriptor opened for writing before the sandbox started, passed in"},
       {"exec", TakesPaths, {}, "",
        {"bprm_check_security", "mmap_file"},

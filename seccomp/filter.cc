@@ -163,6 +163,11 @@ std::string Filter::pfc() const
 	return out;
 }
 
+int Filter::export_bpf(int fd) const
+{
+	return seccomp_export_bpf(ctx_, fd);
+}
+
 int Filter::load() const
 {
 	return seccomp_load(ctx_);

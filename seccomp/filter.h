@@ -50,6 +50,8 @@ public:
 	Filter &operator=(Filter &&) = delete;
 
 	std::string pfc() const;
+	// Raw classic BPF, as seccomp(2) takes it. Returns 0 or -errno.
+	int export_bpf(int fd) const;
 	// Loads into the calling thread (sets no_new_privs first). Returns 0 or
 	// -errno. Async-signal-safe enough for a forked child: no allocation
 	// beyond what libseccomp does.

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/explain.h"
+
+#include <fcntl.h>
+#include <seccomp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "loader/fd.h"
+#include "loader/lsm_plan.h"
+#include "policy/catalog.h"
+#include "seccomp/filter.h"
+
+namespace bulwark {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string join(const std::vector<std::string> &v, const char *sep = " ")
+{
+	std::string out;
+	for (const auto &s : v) {
+		if (!out.empty())
+			out += sep;
+		out += s;
+	}
+	return out;
+}
+
+std::string action_text(const policy::SyscallAction &a)
+{
+	switch (a.kind) {
+	case policy::SyscallActionKind::Allow: return "allow";
+	case policy::SyscallActionKind::Errno: {
+		const char *n = strerrorname_np(a.errno_value);
+		return std::string("errno(") + (n ? n : std::to_string(a.errno_value)) + ")";
+	}
+	case policy::SyscallActionKind::KillProcess: return "kill-process";
+	case policy::SyscallActionKind::KillThread: return "kill-thread";
+	case policy::SyscallActionKind::Log: return "log";
+	case policy::SyscallActionKind::Trap: return "trap";
+	}
+	return "?";
+}
+
+struct Layer {
+	bool enforced = false;
+	std::vector<std::string> what; // syscalls or hooks
+	std::string how;               // one line
+};
+
+struct Row {
+	std::string id, verb, mode;
+	std::vector<std::string> words, targets;
+	Layer seccomp, lsm;
+	std::vector<std::string> gaps;
+};
+
+std::string targets_of(const policy::Rule &r, std::vector<std::string> &out)
+{
+	for (const auto &p : r.paths)
+		out.push_back(p.kind == policy::PathKind::Subtree ? p.path + "/**" : p.path);
+	for (int f : r.families)
+		out.push_back("family " + std::to_string(f));
+	for (const auto &pr : r.ports)
+		out.push_back(pr.lo == pr.hi ? "port " + std::to_string(pr.lo)
+					     : "ports " + std::to_string(pr.lo) + "-" + std::to_string(pr.hi));
+	for (const auto &a : r.addresses)
+		out.push_back(a.text);
+	std::vector<std::string> when;
+	for (const auto &p : r.when.exe)
+		when.push_back("exe=" + p.path);
+	for (const auto &p : r.when.parent_exe)
+		when.push_back("parent_exe=" + p.path);
+	for (uint32_t u : r.when.uid)
+		when.push_back("uid=" + std::to_string(u));
+	for (const auto &c : r.when.cgroup)
+		when.push_back("cgroup=" + c);
+	return join(when, ", ");
+}
+
+std::vector<Row> rows(const policy::Policy &p)
+{
+	std::vector<Row> out;
+	for (const auto &r : p.rules) {
+		Row row;
+		row.id = r.id;
+		row.verb = r.verb == policy::Verb::Allow ? "allow" : "deny";
+		row.mode = policy::to_string(r.mode);
+		row.words = r.words;
+		std::string when = targets_of(r, row.targets);
+		if (!when.empty())
+			row.targets.push_back("when " + when);
+		if (r.verb == policy::Verb::Allow) {
+			row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)"};
+			row.seccomp.how = "cannot see paths";
+			row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
+					   "loader out of the allow-list, or it runs anything readable");
+			out.push_back(row);
+			continue;
+		}
+		std::vector<std::string> how_s, how_l;
+		for (const auto &w : r.words) {
+			const policy::WordInfo *info = policy::find_word(w);
+			if (!info)
+				continue;
+			if (*info->seccomp_how) {
+				for (const char *s : info->syscalls)
+					if (std::find(row.seccomp.what.begin(), row.seccomp.what.end(), s) ==
+					    row.seccomp.what.end())
+						row.seccomp.what.push_back(s);
+				how_s.push_back(info->seccomp_how);
+			}
+			if (*info->lsm_how) {
+				for (const char *h : info->hooks)
+					if (std::find(row.lsm.what.begin(), row.lsm.what.end(), h) == row.lsm.what.end())
+						row.lsm.what.push_back(h);
+				how_l.push_back(info->lsm_how);
+			}
+			if (*info->gap)
+				row.gaps.push_back(w + ": " + info->gap);
+		}
+		row.seccomp.enforced = !row.seccomp.what.empty() && r.when.empty();
+		row.lsm.enforced = !row.lsm.what.empty();
+		const char *verdict = r.mode == policy::Mode::Audit ? "report only (audit)" : "EPERM";
+		if (row.seccomp.enforced)
+			row.seccomp.how = join(how_s, "; ") + " -> " + verdict;
+		else if (!row.seccomp.what.empty())
+			row.seccomp.how = "not applied: seccomp cannot evaluate when:";
+		else
+			row.seccomp.how = r.kind == policy::RuleKind::File ? "cannot see paths" : "cannot see the argument";
+		if (!row.seccomp.enforced)
+			row.seccomp.what.clear();
+		row.lsm.how = row.lsm.enforced ? join(how_l, "; ") + " -> " + verdict : "no hook";
+		if (!row.seccomp.enforced || !row.lsm.enforced)
+			row.gaps.push_back(std::string("enforced by the ") + (row.lsm.enforced ? "BPF-LSM" : "seccomp") +
+					   " layer alone: a hole there is not backed up");
+		out.push_back(row);
+	}
+	for (size_t i = 0; i < p.syscalls.size(); i++) {
+		const auto &s = p.syscalls[i];
+		Row row;
+		row.id = "syscalls[" + std::to_string(i) + "]";
+		row.verb = action_text(s.action);
+		row.mode = policy::to_string(s.mode);
+		row.words = {"syscalls"};
+		row.seccomp = {true, s.names, action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold")};
+		row.lsm.how = "seccomp escape hatch: no LSM counterpart";
+		out.push_back(row);
+	}
+	for (const auto &h : p.hooks) {
+		Row row;
+		row.id = h.id.empty() ? "hook:" + h.hook : h.id;
+		row.verb = "deny";
+		row.mode = policy::to_string(h.mode);
+		row.words = {"hooks"};
+		const char *n = strerrorname_np(h.errno_value);
+		row.lsm = {true, {h.hook}, h.hook + " -> " + (n ? n : "errno")};
+		row.seccomp.how = "LSM escape hatch: no seccomp counterpart";
+		out.push_back(row);
+	}
+	return out;
+}
+
+std::vector<std::string> preamble(const policy::Policy &p)
+{
+	std::vector<std::string> lines;
+	lines.push_back("policy " + p.name + " (" + p.file + "), mode " + policy::to_string(p.mode));
+	if (!p.extends.empty())
+		lines.push_back("extends: " + join(p.extends, ", "));
+	std::vector<std::string> arches = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
+	lines.push_back("seccomp: architectures " + join(arches, ", ") +
+			"; syscalls from any other ABI (i386 int 0x80, x32) kill the process");
+	lines.push_back(std::string("seccomp: default action ") +
+			(p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"));
+	lines.push_back(std::string("lsm: exec ") + (p.defaults.exec_deny ? "allow-list (default deny)" : "default allow"));
+	return lines;
+}
+
+} // namespace
+
+std::string explain_json(const policy::Policy &p)
+{
+	json j;
+	j["policy"] = p.name;
+	j["file"] = p.file;
+	j["mode"] = policy::to_string(p.mode);
+	j["extends"] = p.extends;
+	j["architectures"] = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
+	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"},
+			 {"exec", p.defaults.exec_deny ? "deny" : "allow"}};
+	json arr = json::array();
+	for (const auto &r : rows(p)) {
+		arr.push_back({{"id", r.id},
+			       {"verb", r.verb},
+			       {"words", r.words},
+			       {"targets", r.targets},
+			       {"mode", r.mode},
+			       {"seccomp", {{"enforced", r.seccomp.enforced}, {"syscalls", r.seccomp.what}, {"how", r.seccomp.how}}},
+			       {"lsm", {{"enforced", r.lsm.enforced}, {"hooks", r.lsm.what}, {"how", r.lsm.how}}},
+			       {"gaps", r.gaps}});
+	}
+	j["rules"] = arr;
+	return j.dump(2);
+}
+
+std::string explain_text(const policy::Policy &p)
+{
+	std::ostringstream o;
+	for (const auto &l : preamble(p))
+		o << l << "\n";
+	auto rs = rows(p);
+	// Columns: RULE, DENIES, SECCOMP, BPF-LSM. Long cells wrap under
+	// their own column so the two layers stay side by side.
+	const size_t w_rule = 18, w_words = 20, w_layer = 46;
+	auto wrap = [](const std::string &s, size_t w) {
+		std::vector<std::string> out;
+		std::istringstream in(s);
+		std::string word, line;
+		while (in >> word) {
+			if (!line.empty() && line.size() + 1 + word.size() > w) {
+				out.push_back(line);
+				line.clear();
+			}
+			line += (line.empty() ? "" : " ") + word;
+		}
+		if (!line.empty())
+			out.push_back(line);
+		if (out.empty())
+			out.push_back("");
+		return out;
+	};
+	auto pad = [](const std::string &s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); };
+	o << "\n" << pad("RULE", w_rule) << pad("DENIES", w_words) << pad("SECCOMP", w_layer) << "BPF-LSM\n";
+	for (const auto &r : rs) {
+		std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ",");
+		if (!r.targets.empty())
+			words += " " + join(r.targets, " ");
+		if (r.mode == "audit")
+			words += " (audit)";
+		// Plain words list their syscalls; argument checks need the prose.
+		bool special = false;
+		for (const auto &w : r.words)
+			special |= w == "socket" || w == "raw-sockets" || w == "user-namespaces";
+		std::string verdict = r.mode == "audit" ? "report" : "EPERM";
+		std::string sc = !r.seccomp.enforced ? "- " + r.seccomp.how
+				 : special || r.words == std::vector<std::string>{"syscalls"}
+					 ? r.seccomp.how
+					 : join(r.seccomp.what) + " -> " + verdict;
+		std::string ls = r.lsm.enforced ? r.lsm.how : "- " + r.lsm.how;
+		auto c1 = wrap(r.id, w_rule - 1), c2 = wrap(words, w_words - 1), c3 = wrap(sc, w_layer - 1),
+		     c4 = wrap(ls, 60);
+		size_t n = std::max({c1.size(), c2.size(), c3.size(), c4.size()});
+		for (size_t i = 0; i < n; i++) {
+			auto at = [&](const std::vector<std::string> &c) { return i < c.size() ? c[i] : ""; };
+			std::string line = pad(at(c1), w_rule) + pad(at(c2), w_words) + pad(at(c3), w_layer) + at(c4);
+			while (!line.empty() && line.back() == ' ')
+				line.pop_back();
+			o << line << "\n";
+		}
+	}
+	bool any_gap = false;
+	for (const auto &r : rs)
+		for (const auto &g : r.gaps) {
+			if (!any_gap)
+				o << "\nwhat neither layer can guarantee:\n";
+			any_gap = true;
+			o << "  " << r.id << ": " << g << "\n";
+		}
+	return o.str();
+}
+
+static std::optional<policy::Policy> load(const std::string &file)
+{
+	auto r = policy::parse_file(file);
+	for (const auto &d : r.diagnostics)
+		std::fprintf(stderr, "%s\n", d.str().c_str());
+	if (!r.ok())
+		return std::nullopt;
+	return std::move(*r.policy);
+}
+
+int run_explain(const ExplainOptions &o)
+{
+	auto p = load(o.policy);
+	if (!p)
+		return 1;
+	std::fputs((o.json ? explain_json(*p) + "\n" : explain_text(*p)).c_str(), stdout);
+	return 0;
+}
+
+int run_compile(const CompileOptions &o)
+{
+	auto p = load(o.policy);
+	if (!p)
+		return 1;
+	try {
+		bool any = false;
+		// The filter exactly as `run` loads it: denials routed to the
+		// supervisor (action 0x7fc00000 is SECCOMP_RET_USER_NOTIF).
+		seccomp::Filter f(*p, seccomp::DenyAction::Notify);
+		if (o.pfc) {
+			std::fputs(f.pfc().c_str(), stdout);
+			any = true;
+		}
+		if (!o.bpf_out.empty()) {
+			Fd fd(open(o.bpf_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+			if (!fd)
+				throw Error("compile: cannot write " + o.bpf_out, errno);
+			if (int rc = f.export_bpf(fd.get()); rc < 0)
+				throw Error("seccomp: export BPF", -rc);
+			std::fprintf(stderr, "seccomp: raw filter written to %s\n", o.bpf_out.c_str());
+			any = true;
+		}
+		if (o.lsm || !any)
+			std::fputs(plan_lsm(*p).dump(*p).c_str(), stdout);
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%s\n", e.what());
+		return 1;
+	}
+	return 0;
+}
+
+} // namespace bulwark

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "loader/explain.h"
+#include "loader/lsm_plan.h"
+#include "policy/policy.h"
+
+using namespace bulwark;
+
+namespace {
+
+policy::Policy demo()
+{
+	auto r = policy::parse_file(std::string(BULWARK_TEST_DATA) + "/data/demo.yaml");
+	EXPECT_TRUE(r.ok());
+	return *r.policy;
+}
+
+nlohmann::json rule(const nlohmann::json &j, const std::string &id)
+{
+	for (const auto &r : j["rules"])
+		if (r["id"] == id)
+			return r;
+	ADD_FAILURE() << "no rule " << id;
+	return {};
+}
+
+} // namespace
+
+TEST(Explain, ShowsWhichLayerEnforcesEachRule)
+{
+	auto j = nlohmann::json::parse(explain_json(demo()));
+	auto mount = rule(j, "no-mount");
+	EXPECT_TRUE(mount["seccomp"]["enforced"]);
+	EXPECT_TRUE(mount["lsm"]["enforced"]);
+	EXPECT_EQ(mount["seccomp"]["syscalls"][0], "mount");
+	EXPECT_NE(std::find(mount["seccomp"]["syscalls"].begin(), mount["seccomp"]["syscalls"].end(), "fsopen"),
+		  mount["seccomp"]["syscalls"].end());
+	EXPECT_EQ(mount["lsm"]["hooks"], nlohmann::json::array({"sb_mount", "move_mount", "sb_umount", "sb_remount"}));
+
+	auto shadow = rule(j, "no-shadow");
+	EXPECT_FALSE(shadow["seccomp"]["enforced"]);
+	EXPECT_EQ(shadow["seccomp"]["how"], "cannot see paths");
+	EXPECT_TRUE(shadow["lsm"]["enforced"]);
+	EXPECT_EQ(shadow["lsm"]["hooks"], nlohmann::json::array({"file_open"}));
+	EXPECT_EQ(shadow["targets"], nlohmann::json::array({"/etc/shadow"}));
+
+	auto shell = rule(j, "no-shell");
+	bool copy_gap = false;
+	for (const auto &g : shell["gaps"])
+		copy_gap |= g.get<std::string>().find("byte copy") != std::string::npos;
+	EXPECT_TRUE(copy_gap) << shell.dump();
+}
+
+TEST(Explain, TextTableHasBothLayersSideBySide)
+{
+	std::string t = explain_text(demo());
+	EXPECT_NE(t.find("RULE"), std::string::npos);
+	EXPECT_NE(t.find("SECCOMP"), std::string::npos);
+	EXPECT_NE(t.find("BPF-LSM"), std::string::npos);
+	EXPECT_NE(t.find("what neither layer can guarantee"), std::string::npos);
+}
+
+TEST(LsmPlan, DemoMaps)
+{
+	auto p = demo();
+	LsmPlan plan = plan_lsm(p);
+	std::string d = plan.dump(p);
+	EXPECT_NE(d.find("word_rules[mount] = no-mount"), std::string::npos) << d;
+	EXPECT_NE(d.find("file_paths[/etc/shadow] = read:no-shadow write:no-shadow"), std::string::npos) << d;
+	EXPECT_TRUE(plan.needs.words.count("mount"));
+	EXPECT_EQ(plan.needs.file_access, 7u);
+	EXPECT_EQ(plan.rules.size(), 3u);
+}
