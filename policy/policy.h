@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bulwark::policy {
@@ -174,6 +177,23 @@ ParseResult parse_string(const std::string& text, const std::string& filename);
 
 // An unreadable file yields one error: "FILE:1:1: cannot read policy: <strerror>".
 ParseResult parse_file(const std::string& path);
+
+// Finds the policy an `extends:` entry names. `from_file` is the file that
+// names it. Returns {file name for diagnostics, YAML text}, or nullopt when
+// there is no such policy.
+using ExtendsResolver = std::function<std::optional<std::pair<std::string, std::string>>(
+    const std::string& name, const std::string& from_file)>;
+
+// The overloads without a resolver read `extends:` entries containing '/'
+// or ending in ".yaml" as files relative to the naming file's directory,
+// and bare names as bundled policies (bundled_policy()).
+ParseResult parse_string(const std::string& text, const std::string& filename,
+                         const ExtendsResolver& resolver);
+ParseResult parse_file(const std::string& path, const ExtendsResolver& resolver);
+
+// The YAML text of a policy shipped with bulwark ("base", ...), or nullptr.
+// Generated from policy/bundled/*.yaml at build time (cmake/embed_policies.cmake).
+const char* bundled_policy(std::string_view name);
 
 const char* to_string(Mode mode);
 
