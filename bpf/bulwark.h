@@ -13,7 +13,7 @@
  * ones), so a too-long path is a miss, not a hole. */
 #define BW_PATH_MAX 256
 #define BW_COMM_LEN 16
-#define BW_MAX_RULES 1024
+#define BW_MAX_RULES 16384
 #define BW_MAX_PATHS 65536
 #define BW_MAX_INODES 65536
 #define BW_RINGBUF_BYTES (256 * 1024)

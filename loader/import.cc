@@ -319,6 +319,28 @@ void write_names(std::ostringstream &out, const std::vector<std::string> &names)
 	out << line << "\n";
 }
 
+// "#   text", broken after ", " so no line runs past ~100 columns.
+void write_comment(std::ostringstream &out, const std::string &text)
+{
+	const size_t width = 96;
+	std::string line = "#   ";
+	size_t i = 0;
+	while (i < text.size()) {
+		size_t next = text.find(", ", i);
+		next = next == std::string::npos ? text.size() : next + 2;
+		std::string piece = text.substr(i, next - i);
+		if (line.size() + piece.size() > width && line != "#   " && line != "#       ") {
+			while (!line.empty() && line.back() == ' ')
+				line.pop_back();
+			out << line << "\n";
+			line = "#       ";
+		}
+		line += piece;
+		i = next;
+	}
+	out << line << "\n";
+}
+
 struct Context {
 	std::vector<std::string> caps;
 	Version kernel;
@@ -676,7 +698,7 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 	if (!dropped.empty()) {
 		y << "# Entries that do not apply to this container:\n";
 		for (const auto &d : dropped)
-			y << "#   " << d << "\n";
+			write_comment(y, d);
 	}
 	y << "name: " << pol.name << "\n";
 	y << "architectures: " << arch_list_yaml(arches) << "\n";

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "loader/explain.h"
+#include "loader/import.h"
 #include "loader/lsm.h"
 #include "loader/run.h"
 #include "policy/policy.h"
@@ -35,8 +36,10 @@ int run_check(const CheckOptions &o)
 		std::fprintf(stderr, "policy: %s: %zu error%s\n", o.policy.c_str(), errors, errors == 1 ? "" : "s");
 		return 1;
 	}
-	std::printf("policy: %s: ok (%s, %zu rule%s)\n", o.policy.c_str(), r.policy->name.c_str(),
-		    r.policy->rules.size(), r.policy->rules.size() == 1 ? "" : "s");
+	const auto &p = *r.policy;
+	std::printf("policy: %s: ok (%s: %zu rule%s, %zu syscall entr%s, %zu hook%s)\n", o.policy.c_str(),
+		    p.name.c_str(), p.rules.size(), p.rules.size() == 1 ? "" : "s", p.syscalls.size(),
+		    p.syscalls.size() == 1 ? "y" : "ies", p.hooks.size(), p.hooks.size() == 1 ? "" : "s");
 	return 0;
 }
 
@@ -91,6 +94,17 @@ int main(int argc, char **argv)
 	compile_cmd->add_option("--bpf", compile.bpf_out, "Write the raw seccomp cBPF program to OUT");
 	compile_cmd->add_flag("--lsm", compile.lsm, "The LSM map contents (default when nothing else is asked)");
 
+	ImportOptions imp;
+	auto *import_cmd = app.add_subcommand("import", "Convert another tool's policy to a bulwark policy");
+	import_cmd->require_subcommand(1);
+	auto *docker_cmd = import_cmd->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
+	docker_cmd->add_option("profile", imp.profile, "Profile JSON")->required();
+	docker_cmd->add_option("-o,--output", imp.output, "Output file (default: stdout)");
+	docker_cmd->add_option("--cap", imp.caps, "Capability the container has (repeatable; replaces Docker's default set)")
+		->allow_extra_args(false);
+	docker_cmd->add_option("--kernel", imp.kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
+	docker_cmd->add_option("--name", imp.name, "Policy name (default: the profile's file name)");
+
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
 
 	try {
@@ -110,6 +124,8 @@ int main(int argc, char **argv)
 		return run_explain(explain);
 	if (compile_cmd->parsed())
 		return run_compile(compile);
+	if (docker_cmd->parsed())
+		return run_import_docker(imp);
 	if (version_cmd->parsed())
 		return run_version();
 	return 2;

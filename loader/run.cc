@@ -227,10 +227,12 @@ int run_run(const RunOptions &o)
 			int rc = filter->load();
 			if (rc < 0)
 				child_fail(st_w.get(), 1, -rc, 125);
-			int nfd = filter->notify_fd();
-			if (nfd < 0 || send_fd(sk_c.get(), nfd) < 0)
-				child_fail(st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
-			close(nfd);
+			if (filter->has_listener()) {
+				int nfd = filter->notify_fd();
+				if (nfd < 0 || send_fd(sk_c.get(), nfd) < 0)
+					child_fail(st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
+				close(nfd);
+			}
 		}
 		sk_c.reset();
 		std::vector<char *> argv;
@@ -263,7 +265,7 @@ int run_run(const RunOptions &o)
 	go_w.reset();
 
 	Fd notify;
-	if (filter) {
+	if (filter && filter->has_listener()) {
 		int fd = recv_fd(sk_p.get());
 		if (fd >= 0)
 			notify.reset(fd);
@@ -286,7 +288,7 @@ int run_run(const RunOptions &o)
 			std::fprintf(stderr, "bulwark: %s: %s\n", o.command[0].c_str(), std::strerror(f.err));
 		return exit_status(ws);
 	}
-	if (filter && !notify)
+	if (filter && filter->has_listener() && !notify)
 		return abort_child("seccomp: the child exec'd without handing over its listener");
 	st_r.reset();
 

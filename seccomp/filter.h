@@ -56,8 +56,10 @@ public:
 	// -errno. Async-signal-safe enough for a forked child: no allocation
 	// beyond what libseccomp does.
 	int load() const;
-	// The listener fd after load(), or -errno.
+	// The listener fd after load(), or -errno. Only a filter that routes
+	// something to the supervisor has one.
 	int notify_fd() const;
+	bool has_listener() const { return !rules_.empty(); }
 
 	const std::vector<SyscallRule> &rules() const { return rules_; }
 	// The rule a routed call was denied by, or -1: the first routed rule

@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmarks: ratios against a baseline taken in the same run. The LSM one
+# runs inside the test VM where this kernel cannot load BPF-LSM programs
+# (its absolute numbers are then those of an emulated CPU; the ratios are
+# what to read).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --vm
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build build -j"$(nproc)" > /dev/null
+if [ -x build/bulwark-bench-seccomp ]; then
+    echo "== seccomp: getpid and openat under docker-default vs no filter (native) =="
+    build/bulwark-bench-seccomp
+fi
+echo "== BPF-LSM: open() with 10 / 1000 / 10000 path rules vs none =="
+if build/bulwark version | grep -q '^lsm: usable'; then
+    bench/lsm_bench.sh build/bulwark build/bulwark-bench-open
+else
+    tests/vm/run-in-vm.sh --mem 2048 --include build/bulwark --include build/bulwark-bench-open \
+        --include bench/lsm_bench.sh -- bash /opt/bulwark/bin/lsm_bench.sh \
+        /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-bench-open
+fi

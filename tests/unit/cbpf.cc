@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cbpf.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace bulwark::test {
+
+std::vector<sock_filter> read_bpf(int fd)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		throw std::runtime_error(std::string("cbpf: lseek: ") + std::strerror(errno));
+	std::vector<char> bytes;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			throw std::runtime_error(std::string("cbpf: read: ") + std::strerror(errno));
+		if (n == 0)
+			break;
+		bytes.insert(bytes.end(), buf, buf + n);
+	}
+	if (bytes.size() % sizeof(sock_filter) != 0)
+		throw std::runtime_error("cbpf: program size is not a multiple of an instruction");
+	std::vector<sock_filter> prog(bytes.size() / sizeof(sock_filter));
+	std::memcpy(prog.data(), bytes.data(), bytes.size());
+	return prog;
+}
+
+uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data)
+{
+	// The kernel caps programs at BPF_MAXINSNS; a longer one never loads.
+	if (prog.empty() || prog.size() > BPF_MAXINSNS)
+		throw std::runtime_error("cbpf: program length out of range");
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {};
+	const auto *bytes = reinterpret_cast<const unsigned char *>(&data);
+	size_t pc = 0;
+	while (pc < prog.size()) {
+		const sock_filter &in = prog[pc++];
+		const uint32_t k = in.k;
+		const uint32_t src = BPF_SRC(in.code) == BPF_X ? X : k;
+		switch (BPF_CLASS(in.code)) {
+		case BPF_LD:
+		case BPF_LDX: {
+			uint32_t v;
+			switch (BPF_MODE(in.code)) {
+			case BPF_ABS:
+				// seccomp only allows aligned 32-bit loads inside seccomp_data.
+				if (BPF_CLASS(in.code) != BPF_LD || BPF_SIZE(in.code) != BPF_W || k % 4 != 0 ||
+				    k + 4 > sizeof(seccomp_data))
+					throw std::runtime_error("cbpf: bad load at " + std::to_string(pc - 1));
+				std::memcpy(&v, bytes + k, 4);
+				break;
+			case BPF_IMM: v = k; break;
+			case BPF_LEN: v = sizeof(seccomp_data); break;
+			case BPF_MEM:
+				if (k >= BPF_MEMWORDS)
+					throw std::runtime_error("cbpf: bad scratch slot");
+				v = M[k];
+				break;
+			default: throw std::runtime_error("cbpf: unsupported load mode at " + std::to_string(pc - 1));
+			}
+			(BPF_CLASS(in.code) == BPF_LD ? A : X) = v;
+			break;
+		}
+		case BPF_ST:
+		case BPF_STX:
+			if (k >= BPF_MEMWORDS)
+				throw std::runtime_error("cbpf: bad scratch slot");
+			M[k] = BPF_CLASS(in.code) == BPF_ST ? A : X;
+			break;
+		case BPF_ALU:
+			switch (BPF_OP(in.code)) {
+			case BPF_ADD: A += src; break;
+			case BPF_SUB: A -= src; break;
+			case BPF_MUL: A *= src; break;
+			case BPF_DIV:
+				// Classic BPF ends the program with 0 on division by zero.
+				if (src == 0)
+					return 0;
+				A /= src;
+				break;
+			case BPF_MOD:
+				if (src == 0)
+					return 0;
+				A %= src;
+				break;
+			case BPF_OR: A |= src; break;
+			case BPF_AND: A &= src; break;
+			case BPF_XOR: A ^= src; break;
+			case BPF_LSH: A = src >= 32 ? 0 : A << src; break;
+			case BPF_RSH: A = src >= 32 ? 0 : A >> src; break;
+			case BPF_NEG: A = -A; break;
+			default: throw std::runtime_error("cbpf: bad ALU op at " + std::to_string(pc - 1));
+			}
+			break;
+		case BPF_JMP: {
+			size_t off;
+			if (BPF_OP(in.code) == BPF_JA) {
+				off = k;
+			} else {
+				bool cond;
+				switch (BPF_OP(in.code)) {
+				case BPF_JEQ: cond = A == src; break;
+				case BPF_JGT: cond = A > src; break;
+				case BPF_JGE: cond = A >= src; break;
+				case BPF_JSET: cond = (A & src) != 0; break;
+				default: throw std::runtime_error("cbpf: bad jump at " + std::to_string(pc - 1));
+				}
+				off = cond ? in.jt : in.jf;
+			}
+			if (pc + off >= prog.size())
+				throw std::runtime_error("cbpf: jump out of the program at " + std::to_string(pc - 1));
+			pc += off;
+			break;
+		}
+		case BPF_RET:
+			return BPF_RVAL(in.code) == BPF_A ? A : k;
+		case BPF_MISC:
+			if (BPF_MISCOP(in.code) == BPF_TAX)
+				X = A;
+			else
+				A = X;
+			break;
+		}
+	}
+	throw std::runtime_error("cbpf: program ends without a return");
+}
+
+std::string describe_ret(uint32_t ret)
+{
+	switch (ret & SECCOMP_RET_ACTION_FULL) {
+	case SECCOMP_RET_ALLOW: return "allow";
+	case SECCOMP_RET_ERRNO: return "errno(" + std::to_string(ret & SECCOMP_RET_DATA) + ")";
+	case SECCOMP_RET_KILL_PROCESS: return "kill-process";
+	case SECCOMP_RET_KILL_THREAD: return "kill-thread";
+	case SECCOMP_RET_LOG: return "log";
+	case SECCOMP_RET_TRAP: return "trap";
+	case SECCOMP_RET_TRACE: return "trace";
+	case SECCOMP_RET_USER_NOTIF: return "notify";
+	}
+	return "0x" + std::to_string(ret);
+}
+
+} // namespace bulwark::test
