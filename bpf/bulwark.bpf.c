@@ -37,6 +37,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Filled by the loader before load. */
 const volatile __u32 exec_default_deny = 0;
+/* No subtree rules: skip the dentry walk on every open. */
+const volatile __u32 have_subtrees = 0;
 const volatile __u32 escape_rule_plus1[BW_ESCAPE_HOOKS] = {};
 
 struct {
@@ -393,6 +395,8 @@ static __always_inline struct bw_file_match *match_subtree(struct file *file)
 	struct mount *mnt = container_of(vmnt, struct mount, mnt);
 	struct dentry *d = file->f_path.dentry;
 
+	if (!have_subtrees)
+		return 0;
 	for (int i = 0; i < MAX_DEPTH; i++) {
 		struct dentry *parent, *root;
 		struct bw_inode_key k;

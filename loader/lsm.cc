@@ -230,6 +230,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event)
 	try {
 		select_programs(skel_, plan_.needs);
 		skel_->rodata->exec_default_deny = plan_.exec_default_deny ? 1 : 0;
+		skel_->rodata->have_subtrees = plan_.subtrees.empty() ? 0 : 1;
 		for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
 			skel_->rodata->escape_rule_plus1[i] = plan_.escape_rule_plus1[i];
 		int err = bulwark_bpf__load(skel_);

@@ -244,6 +244,40 @@ TEST(Lsm, HardLinkAndSymlinkToShadowAreTheSameFile)
 	EXPECT_EQ(sl.events[0]["file"]["path"], "/etc/shadow");
 }
 
+TEST(Lsm, EveryWayToNameShadowIsTheSameFile)
+{
+	REQUIRE_LSM();
+	std::vector<std::vector<std::string>> ways = {
+		{"/usr/bin/bash", "-c", "cd /etc && exec " + probe() + " open shadow r"},
+		{"/usr/bin/bash", "-c", "cd /etc/ssl 2>/dev/null || cd /tmp; exec " + probe() + " open ../../etc/shadow r"},
+		{probe(), "open", "/proc/self/root/etc/shadow", "r"},
+		{probe(), "open", "/etc/../etc/./shadow", "r"},
+		{probe(), "openat", "/etc", "shadow"},
+		{probe(), "openat2", "/etc/shadow"},
+	};
+	for (const auto &cmd : ways) {
+		Result r = ktest::run(kDemo, "lsm", cmd);
+		EXPECT_NE(r.out.find(" EPERM"), std::string::npos) << cmd.back() << "\n" << diag(r);
+		ASSERT_EQ(r.events.size(), 1u) << diag(r);
+		EXPECT_EQ(r.events[0]["file"]["path"], "/etc/shadow");
+	}
+}
+
+TEST(Layers, IoUringOpenBypassesSeccompNotTheLsm)
+{
+	REQUIRE_LSM();
+	// A syscall filter never sees IORING_OP_OPENAT; file_open does.
+	Result sc = ktest::run(kDemo, "seccomp", {probe(), "uring-open", "/etc/shadow"});
+	EXPECT_EQ(sc.out, "ok\n") << diag(sc);
+	EXPECT_TRUE(sc.events.empty()) << diag(sc);
+	for (std::string layers : {"lsm", "all"}) {
+		Result r = ktest::run(kDemo, layers, {probe(), "uring-open", "/etc/shadow"});
+		EXPECT_EQ(r.out, "err io_uring_openat EPERM\n") << layers << "\n" << diag(r);
+		ASSERT_EQ(r.events.size(), 1u) << diag(r);
+		EXPECT_EQ(r.events[0]["bulwark"]["hook"], "file_open");
+	}
+}
+
 TEST(Lsm, ReplacedShadowStillDeniedByPath)
 {
 	REQUIRE_LSM();

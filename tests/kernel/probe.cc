@@ -5,6 +5,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
+#include <sys/mman.h>
 #include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -236,6 +240,81 @@ static int do_syslog()
 	return report_ok();
 }
 
+// openat relative to a directory fd, and openat2: different entry points,
+// the same file_open underneath.
+static int do_openat(const char *dir, const char *name)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return report_err("open-dir", errno);
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	int err = errno;
+	close(dfd);
+	if (fd < 0)
+		return report_err("openat", err);
+	close(fd);
+	return report_ok();
+}
+
+static int do_openat2(const char *path)
+{
+	open_how how{};
+	how.flags = O_RDONLY | O_CLOEXEC;
+	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0)
+		return report_err("openat2", errno);
+	close(static_cast<int>(fd));
+	return report_ok();
+}
+
+// IORING_OP_OPENAT never enters the openat syscall, so a syscall filter
+// cannot see it; the LSM's file_open still runs. Raw syscalls: no liburing.
+static int do_uring_open(const char *path)
+{
+	io_uring_params p{};
+	int ring = static_cast<int>(syscall(SYS_io_uring_setup, 4, &p));
+	if (ring < 0)
+		return report_err("io_uring_setup", errno);
+	size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
+	bool single = p.features & IORING_FEAT_SINGLE_MMAP;
+	if (single)
+		sq_sz = cq_sz = std::max(sq_sz, cq_sz);
+	auto *sq = static_cast<char *>(
+		mmap(nullptr, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING));
+	auto *cq = single ? sq
+			  : static_cast<char *>(mmap(nullptr, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+						     ring, IORING_OFF_CQ_RING));
+	auto *sqes = static_cast<io_uring_sqe *>(mmap(nullptr, p.sq_entries * sizeof(io_uring_sqe),
+						      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+						      IORING_OFF_SQES));
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		return report_err("io_uring_mmap", errno);
+	auto *tail = reinterpret_cast<unsigned *>(sq + p.sq_off.tail);
+	unsigned mask = *reinterpret_cast<unsigned *>(sq + p.sq_off.ring_mask);
+	auto *array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
+	unsigned t = *tail, idx = t & mask;
+	io_uring_sqe *sqe = &sqes[idx];
+	std::memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_OPENAT;
+	sqe->fd = AT_FDCWD;
+	sqe->addr = reinterpret_cast<uint64_t>(path);
+	sqe->open_flags = O_RDONLY | O_CLOEXEC;
+	array[idx] = idx;
+	__atomic_store_n(tail, t + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
+		return report_err("io_uring_enter", errno);
+	auto *head = reinterpret_cast<unsigned *>(cq + p.cq_off.head);
+	unsigned cmask = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_mask);
+	auto *cqes = reinterpret_cast<io_uring_cqe *>(cq + p.cq_off.cqes);
+	int res = cqes[__atomic_load_n(head, __ATOMIC_ACQUIRE) & cmask].res;
+	close(ring);
+	if (res < 0)
+		return report_err("io_uring_openat", -res);
+	close(res);
+	return report_ok();
+}
+
 static int do_umount(const char *target)
 {
 	if (umount2(target, 0) < 0)
@@ -341,6 +420,12 @@ int main(int argc, char **argv)
 		return do_socket(argv[2], argv[3]);
 	if ((cmd == "connect" || cmd == "bind") && argc == 4)
 		return do_net(cmd == "connect", argv[2], argv[3]);
+	if (cmd == "openat" && argc == 4)
+		return do_openat(argv[2], argv[3]);
+	if (cmd == "openat2" && argc == 3)
+		return do_openat2(argv[2]);
+	if (cmd == "uring-open" && argc == 3)
+		return do_uring_open(argv[2]);
 	if (cmd == "syslog")
 		return do_syslog();
 	if (cmd == "exit" && argc == 3)
