@@ -2,6 +2,7 @@
 #include "loader/events.h"
 
 #include <arpa/inet.h>
+#include <linux/audit.h>
 #include <linux/types.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -204,7 +205,7 @@ static ProcInfo proc_info(uint32_t tid)
 void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err)
 {
 	bool audit = err == 0;
-	std::string name = seccomp::syscall_name(n.data.nr);
+	std::string name = seccomp::syscall_name(n.data.arch, n.data.nr);
 	json j = base(rfc3339(static_cast<uint64_t>(now_ns(CLOCK_REALTIME))), "seccomp", name.c_str(),
 		      policy_, policy::rule_id_for(policy_, rule_idx), audit);
 	j["event"]["category"] = json::array({"process"});
@@ -217,7 +218,7 @@ void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err)
 	json b = {{"layer", "seccomp"}, {"action", audit ? "audit" : "deny"},
 		  {"mode", audit ? "audit" : "enforce"}};
 	write_errno(b, err);
-	b["syscall"] = {{"name", name}, {"nr", n.data.nr}, {"arch", "x86_64"}, {"args", args}};
+	b["syscall"] = {{"name", name}, {"nr", n.data.nr}, {"arch", (n.data.arch == AUDIT_ARCH_X86_64 && (n.data.nr & 0x40000000)) ? "x32" : seccomp::arch_name(n.data.arch)}, {"args", args}};
 	j["bulwark"] = b;
 	ProcInfo p = proc_info(n.pid);
 	j["process"] = {

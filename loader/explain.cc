@@ -239,7 +239,7 @@ std::string explain_text(const policy::Policy &p)
 	auto pad = [](const std::string &s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); };
 	o << "\n" << pad("RULE", w_rule) << pad("DENIES", w_words) << pad("SECCOMP", w_layer) << "BPF-LSM\n";
 	for (const auto &r : rs) {
-		std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ",");
+		std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ", ");
 		if (!r.targets.empty())
 			words += " " + join(r.targets, " ");
 		if (r.mode == "audit")

@@ -45,6 +45,7 @@ public:
 	uint64_t dropped() const;
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
+	const LsmPlan &plan() const { return plan_; }
 
 private:
 	void fill_maps(const LsmPlan &plan);

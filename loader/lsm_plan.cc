@@ -234,9 +234,17 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 			bool exists = realpath(p.path.c_str(), resolved) != nullptr;
 			struct stat st;
 			if (p.kind == policy::PathKind::Subtree) {
-				if (!exists || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+				if (!exists || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+					// Allowing what is not there allows nothing; denying
+					// it would silently protect nothing.
+					if (allow) {
+						plan.warnings.push_back("lsm: rule '" + r.id + "': " + p.path +
+									"/** does not exist here; it allows nothing");
+						continue;
+					}
 					throw Error("lsm: rule '" + r.id + "': " + p.path +
 						    "/** cannot match: not an existing directory when the policy loads");
+				}
 				merge(subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
 				entries_.push_back({"subtree:" + std::string(resolved), r.access, i});
 				continue;

@@ -50,6 +50,7 @@ struct LsmPlan {
 	std::array<uint32_t, BW_ESCAPE_HOOKS> escape_rule_plus1{};
 	LsmNeeds needs;
 	std::vector<LsmFileEntry> entries;
+	std::vector<std::string> warnings; // "lsm: ..." lines worth showing the user
 
 	std::string dump(const policy::Policy &policy) const;
 };

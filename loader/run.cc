@@ -121,7 +121,7 @@ void handle_notification(int nfd, const seccomp::Filter &filter, const policy::P
 	uint64_t args[6];
 	for (int i = 0; i < 6; i++)
 		args[i] = req->data.args[i];
-	long rule = filter.rule_for(req->data.nr, args);
+	long rule = filter.rule_for(req->data.arch, req->data.nr, args);
 	bool audit = rule >= 0 && pol.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
 	resp->id = req->id;
 	resp->val = 0;
@@ -180,6 +180,8 @@ int run_run(const RunOptions &o)
 		}
 		if (use_lsm) {
 			lsm = std::make_unique<LsmLayer>(pol, [&sink](const bw_event &e) { sink.lsm(e); });
+			for (const auto &w : lsm->plan().warnings)
+				std::fprintf(stderr, "%s\n", w.c_str());
 			log(o, "lsm: programs attached, " + std::to_string(lsm->file_entries().size()) +
 				       " file map entries");
 		}

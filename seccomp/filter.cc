@@ -186,6 +186,38 @@ long Filter::rule_for(int nr, const uint64_t args[6]) const
 	return -1;
 }
 
+long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
+{
+	if (arch == SCMP_ARCH_X86_64 && !(nr & 0x40000000))
+		return rule_for(nr, args);
+	std::string name = syscall_name(arch, nr);
+	for (const auto &r : rules_)
+		if (r.syscall == name && r.matches(args))
+			return static_cast<long>(r.rule);
+	return -1;
+}
+
+const char *arch_name(uint32_t arch)
+{
+	switch (arch) {
+	case SCMP_ARCH_X86_64: return "x86_64";
+	case SCMP_ARCH_X86: return "x86";
+	}
+	return "unknown";
+}
+
+std::string syscall_name(uint32_t arch, int nr)
+{
+	// x32 calls carry the x86_64 token with bit 30 set in the number.
+	uint32_t a = arch == SCMP_ARCH_X86_64 && (nr & 0x40000000) ? SCMP_ARCH_X32 : arch;
+	char *name = seccomp_syscall_resolve_num_arch(a, nr);
+	if (!name)
+		return "nr:" + std::to_string(nr);
+	std::string s(name);
+	free(name);
+	return s;
+}
+
 std::string syscall_name(int nr)
 {
 	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);

@@ -65,6 +65,9 @@ public:
 	// The rule a routed call was denied by, or -1: the first routed rule
 	// for this syscall whose argument checks hold, in policy order.
 	long rule_for(int nr, const uint64_t args[6]) const;
+	// The same for a call made through another ABI the policy opted in:
+	// matched by name, since numbers differ between ABIs.
+	long rule_for(uint32_t arch, int nr, const uint64_t args[6]) const;
 
 private:
 	void add_word_rules(const policy::Policy &policy, DenyAction action);
@@ -76,5 +79,8 @@ private:
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).
 std::string syscall_name(int nr);
+// The same for a seccomp_data.arch token, and the ABI's name.
+std::string syscall_name(uint32_t arch, int nr);
+const char *arch_name(uint32_t arch);
 
 } // namespace bulwark::seccomp

@@ -26,7 +26,9 @@ else
         --include "$build/bulwark" \
         --include "$build/tests/bulwark-probe" \
         --include "$build/tests/bulwark_kernel_tests" \
+        --include "$src/policy/examples:/opt/bulwark/examples" \
         --env BULWARK_LSM_TESTS=1 \
+        --env BULWARK_EXAMPLES=/opt/bulwark/examples \
         -- bulwark_kernel_tests --gtest_filter="$filter" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
 fi
