@@ -39,6 +39,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 exec_default_deny = 0;
 /* No subtree rules: skip the dentry walk on every open. */
 const volatile __u32 have_subtrees = 0;
+/* No glob rules: skip the ancestor walk on every open. */
+const volatile __u32 have_globs = 0;
 const volatile __u32 escape_rule_plus1[BW_ESCAPE_HOOKS] = {};
 
 struct {
@@ -93,6 +95,23 @@ struct {
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
 } file_subtrees SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_MAX_GLOBS);
+	__type(key, __u32);
+	__type(value, struct bw_glob);
+} file_globs SEC(".maps");
+
+/* Literal directory a pattern starts in ("/home" for "/home/ * /.ssh") ->
+ * the patterns rooted there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BW_MAX_GLOBS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bw_path_key);
+	__type(value, struct bw_glob_list);
+} glob_dirs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -424,6 +443,152 @@ static __always_inline struct bw_file_match *match_subtree(struct file *file)
 	return 0;
 }
 
+/* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
+ * the pattern in file_globs[glob]; both are looked up again in each step
+ * because callbacks only get scalars through their context. */
+struct glob_state {
+	__u32 glob;
+	__u32 p, s;     /* positions in pattern and path */
+	__s32 star_p;   /* pattern position after the last '*', or -1 */
+	__u32 star_s;   /* path position that '*' resumes from */
+	__u32 matched;
+};
+
+static long glob_step(__u32 i, void *ctx)
+{
+	struct glob_state *st = ctx;
+	struct bw_scratch *sc = get_scratch();
+	struct bw_glob *g = bpf_map_lookup_elem(&file_globs, &st->glob);
+	char pc, c;
+
+	if (!sc || !g)
+		return 1;
+	pc = g->pat[st->p & (BW_PATH_MAX - 1)];
+	c = sc->key.path[st->s & (BW_PATH_MAX - 1)];
+	if (pc == '*') {
+		st->star_p = st->p + 1;
+		st->star_s = st->s;
+		st->p++;
+		return 0;
+	}
+	if (pc && pc == c) {
+		st->p++;
+		st->s++;
+		return 0;
+	}
+	if (!pc && !c) {
+		st->matched = 1;
+		return 1;
+	}
+	/* Let the last '*' eat one more character, never a '/'. */
+	c = sc->key.path[st->star_s & (BW_PATH_MAX - 1)];
+	if (st->star_p >= 0 && c && c != '/') {
+		st->star_s++;
+		st->s = st->star_s;
+		st->p = st->star_p;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline bool glob_matches(__u32 glob)
+{
+	struct glob_state st = {.glob = glob, .star_p = -1};
+
+	bpf_loop(2 * BW_PATH_MAX, glob_step, &st, 0);
+	return st.matched;
+}
+
+/* Walks the path in scratch.key one character at a time, keeping the part
+ * already seen in scratch.raw (zero-padded): at each '/', raw is exactly the
+ * ancestor directory's key, so the patterns rooted there are one lookup. */
+struct glob_walk {
+	__u32 pos;
+	__u32 found[BW_SLOT_RULES * 2];
+	__u32 nfound;
+};
+
+static __always_inline void glob_collect(struct glob_walk *w, const char *dir)
+{
+	struct bw_glob_list *gl = bpf_map_lookup_elem(&glob_dirs, dir);
+
+	if (!gl)
+		return;
+	for (int j = 0; j < BW_SLOT_RULES; j++) {
+		__u32 n = w->nfound;
+
+		if (!gl->idx_plus1[j] || n >= BW_SLOT_RULES * 2)
+			break;
+		w->found[n & (BW_SLOT_RULES * 2 - 1)] = gl->idx_plus1[j] - 1;
+		w->nfound = n + 1;
+	}
+}
+
+static long glob_walk_step(__u32 i, void *ctx)
+{
+	struct glob_walk *w = ctx;
+	struct bw_scratch *sc = get_scratch();
+	__u32 pos = w->pos;
+	char c;
+
+	if (!sc || pos >= BW_PATH_MAX - 1)
+		return 1;
+	c = sc->key.path[pos & (BW_PATH_MAX - 1)];
+	if (!c)
+		return 1;
+	if (c == '/') {
+		if (pos == 0) {
+			/* Patterns rooted at "/" are keyed "/". */
+			sc->raw[0] = '/';
+			glob_collect(w, sc->raw);
+		} else {
+			glob_collect(w, sc->raw);
+		}
+	}
+	sc->raw[pos & (BW_PATH_MAX - 1)] = c;
+	w->pos = pos + 1;
+	return 0;
+}
+
+/* Rules from `*` patterns matching the file: slot 0..2 for an access, or
+ * -1 to ask whether an allow: exec pattern lists it (returns 1). */
+static __always_inline int glob_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
+{
+	struct glob_walk w = {};
+	struct bw_scratch *sc;
+	int ret;
+
+	if (!have_globs)
+		return 0;
+	sc = get_scratch();
+	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
+		return 0;
+	__builtin_memset(sc->raw, 0, sizeof(sc->raw));
+	bpf_loop(BW_PATH_MAX, glob_walk_step, &w, 0);
+	for (int j = 0; j < BW_SLOT_RULES * 2; j++) {
+		__u32 idx;
+		struct bw_glob *g;
+
+		if (j >= w.nfound)
+			break;
+		idx = w.found[j];
+		g = bpf_map_lookup_elem(&file_globs, &idx);
+		if (!g || !glob_matches(idx))
+			continue;
+		if (slot < 0) {
+			if (g->m.allow_exec)
+				return 1;
+			continue;
+		}
+		if (slot > 2 || !g->m.acc[slot].rule_plus1[0])
+			continue;
+		ret = eval(self, &g->m.acc[slot], c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static __always_inline int file_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
 {
 	struct bw_file_match *m = match_exact(file);
@@ -435,9 +600,12 @@ static __always_inline int file_check(struct bw_task *self, struct file *file, i
 			return ret;
 	}
 	m = match_subtree(file);
-	if (m && m->acc[slot].rule_plus1[0])
-		return eval(self, &m->acc[slot], c);
-	return 0;
+	if (m && m->acc[slot].rule_plus1[0]) {
+		ret = eval(self, &m->acc[slot], c);
+		if (ret)
+			return ret;
+	}
+	return glob_check(self, file, slot, c);
 }
 
 SEC("lsm/file_open")
@@ -482,6 +650,8 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 		return 0;
 	m = match_subtree(file);
 	if (m && m->allow_exec)
+		return 0;
+	if (glob_check(self, file, -1, c) == 1)
 		return 0;
 	return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
 }

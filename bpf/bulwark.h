@@ -105,6 +105,19 @@ struct bw_file_match {
 	__u32 pad;
 };
 
+/* `*` patterns (a star matches within one path component). They are found
+ * through the literal directory they start in, so only patterns rooted at
+ * one of the opened file's ancestors are ever tried. */
+#define BW_MAX_GLOBS 256
+struct bw_glob {
+	char pat[BW_PATH_MAX];
+	struct bw_file_match m;
+};
+
+struct bw_glob_list {
+	__u32 idx_plus1[BW_SLOT_RULES];
+};
+
 /* A file's identity, resolved by the loader: a hard link or a bind mount of
  * a protected file is still that file. */
 struct bw_inode_key {

@@ -231,6 +231,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event)
 		select_programs(skel_, plan_.needs);
 		skel_->rodata->exec_default_deny = plan_.exec_default_deny ? 1 : 0;
 		skel_->rodata->have_subtrees = plan_.subtrees.empty() ? 0 : 1;
+		skel_->rodata->have_globs = plan_.globs.empty() ? 0 : 1;
 		for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
 			skel_->rodata->escape_rule_plus1[i] = plan_.escape_rule_plus1[i];
 		int err = bulwark_bpf__load(skel_);
@@ -317,6 +318,18 @@ void LsmLayer::fill_maps(const LsmPlan &plan)
 		bw_inode_key key{id.second, id.first, 0};
 		update(bpf_map__fd(skel_->maps.file_inodes), &key, &match, "the inode map");
 	}
+	for (size_t i = 0; i < plan.globs.size(); i++) {
+		__u32 k = static_cast<__u32>(i);
+		bw_glob g{};
+		std::memcpy(g.pat, plan.globs[i].first.data(), std::min(plan.globs[i].first.size(), sizeof(g.pat) - 1));
+		g.m = plan.globs[i].second;
+		update(bpf_map__fd(skel_->maps.file_globs), &k, &g, "the glob map");
+	}
+	for (const auto &[dir, gl] : plan.glob_dirs) {
+		bw_path_key key{};
+		std::memcpy(key.path, dir.data(), std::min(dir.size(), sizeof(key.path) - 1));
+		update(bpf_map__fd(skel_->maps.glob_dirs), &key, &gl, "the glob directory map");
+	}
 	for (const auto &[id, match] : plan.subtrees) {
 		bw_inode_key key{id.second, id.first, 0};
 		update(bpf_map__fd(skel_->maps.file_subtrees), &key, &match, "the subtree map");
@@ -352,3 +365,4 @@ uint64_t LsmLayer::dropped() const
 }
 
 } // namespace bulwark
+

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -54,6 +55,46 @@ int word_index(const std::string &w)
 	return it == idx.end() ? -1 : it->second;
 }
 
+
+// A '*' pattern is stored whole and indexed by the literal directory it
+// starts in, resolved like exact paths are: "/bin/*sh" is looked for under
+// /usr/bin, where the kernel will report the files.
+template <typename Merge>
+void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::string &pattern, Merge &merge)
+{
+	size_t star = pattern.find('*');
+	size_t slash = pattern.rfind('/', star);
+	std::string dir = slash == 0 ? "/" : pattern.substr(0, slash);
+	std::string rest = pattern.substr(slash); // "/..." with the stars
+	char resolved[PATH_MAX];
+	if (realpath(dir.c_str(), resolved))
+		dir = resolved;
+	std::string full = (dir == "/" ? "" : dir) + rest;
+	if (full.size() >= BW_PATH_MAX)
+		throw Error("lsm: rule '" + r.id + "': " + pattern + " resolves to a pattern longer than " +
+			    std::to_string(BW_PATH_MAX - 1) + " bytes");
+	auto it = std::find_if(plan.globs.begin(), plan.globs.end(),
+			       [&](const auto &g) { return g.first == full; });
+	if (it == plan.globs.end()) {
+		if (plan.globs.size() >= BW_MAX_GLOBS)
+			throw Error("lsm: more than " + std::to_string(BW_MAX_GLOBS) + " '*' patterns");
+		plan.globs.push_back({full, bw_file_match{}});
+		it = plan.globs.end() - 1;
+		bw_glob_list &gl = plan.glob_dirs[dir];
+		auto idx = static_cast<__u32>(it - plan.globs.begin() + 1);
+		bool placed = false;
+		for (auto &v : gl.idx_plus1)
+			if (!v) {
+				v = idx;
+				placed = true;
+				break;
+			}
+		if (!placed)
+			throw Error("lsm: more than " + std::to_string(BW_SLOT_RULES) + " '*' patterns start in " + dir);
+	}
+	merge(it->second, pattern);
+	plan.entries.push_back({"glob:" + full, r.access, rule});
+}
 
 } // namespace
 
@@ -226,10 +267,10 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 					slot_add(m.acc[bit], i, what);
 		};
 		for (const auto &p : r.paths) {
-			if (p.kind == policy::PathKind::Glob)
-				throw Error("lsm: rule '" + r.id + "': '" + p.path +
-					    "': '*' patterns are not enforced by the LSM layer yet; refusing to "
-					    "run without them");
+			if (p.kind == policy::PathKind::Glob) {
+				add_glob(plan, r, i, p.path, merge);
+				continue;
+			}
 			char resolved[PATH_MAX];
 			bool exists = realpath(p.path.c_str(), resolved) != nullptr;
 			struct stat st;
@@ -330,6 +371,8 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 		file("file_subtrees", std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
 					      std::to_string(id.second),
 		     m);
+	for (const auto &[pat, m] : globs)
+		file("file_globs", pat, m);
 	for (const auto &k : when_exe)
 		o << "when_exe[" << policy::rule_id_for(policy, k.rule) << " " << (k.kind ? "parent_exe" : "exe") << " "
 		  << k.path << "]\n";

@@ -46,6 +46,8 @@ struct LsmPlan {
 	std::vector<std::pair<bw_addr_key, bw_rules>> addrs; // prefixes carry their containers' rules
 	std::map<std::string, bw_file_match> paths;
 	std::map<std::pair<uint32_t, uint64_t>, bw_file_match> inodes, subtrees; // (kernel dev, ino)
+	std::vector<std::pair<std::string, bw_file_match>> globs; // index = file_globs slot
+	std::map<std::string, bw_glob_list> glob_dirs;
 	bool exec_default_deny = false;
 	std::array<uint32_t, BW_ESCAPE_HOOKS> escape_rule_plus1{};
 	LsmNeeds needs;
