@@ -29,11 +29,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define FMODE_WRITE 0x2
 #define PROT_EXEC 0x4
 #define PTRACE_MODE_ATTACH 0x02
+#define AF_UNSPEC 0
 #define AF_INET 2
+#define SIN6_LEN_RFC2133 24
 #define AF_INET6 10
 #define AF_PACKET 17
 #define SOCK_RAW 3
-#define MAX_DEPTH 32
+#define MAX_DEPTH 256
 
 /* Filled by the loader before load. */
 const volatile __u32 exec_default_deny = 0;
@@ -41,6 +43,9 @@ const volatile __u32 exec_default_deny = 0;
 const volatile __u32 have_subtrees = 0;
 /* No glob rules: skip the ancestor walk on every open. */
 const volatile __u32 have_globs = 0;
+/* bulwark's own process: the sandbox may not signal or trace it, since its
+ * death would detach this whole layer. */
+const volatile __u32 supervisor_tgid = 0;
 const volatile __u32 escape_rule_plus1[BW_ESCAPE_HOOKS] = {};
 
 struct {
@@ -311,9 +316,13 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 	return ret;
 }
 
-/* The first rule of a slot whose `when:` holds decides. */
+/* The first enforcing rule of a slot whose `when:` holds denies; an audit
+ * rule that holds is reported only if no enforcing one does, so an audit
+ * rule can never shadow an enforcing one. */
 static __always_inline int eval(struct bw_task *self, const struct bw_rules *rl, const struct bw_ctx *c)
 {
+	__u32 audit_idx = 0, have_audit = 0;
+
 	for (int i = 0; i < BW_SLOT_RULES; i++) {
 		__u32 idx = rl->rule_plus1[i];
 		struct bw_rule *rule;
@@ -325,8 +334,19 @@ static __always_inline int eval(struct bw_task *self, const struct bw_rules *rl,
 		/* A rule index with no slot is a loader bug: deny. */
 		if (!rule)
 			return report(self, idx, 0, c);
-		if (when_holds(idx, rule, self))
+		if (!when_holds(idx, rule, self))
+			continue;
+		if (!(rule->flags & BW_RULE_AUDIT))
 			return report(self, idx, rule, c);
+		if (!have_audit) {
+			have_audit = 1;
+			audit_idx = idx;
+		}
+	}
+	if (have_audit) {
+		struct bw_rule *rule = bpf_map_lookup_elem(&rules, &audit_idx);
+
+		return report(self, audit_idx, rule, c);
 	}
 	return 0;
 }
@@ -406,41 +426,75 @@ static __always_inline struct bw_file_match *match_exact(struct file *file)
 	return bpf_map_lookup_elem(&file_paths, &sc->key);
 }
 
-/* The nearest protected directory above the file (subtree rules), found by
- * walking dentries up, across mount points, by identity. */
-static __always_inline struct bw_file_match *match_subtree(struct file *file)
-{
-	struct vfsmount *vmnt = file->f_path.mnt;
-	struct mount *mnt = container_of(vmnt, struct mount, mnt);
-	struct dentry *d = file->f_path.dentry;
+/* The nearest directory above the file whose subtree rule covers `slot`
+ * (0..2: an access; -1: the exec allow-list), found by identity. The walk
+ * follows the file's own filesystem up to its root before stepping to
+ * where that mount is attached, so a bind mount of a subdirectory, or a
+ * detached mount from open_tree(), still has its real ancestors checked.
+ * It runs as a bpf_loop callback (verified once, whatever the depth), so
+ * the dentry and mount travel as plain addresses read with CO-RE. */
+struct subtree_walk {
+	__u64 dentry;
+	__u64 mnt;
+	__s32 slot;
+	__u32 done;
+	__u32 found;
+	struct bw_inode_key key; /* of the directory found */
+};
 
+static long subtree_step(__u32 i, void *ctx)
+{
+	struct subtree_walk *w = ctx;
+	struct dentry *d = (struct dentry *)w->dentry;
+	struct mount *mnt = (struct mount *)w->mnt;
+	struct dentry *parent;
+	struct mount *up;
+	struct bw_inode_key k = {};
+	struct bw_file_match *m;
+
+	k.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	k.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	m = bpf_map_lookup_elem(&file_subtrees, &k);
+	if (m && (w->slot < 0 ? m->allow_exec != 0 : m->acc[w->slot & 3].rule_plus1[0] != 0)) {
+		/* Callbacks hand back scalars; the caller looks it up again. */
+		w->key = k;
+		w->found = 1;
+		w->done = 1;
+		return 1;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent && parent != d) {
+		w->dentry = (__u64)parent;
+		return 0;
+	}
+	up = BPF_CORE_READ(mnt, mnt_parent);
+	if (!up || up == mnt) {
+		w->done = 1; /* the top of the mount tree, or a detached mount */
+		return 1;
+	}
+	w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+	w->mnt = (__u64)up;
+	return 0;
+}
+
+/* Sets *exhausted when the path is deeper than the walk goes: the caller
+ * fails closed then. */
+static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted)
+{
+	struct subtree_walk w = {};
+
+	*exhausted = false;
 	if (!have_subtrees)
 		return 0;
-	for (int i = 0; i < MAX_DEPTH; i++) {
-		struct dentry *parent, *root;
-		struct bw_inode_key k;
-		struct bw_file_match *m;
-
-		k = inode_key(BPF_CORE_READ(d, d_inode));
-		m = bpf_map_lookup_elem(&file_subtrees, &k);
-		if (m)
-			return m;
-		root = BPF_CORE_READ(mnt, mnt.mnt_root);
-		if (d == root) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				return 0; /* the root of the mount tree */
-			d = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			continue;
-		}
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d)
-			return 0;
-		d = parent;
-	}
-	return 0;
+	w.dentry = (__u64)BPF_CORE_READ(file, f_path.dentry);
+	w.mnt = (__u64)container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
+	w.slot = slot;
+	bpf_loop(MAX_DEPTH, subtree_step, &w, 0);
+	if (!w.done)
+		*exhausted = true;
+	if (!w.found)
+		return 0;
+	return bpf_map_lookup_elem(&file_subtrees, &w.key);
 }
 
 /* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
@@ -452,6 +506,7 @@ struct glob_state {
 	__s32 star_p;   /* pattern position after the last '*', or -1 */
 	__u32 star_s;   /* path position that '*' resumes from */
 	__u32 matched;
+	__u32 done;     /* decided: matched or definitely not */
 };
 
 static long glob_step(__u32 i, void *ctx)
@@ -462,7 +517,7 @@ static long glob_step(__u32 i, void *ctx)
 	char pc, c;
 
 	if (!sc || !g)
-		return 1;
+		return 1; /* undecided: the caller fails closed */
 	pc = g->pat[st->p & (BW_PATH_MAX - 1)];
 	c = sc->key.path[st->s & (BW_PATH_MAX - 1)];
 	if (pc == '*') {
@@ -478,6 +533,7 @@ static long glob_step(__u32 i, void *ctx)
 	}
 	if (!pc && !c) {
 		st->matched = 1;
+		st->done = 1;
 		return 1;
 	}
 	/* Let the last '*' eat one more character, never a '/'. */
@@ -488,24 +544,31 @@ static long glob_step(__u32 i, void *ctx)
 		st->p = st->star_p;
 		return 0;
 	}
+	st->done = 1;
 	return 1;
 }
 
-static __always_inline bool glob_matches(__u32 glob)
+/* 1: matches, 0: does not, 2: undecided within the step budget (star
+ * backtracking is quadratic in the worst case). */
+static __always_inline int glob_matches(__u32 glob)
 {
 	struct glob_state st = {.glob = glob, .star_p = -1};
 
-	bpf_loop(2 * BW_PATH_MAX, glob_step, &st, 0);
+	bpf_loop(8 * BW_PATH_MAX, glob_step, &st, 0);
+	if (!st.done)
+		return 2;
 	return st.matched;
 }
 
 /* Walks the path in scratch.key one character at a time, keeping the part
  * already seen in scratch.raw (zero-padded): at each '/', raw is exactly the
  * ancestor directory's key, so the patterns rooted there are one lookup. */
+#define BW_GLOB_CANDIDATES (BW_SLOT_RULES * 4)
 struct glob_walk {
 	__u32 pos;
-	__u32 found[BW_SLOT_RULES * 2];
+	__u32 found[BW_GLOB_CANDIDATES];
 	__u32 nfound;
+	__u32 overflow; /* more candidates than found[] holds: fail closed */
 };
 
 static __always_inline void glob_collect(struct glob_walk *w, const char *dir)
@@ -517,9 +580,13 @@ static __always_inline void glob_collect(struct glob_walk *w, const char *dir)
 	for (int j = 0; j < BW_SLOT_RULES; j++) {
 		__u32 n = w->nfound;
 
-		if (!gl->idx_plus1[j] || n >= BW_SLOT_RULES * 2)
+		if (!gl->idx_plus1[j])
 			break;
-		w->found[n & (BW_SLOT_RULES * 2 - 1)] = gl->idx_plus1[j] - 1;
+		if (n >= BW_GLOB_CANDIDATES) {
+			w->overflow = 1;
+			break;
+		}
+		w->found[n & (BW_GLOB_CANDIDATES - 1)] = gl->idx_plus1[j] - 1;
 		w->nfound = n + 1;
 	}
 }
@@ -556,7 +623,6 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 {
 	struct glob_walk w = {};
 	struct bw_scratch *sc;
-	int ret;
 
 	if (!have_globs)
 		return 0;
@@ -565,28 +631,59 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 		return 0;
 	__builtin_memset(sc->raw, 0, sizeof(sc->raw));
 	bpf_loop(BW_PATH_MAX, glob_walk_step, &w, 0);
-	for (int j = 0; j < BW_SLOT_RULES * 2; j++) {
+	if (w.overflow)
+		return slot < 0 ? 0 : report(self, BW_RULE_GLOB_LIMIT, 0, c);
+	/* The first matching pattern (in policy order) that has an enforcing
+	 * rule for this access decides; failing that, the first one with any
+	 * rule. Choosing before evaluating keeps the verifier's work small. */
+	__u32 chosen = 0, fallback = 0;
+	for (int j = 0; j < BW_GLOB_CANDIDATES; j++) {
 		__u32 idx;
 		struct bw_glob *g;
+		int hit;
+		bool enforcing = false;
 
 		if (j >= w.nfound)
 			break;
-		idx = w.found[j];
+		idx = w.found[j & (BW_GLOB_CANDIDATES - 1)];
 		g = bpf_map_lookup_elem(&file_globs, &idx);
-		if (!g || !glob_matches(idx))
+		if (!g)
 			continue;
-		if (slot < 0) {
-			if (g->m.allow_exec)
-				return 1;
+		if (slot < 0 ? !g->m.allow_exec : !g->m.acc[slot & 3].rule_plus1[0])
 			continue;
+		hit = glob_matches(idx);
+		/* Undecided never allows and always counts for a deny. */
+		if (!hit || (hit == 2 && slot < 0))
+			continue;
+		if (slot < 0)
+			return 1;
+		for (int r = 0; r < BW_SLOT_RULES; r++) {
+			__u32 ri = g->m.acc[slot & 3].rule_plus1[r];
+			struct bw_rule *rule;
+
+			if (!ri)
+				break;
+			ri -= 1;
+			rule = bpf_map_lookup_elem(&rules, &ri);
+			if (!rule || !(rule->flags & BW_RULE_AUDIT))
+				enforcing = true;
 		}
-		if (slot > 2 || !g->m.acc[slot].rule_plus1[0])
-			continue;
-		ret = eval(self, &g->m.acc[slot], c);
-		if (ret)
-			return ret;
+		if (enforcing) {
+			chosen = idx + 1;
+			break;
+		}
+		if (!fallback)
+			fallback = idx + 1;
 	}
-	return 0;
+	if (!chosen)
+		chosen = fallback;
+	if (!chosen || slot < 0)
+		return 0;
+	chosen -= 1;
+	struct bw_glob *g = bpf_map_lookup_elem(&file_globs, &chosen);
+	if (!g)
+		return 0;
+	return eval(self, &g->m.acc[slot & 3], c);
 }
 
 static __always_inline int file_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
@@ -599,11 +696,15 @@ static __always_inline int file_check(struct bw_task *self, struct file *file, i
 		if (ret)
 			return ret;
 	}
-	m = match_subtree(file);
-	if (m && m->acc[slot].rule_plus1[0]) {
-		ret = eval(self, &m->acc[slot], c);
+	bool deep;
+
+	m = match_subtree(file, slot, &deep);
+	if (m) {
+		ret = eval(self, &m->acc[slot & 3], c);
 		if (ret)
 			return ret;
+	} else if (deep) {
+		return report(self, BW_RULE_DEPTH, 0, c);
 	}
 	return glob_check(self, file, slot, c);
 }
@@ -648,8 +749,10 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 	m = match_exact(file);
 	if (m && m->allow_exec)
 		return 0;
-	m = match_subtree(file);
-	if (m && m->allow_exec)
+	bool deep;
+
+	m = match_subtree(file, -1, &deep);
+	if (m)
 		return 0;
 	if (glob_check(self, file, -1, c) == 1)
 		return 0;
@@ -736,8 +839,21 @@ int BPF_PROG(bw_sb_remount, struct super_block *sb, void *mnt_opts, int ret)
 	return deny_word(BW_WORD_MOUNT, &c);
 }
 
+static __always_inline int protect_supervisor(struct task_struct *target, struct bw_ctx *c)
+{
+	struct bw_task *self;
+
+	if (!supervisor_tgid || target->tgid != supervisor_tgid)
+		return 0;
+	self = confined_task();
+	if (!self)
+		return 0;
+	return report(self, BW_RULE_SUPERVISOR, 0, c);
+}
+
 /* Attach-level access only: read-level checks guard /proc fields that ps
- * and top need, and denying them breaks ordinary tools. */
+ * and top need, and denying them breaks ordinary tools. Always loaded: it
+ * also keeps the sandbox off bulwark itself. */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(bw_ptrace_access, struct task_struct *child, unsigned int mode, int ret)
 {
@@ -747,6 +863,9 @@ int BPF_PROG(bw_ptrace_access, struct task_struct *child, unsigned int mode, int
 		return ret;
 	if (!(mode & PTRACE_MODE_ATTACH))
 		return 0;
+	ret = protect_supervisor(child, &c);
+	if (ret)
+		return ret;
 	return deny_word(BW_WORD_PTRACE, &c);
 }
 
@@ -944,12 +1063,16 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 	if (!self)
 		return 0;
 	family = BPF_CORE_READ(address, sa_family);
+	/* bind() takes AF_UNSPEC with INADDR_ANY as AF_INET (__inet_bind). */
+	if (op == BW_NET_BIND && family == AF_UNSPEC)
+		family = AF_INET;
 	if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)address;
 
 		port = BPF_CORE_READ(sin, sin_port);
 		bpf_probe_read_kernel(ak.addr, 4, &sin->sin_addr);
-	} else if (family == AF_INET6 && addrlen >= sizeof(struct sockaddr_in6)) {
+	} else if (family == AF_INET6 && addrlen >= SIN6_LEN_RFC2133) {
+		/* The kernel takes the RFC 2133 length (no scope id), too. */
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)address;
 
 		port = BPF_CORE_READ(sin6, sin6_port);
@@ -974,27 +1097,39 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 	ak.prefixlen = 32 + (family == AF_INET ? 32 : 128);
 	by_port = bpf_map_lookup_elem(&net_ports, &pk);
 	by_addr = bpf_map_lookup_elem(&net_addrs, &ak);
-	for (int i = 0; i < BW_SLOT_RULES; i++) {
-		__u32 r;
+	/* As in eval(): enforcing rules first, then the first audit one. */
+	__u32 audit_plus1 = 0;
+	for (int i = 0; i < BW_SLOT_RULES * 2; i++) {
+		__u32 r, idx;
 		struct bw_rule *rule;
+		bool holds;
 
-		r = by_port ? by_port->rule_plus1[i] : 0;
-		if (r) {
-			__u32 idx = r - 1;
-
+		if (i < BW_SLOT_RULES) {
+			r = by_port ? by_port->rule_plus1[i & (BW_SLOT_RULES - 1)] : 0;
+			if (!r)
+				continue;
+			idx = r - 1;
 			rule = bpf_map_lookup_elem(&rules, &idx);
-			if (rule && (!(rule->flags & BW_RULE_NEEDS_ADDR) || in_slot(by_addr, r)) &&
-			    when_holds(idx, rule, self))
-				return report(self, idx, rule, &c);
-		}
-		r = by_addr ? by_addr->rule_plus1[i] : 0;
-		if (r) {
-			__u32 idx = r - 1;
-
+			holds = rule && (!(rule->flags & BW_RULE_NEEDS_ADDR) || in_slot(by_addr, r));
+		} else {
+			r = by_addr ? by_addr->rule_plus1[i & (BW_SLOT_RULES - 1)] : 0;
+			if (!r)
+				continue;
+			idx = r - 1;
 			rule = bpf_map_lookup_elem(&rules, &idx);
-			if (rule && !(rule->flags & BW_RULE_NEEDS_PORT) && when_holds(idx, rule, self))
-				return report(self, idx, rule, &c);
+			holds = rule && !(rule->flags & BW_RULE_NEEDS_PORT);
 		}
+		if (!holds || !when_holds(idx, rule, self))
+			continue;
+		if (!(rule->flags & BW_RULE_AUDIT))
+			return report(self, idx, rule, &c);
+		if (!audit_plus1)
+			audit_plus1 = r;
+	}
+	if (audit_plus1) {
+		__u32 idx = audit_plus1 - 1;
+
+		return report(self, idx, bpf_map_lookup_elem(&rules, &idx), &c);
 	}
 	return 0;
 }
@@ -1070,9 +1205,21 @@ int BPF_PROG(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 	return ret ? ret : escape(5);
 }
 
+/* Always loaded: the sandbox must not kill bulwark (its death detaches
+ * this layer); also the `hooks: task_kill` escape hatch. */
 SEC("lsm/task_kill")
 int BPF_PROG(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
-	return ret ? ret : escape(6);
+	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + 6, .flags = sig};
+
+	if (ret)
+		return ret;
+	/* sig 0 only probes for existence. */
+	if (sig) {
+		ret = protect_supervisor(p, &c);
+		if (ret)
+			return ret;
+	}
+	return escape(6);
 }

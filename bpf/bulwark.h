@@ -82,8 +82,11 @@ enum bw_verdict {
 #define BW_RULE_NEEDS_PORT (1u << 5) /* connect/bind: port must match too */
 #define BW_RULE_NEEDS_ADDR (1u << 6) /* connect/bind: address must match too */
 
-/* Rule index used in events for the exec allow-list's default deny. */
-#define BW_RULE_DEFAULT_EXEC 0xfffffff0u
+/* Rule indexes of built-in denials, for events. */
+#define BW_RULE_DEFAULT_EXEC 0xfffffff0u /* exec allow-list's default */
+#define BW_RULE_SUPERVISOR 0xfffffff1u   /* signal or ptrace aimed at bulwark */
+#define BW_RULE_DEPTH 0xfffffff2u        /* path deeper than a subtree walk reaches */
+#define BW_RULE_GLOB_LIMIT 0xfffffff3u   /* a '*' match too long to decide */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {

@@ -202,7 +202,7 @@ static ProcInfo proc_info(uint32_t tid)
 	return p;
 }
 
-void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err)
+void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err, const std::function<bool()> &still_valid)
 {
 	bool audit = err == 0;
 	std::string name = seccomp::syscall_name(n.data.arch, n.data.nr);
@@ -221,6 +221,8 @@ void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err)
 	b["syscall"] = {{"name", name}, {"nr", n.data.nr}, {"arch", (n.data.arch == AUDIT_ARCH_X86_64 && (n.data.nr & 0x40000000)) ? "x32" : seccomp::arch_name(n.data.arch)}, {"args", args}};
 	j["bulwark"] = b;
 	ProcInfo p = proc_info(n.pid);
+	if (!still_valid())
+		return;
 	j["process"] = {
 		{"pid", p.tgid},
 		{"thread", {{"id", n.pid}}},

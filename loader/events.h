@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "policy/policy.h"
@@ -22,7 +23,9 @@ public:
 	void lsm(const bw_event &e);
 	// A syscall the seccomp filter handed to us. `rule` indexes the policy;
 	// `err` is the errno answered (0 when audit let it continue).
-	void seccomp(const seccomp_notif &n, size_t rule, int err);
+	// still_valid() is asked after /proc was read: false drops the event
+	// (the pid may have been reused).
+	void seccomp(const seccomp_notif &n, size_t rule, int err, const std::function<bool()> &still_valid);
 
 	uint64_t count() const { return count_; }
 

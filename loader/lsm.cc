@@ -118,7 +118,8 @@ const Variant kVariants[] = {
 
 bool prog_needed(const std::string &name, const LsmNeeds &n)
 {
-	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed")
+	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed" || name == "bw_esc_kill" ||
+	    name == "bw_ptrace_access")
 		return true;
 	auto word = [&](const char *w) { return n.words.count(w) > 0; };
 	if (name == "bw_file_open")
@@ -232,6 +233,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event)
 		skel_->rodata->exec_default_deny = plan_.exec_default_deny ? 1 : 0;
 		skel_->rodata->have_subtrees = plan_.subtrees.empty() ? 0 : 1;
 		skel_->rodata->have_globs = plan_.globs.empty() ? 0 : 1;
+		skel_->rodata->supervisor_tgid = static_cast<__u32>(getpid());
 		for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
 			skel_->rodata->escape_rule_plus1[i] = plan_.escape_rule_plus1[i];
 		int err = bulwark_bpf__load(skel_);

@@ -310,6 +310,23 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 			}
 		}
 	}
+	// The hook tries at most 16 patterns per file: those rooted at its
+	// ancestors. Refuse a policy where some directory's chain has more,
+	// rather than let the BPF side fail closed on every such open.
+	for (const auto &[dir, gl] : plan.glob_dirs) {
+		size_t total = 0;
+		for (const auto &[other, ol] : plan.glob_dirs) {
+			bool ancestor = other == dir || other == "/" ||
+					(dir.size() > other.size() && dir.compare(0, other.size(), other) == 0 &&
+					 dir[other.size()] == '/');
+			if (ancestor)
+				for (__u32 v : ol.idx_plus1)
+					total += v != 0;
+		}
+		if (total > BW_SLOT_RULES * 4)
+			throw Error("lsm: " + std::to_string(total) + " '*' patterns apply under " + dir +
+				    "; at most " + std::to_string(BW_SLOT_RULES * 4) + " may share a path");
+	}
 	return plan;
 }
 

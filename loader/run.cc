@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "loader/run.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -16,6 +17,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <optional>
 
@@ -28,6 +31,8 @@
 namespace bulwark {
 
 namespace {
+
+pid_t g_command_pid = -1;
 
 // What the child reports back when it cannot get to exec.
 struct ChildFailure {
@@ -134,10 +139,79 @@ void handle_notification(int nfd, const seccomp::Filter &filter, const policy::P
 		resp->error = -EPERM;
 		resp->flags = 0;
 	}
-	// Gather /proc details before answering: afterwards the task may be gone.
-	if (seccomp_notify_id_valid(nfd, req->id) == 0)
-		sink.seccomp(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM);
+	// /proc is read while the task is parked; checking the id afterwards
+	// proves the pid still named that task while we read it.
+	sink.seccomp(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM,
+		     [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
 	seccomp_notify_respond(nfd, resp);
+}
+
+// Reaps children that were reparented to us, so they do not linger as
+// zombies while the command runs.
+void reap_orphans()
+{
+	// Only pids other than the command itself: its status is read by the
+	// main loop. waitid with WNOWAIT tells us who is waitable first.
+	for (;;) {
+		siginfo_t si{};
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			return;
+		if (si.si_pid == g_command_pid)
+			return;
+		waitpid(si.si_pid, nullptr, 0);
+	}
+}
+
+// Our children now: anything the sandbox left behind (we are its subreaper).
+std::vector<pid_t> children_of(pid_t self)
+{
+	std::vector<pid_t> out;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return out;
+	while (dirent *e = readdir(d)) {
+		char *end;
+		long pid = std::strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		std::ifstream st("/proc/" + std::string(e->d_name) + "/stat");
+		std::string line;
+		if (!std::getline(st, line))
+			continue;
+		// The ppid is the second field after the parenthesised comm.
+		auto close_paren = line.rfind(')');
+		if (close_paren == std::string::npos)
+			continue;
+		std::istringstream rest(line.substr(close_paren + 2));
+		char state;
+		long ppid;
+		if (rest >> state >> ppid && ppid == self)
+			out.push_back(static_cast<pid_t>(pid));
+	}
+	closedir(d);
+	return out;
+}
+
+// SIGKILLs every remaining descendant, round after round: each round's
+// victims' children are reparented to us for the next one. Returns how many
+// were killed.
+int kill_descendants()
+{
+	int killed = 0;
+	pid_t self = getpid();
+	for (int round = 0; round < 1000; round++) {
+		auto kids = children_of(self);
+		if (kids.empty())
+			break;
+		for (pid_t k : kids)
+			if (kill(k, SIGKILL) == 0)
+				killed++;
+		for (pid_t k : kids)
+			waitpid(k, nullptr, 0);
+	}
+	while (waitpid(-1, nullptr, WNOHANG) > 0) {
+	}
+	return killed;
 }
 
 } // namespace
@@ -206,6 +280,9 @@ int run_run(const RunOptions &o)
 		return 125;
 	}
 	Fd go_r(go[0]), go_w(go[1]), st_r(status[0]), st_w(status[1]), sk_p(sock[0]), sk_c(sock[1]);
+	// Orphans of the sandbox become our children, so none can outlive the
+	// layers unnoticed (see kill_descendants()).
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	pid_t parent = getpid();
 	pid_t child = fork();
 	if (child < 0) {
@@ -216,6 +293,10 @@ int run_run(const RunOptions &o)
 		// Fail closed if the supervisor dies: its exit detaches the LSM
 		// layer, so the child must not outlive it.
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		// Whatever the layers: a setuid binary must not raise privileges
+		// inside the sandbox (and its exec would clear PDEATHSIG).
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			_exit(125);
 		if (getppid() != parent)
 			_exit(125);
 		sigprocmask(SIG_SETMASK, &oldmask, nullptr);
@@ -245,6 +326,7 @@ int run_run(const RunOptions &o)
 		int err = errno;
 		child_fail(st_w.get(), 3, err, err == ENOENT ? 127 : 126);
 	}
+	g_command_pid = child;
 	go_r.reset();
 	st_w.reset();
 	sk_c.reset();
@@ -330,8 +412,10 @@ int run_run(const RunOptions &o)
 				break;
 			case TAG_SIG: {
 				signalfd_siginfo si;
+				// A terminal's ^C (sent by the kernel to the whole
+				// foreground group) already reached the child.
 				while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si))
-					if (si.ssi_signo != SIGCHLD)
+					if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
 						kill(child, static_cast<int>(si.ssi_signo));
 				break;
 			}
@@ -339,7 +423,15 @@ int run_run(const RunOptions &o)
 		}
 		if (waitpid(child, &wstatus, WNOHANG) == child)
 			done = true;
+		reap_orphans();
 	}
+	// The command is done. Whatever it left running is still confined only
+	// while our programs are attached, and they detach when we exit: end
+	// the tree first, as a container ends when its init exits.
+	int leftover = kill_descendants();
+	if (leftover)
+		std::fprintf(stderr, "bulwark: %s exited; killed %d process%s it left running in the sandbox\n",
+			     o.command[0].c_str(), leftover, leftover == 1 ? "" : "es");
 	// Deliver what the kernel wrote before the child exited.
 	if (lsm) {
 		lsm->consume();

@@ -115,6 +115,9 @@ std::string rule_id_for(const Policy& policy, size_t index) {
   if (index >= policy.rules.size() && h < policy.hooks.size())
     return policy.hooks[h].id.empty() ? "hook:" + policy.hooks[h].hook : policy.hooks[h].id;
   if (index == 0xfffffff0u) return "default:exec";
+  if (index == 0xfffffff1u) return "builtin:protect-supervisor";
+  if (index == 0xfffffff2u) return "builtin:path-depth";
+  if (index == 0xfffffff3u) return "builtin:pattern-limit";
   return "";
 }
 

@@ -53,7 +53,7 @@ void Filter::route(const std::string &name, size_t rule, std::vector<ArgMatch> a
 	// first one in the policy is the one reported.
 	if (rc < 0 && rc != -EEXIST)
 		throw std::runtime_error(scmp_error("add rule for " + name, rc));
-	rules_.push_back({name, nr, rule, std::move(args)});
+	rules_.push_back({name, nr, rule, std::move(args), act != SCMP_ACT_NOTIFY ? false : audit_});
 }
 
 void Filter::add_word_rules(const policy::Policy &policy, DenyAction action)
@@ -67,6 +67,7 @@ void Filter::add_word_rules(const policy::Policy &policy, DenyAction action)
 		if (r.kind != policy::RuleKind::Action || r.verb != policy::Verb::Deny || !r.when.empty())
 			continue;
 		uint32_t act;
+		audit_ = r.mode == policy::Mode::Audit;
 		if (action == DenyAction::Notify)
 			act = SCMP_ACT_NOTIFY;
 		else if (r.mode == policy::Mode::Audit)
@@ -180,10 +181,16 @@ int Filter::notify_fd() const
 
 long Filter::rule_for(int nr, const uint64_t args[6]) const
 {
-	for (const auto &r : rules_)
-		if (r.nr == nr && r.matches(args))
+	long audit = -1;
+	for (const auto &r : rules_) {
+		if (r.nr != nr || !r.matches(args))
+			continue;
+		if (!r.audit)
 			return static_cast<long>(r.rule);
-	return -1;
+		if (audit < 0)
+			audit = static_cast<long>(r.rule);
+	}
+	return audit;
 }
 
 long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
@@ -191,10 +198,16 @@ long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
 	if (arch == SCMP_ARCH_X86_64 && !(nr & 0x40000000))
 		return rule_for(nr, args);
 	std::string name = syscall_name(arch, nr);
-	for (const auto &r : rules_)
-		if (r.syscall == name && r.matches(args))
+	long audit = -1;
+	for (const auto &r : rules_) {
+		if (r.syscall != name || !r.matches(args))
+			continue;
+		if (!r.audit)
 			return static_cast<long>(r.rule);
-	return -1;
+		if (audit < 0)
+			audit = static_cast<long>(r.rule);
+	}
+	return audit;
 }
 
 const char *arch_name(uint32_t arch)

@@ -35,6 +35,7 @@ struct SyscallRule {
 	int nr = -1;
 	size_t rule = 0;           // index into Policy::rules
 	std::vector<ArgMatch> args; // all must hold; empty = any call
+	bool audit = false;
 	bool matches(const uint64_t args[6]) const;
 };
 
@@ -62,8 +63,9 @@ public:
 	bool has_listener() const { return !rules_.empty(); }
 
 	const std::vector<SyscallRule> &rules() const { return rules_; }
-	// The rule a routed call was denied by, or -1: the first routed rule
-	// for this syscall whose argument checks hold, in policy order.
+	// The rule a routed call was denied by, or -1: the first enforcing
+	// routed rule whose argument checks hold, else the first audit one, so
+	// an audit rule never shadows an enforcing one.
 	long rule_for(int nr, const uint64_t args[6]) const;
 	// The same for a call made through another ABI the policy opted in:
 	// matched by name, since numbers differ between ABIs.
@@ -75,6 +77,7 @@ private:
 
 	scmp_filter_ctx ctx_ = nullptr;
 	std::vector<SyscallRule> rules_;
+	bool audit_ = false; // mode of the rule being added
 };
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).

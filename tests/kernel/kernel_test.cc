@@ -753,3 +753,71 @@ TEST(Examples, HostBaselineAuditsWithoutBlocking)
 	EXPECT_EQ(seen.count("lsm:sb_mount"), 1u) << diag(m);
 	EXPECT_EQ(seen.count("lsm:syslog"), 1u) << diag(m);
 }
+
+// --- fail-closed details found in review ---------------------------------------
+
+TEST(Lsm, LeftoverProcessesDieWithTheCommand)
+{
+	REQUIRE_LSM();
+	unlink("/tmp/bw-late");
+	// The command exits at once; its background child would open the
+	// shadow file after the LSM layer detached, were it still alive.
+	Result r = ktest::run(kDemo, "lsm", {"/usr/bin/bash", "-c",
+					     "(sleep 2; " + probe() + " open /etc/shadow r > /tmp/bw-late) & exit 0"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_NE(r.err.find("it left running in the sandbox"), std::string::npos) << diag(r);
+	sleep(3);
+	EXPECT_NE(access("/tmp/bw-late", F_OK), 0) << "a leftover process ran after bulwark detached";
+	unlink("/tmp/bw-late");
+}
+
+TEST(Lsm, SandboxCannotKillOrTraceTheSupervisor)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run("name: demo\nrules: []\n", "lsm",
+			      {"/usr/bin/bash", "-c", "kill -9 $PPID; echo kill=$?"});
+	EXPECT_EQ(r.status, 0) << diag(r);
+	EXPECT_NE(r.out.find("kill=1"), std::string::npos) << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["rule"]["id"], "builtin:protect-supervisor");
+}
+
+TEST(Lsm, NoNewPrivsWhateverTheLayers)
+{
+	REQUIRE_LSM();
+	Result r = ktest::run("name: demo\nrules: []\n", "lsm", {"/usr/bin/cat", "/proc/self/status"});
+	EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << diag(r);
+}
+
+TEST(Layers, AuditRuleNeverShadowsAnEnforcingOne)
+{
+	REQUIRE_LSM();
+	std::string pol = "name: demo\nrules:\n  - id: watch\n    deny: mount\n    mode: audit\n"
+			  "  - id: block\n    deny: mount\n";
+	for (std::string layers : {"seccomp", "lsm"}) {
+		Result r = ktest::run(pol, layers, {probe(), "mount", "/mnt"});
+		EXPECT_EQ(r.out, "err mount EPERM\n") << layers << "\n" << diag(r);
+		ASSERT_EQ(r.events.size(), 1u) << diag(r);
+		EXPECT_EQ(r.events[0]["rule"]["id"], "block") << layers;
+	}
+}
+
+TEST(Lsm, NestedSubtreesAndSubdirectoryBindMounts)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bwn/s/inner /tmp/bwx && echo x > /tmp/bwn/s/f && "
+			      "echo y > /tmp/bwn/s/inner/g && mount --bind /tmp/bwn/s/inner /tmp/bwx"),
+		  0);
+	std::string pol = "name: demo\nrules:\n  - id: outer-ro\n    deny: write\n    paths: [\"/tmp/bwn/**\"]\n"
+			  "  - id: inner-secret\n    deny: read\n    paths: [\"/tmp/bwn/s/**\"]\n";
+	// The inner subtree only names reads; the outer one's write rule
+	// still covers files inside it.
+	Result w = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwn/s/f", "w"});
+	// A bind mount of a subdirectory is still inside both subtrees.
+	Result b = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwx/g", "r"});
+	std::system("umount /tmp/bwx; rm -rf /tmp/bwn /tmp/bwx");
+	EXPECT_EQ(w.out, "err open EPERM\n") << diag(w);
+	ASSERT_EQ(w.events.size(), 1u) << diag(w);
+	EXPECT_EQ(w.events[0]["rule"]["id"], "outer-ro");
+	EXPECT_EQ(b.out, "err open EPERM\n") << diag(b);
+}
