@@ -315,7 +315,17 @@ int run_compile(const CompileOptions &o)
 				throw Error("compile: cannot write " + o.bpf_out, errno);
 			if (int rc = f.export_bpf(fd.get()); rc < 0)
 				throw Error("seccomp: export BPF", -rc);
-			std::fprintf(stderr, "seccomp: raw filter written to %s\n", o.bpf_out.c_str());
+			std::fprintf(stderr, "seccomp: rule-word filter written to %s\n", o.bpf_out.c_str());
+			if (f.has_table()) {
+				// Loaded first, stacked under the words filter.
+				std::string table = o.bpf_out + ".table";
+				Fd tfd(open(table.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+				if (!tfd)
+					throw Error("compile: cannot write " + table, errno);
+				if (int rc = f.export_table_bpf(tfd.get()); rc < 0)
+					throw Error("seccomp: export BPF", -rc);
+				std::fprintf(stderr, "seccomp: syscall-table filter written to %s\n", table.c_str());
+			}
 			any = true;
 		}
 		if (o.lsm || !any)

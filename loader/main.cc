@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
 	compile_cmd->add_option("policy", compile.policy, "Policy file (YAML)")->required();
 	compile_cmd->add_flag("--pfc", compile.pfc, "The seccomp filter as libseccomp PFC text");
-	compile_cmd->add_option("--bpf", compile.bpf_out, "Write the raw seccomp cBPF program to OUT");
+	compile_cmd->add_option("--bpf", compile.bpf_out, "Write the raw seccomp cBPF program(s) to OUT (and OUT.table)");
 	compile_cmd->add_flag("--lsm", compile.lsm, "The LSM map contents (default when nothing else is asked)");
 
 	ImportOptions imp;

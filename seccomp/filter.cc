@@ -106,29 +106,51 @@ void Filter::add_word_rules(const policy::Policy &policy, DenyAction action)
 	}
 }
 
-Filter::Filter(const policy::Policy &policy, DenyAction action)
+// A context with the settings both filters share.
+static scmp_filter_ctx new_context(uint32_t def, const policy::Policy &policy)
 {
-	ctx_ = seccomp_init(default_action(policy));
-	if (!ctx_)
+	scmp_filter_ctx ctx = seccomp_init(def);
+	if (!ctx)
 		throw std::runtime_error("seccomp: seccomp_init failed");
 	try {
 		int rc;
 		// A syscall made through another ABI (i386 int 0x80, x32) would
 		// not match the x86_64 numbers, so unless the policy opts that ABI
 		// in, it must not run at all.
-		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+		if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
 			throw std::runtime_error(scmp_error("set bad-arch action", rc));
-		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 1)) < 0)
+		if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) < 0)
 			throw std::runtime_error(scmp_error("set no_new_privs", rc));
 		// Binary tree: lookup cost stays logarithmic in the number of
 		// syscalls with rules.
-		if ((rc = seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+		if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
 			throw std::runtime_error(scmp_error("set optimize level 2", rc));
-		add_architectures(ctx_, policy);
+		add_architectures(ctx, policy);
+	} catch (...) {
+		seccomp_release(ctx);
+		throw;
+	}
+	return ctx;
+}
+
+Filter::Filter(const policy::Policy &policy, DenyAction action)
+{
+	// Two stacked filters when the policy has a syscall table: the kernel
+	// runs both and applies the stricter verdict. One filter would not do:
+	// libseccomp lets an unconditional `allow` entry replace a word's
+	// argument-checked rule for the same syscall (Docker's profile allows
+	// socket outright; `deny: raw-sockets` must still stop SOCK_RAW).
+	ctx_ = new_context(SCMP_ACT_ALLOW, policy);
+	try {
 		add_word_rules(policy, action);
-		add_syscall_entries(ctx_, policy);
+		if (!policy.syscalls.empty() || default_action(policy) != SCMP_ACT_ALLOW) {
+			table_ = new_context(default_action(policy), policy);
+			add_syscall_entries(table_, policy);
+		}
 	} catch (...) {
 		seccomp_release(ctx_);
+		if (table_)
+			seccomp_release(table_);
 		throw;
 	}
 }
@@ -137,19 +159,31 @@ Filter::~Filter()
 {
 	if (ctx_)
 		seccomp_release(ctx_);
+	if (table_)
+		seccomp_release(table_);
 }
 
-Filter::Filter(Filter &&other) noexcept : ctx_(other.ctx_), rules_(std::move(other.rules_))
+Filter::Filter(Filter &&other) noexcept
+	: ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_))
 {
 	other.ctx_ = nullptr;
+	other.table_ = nullptr;
 }
 
 std::string Filter::pfc() const
 {
+	if (!table_)
+		return pfc_of(ctx_);
+	return "# filter 1 of 2: the policy's syscall table\n" + pfc_of(table_) +
+	       "# filter 2 of 2: rule words (the kernel applies the stricter verdict)\n" + pfc_of(ctx_);
+}
+
+std::string Filter::pfc_of(scmp_filter_ctx ctx)
+{
 	FILE *f = tmpfile();
 	if (!f)
 		throw std::runtime_error(std::string("seccomp: tmpfile: ") + std::strerror(errno));
-	int rc = seccomp_export_pfc(ctx_, fileno(f));
+	int rc = seccomp_export_pfc(ctx, fileno(f));
 	if (rc < 0) {
 		fclose(f);
 		throw std::runtime_error(scmp_error("export PFC", rc));
@@ -169,8 +203,20 @@ int Filter::export_bpf(int fd) const
 	return seccomp_export_bpf(ctx_, fd);
 }
 
+int Filter::export_table_bpf(int fd) const
+{
+	return table_ ? seccomp_export_bpf(table_, fd) : -ENOENT;
+}
+
 int Filter::load() const
 {
+	// The table first: the words filter carries the listener, and nothing
+	// between the two loads may need it.
+	if (table_) {
+		int rc = seccomp_load(table_);
+		if (rc < 0)
+			return rc;
+	}
 	return seccomp_load(ctx_);
 }
 

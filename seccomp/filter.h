@@ -51,8 +51,12 @@ public:
 	Filter &operator=(Filter &&) = delete;
 
 	std::string pfc() const;
-	// Raw classic BPF, as seccomp(2) takes it. Returns 0 or -errno.
+	// Raw classic BPF, as seccomp(2) takes it: the rule-word filter, and
+	// the syscall-table filter stacked under it (-ENOENT if the policy has
+	// no table). Return 0 or -errno.
 	int export_bpf(int fd) const;
+	int export_table_bpf(int fd) const;
+	bool has_table() const { return table_ != nullptr; }
 	// Loads into the calling thread (sets no_new_privs first). Returns 0 or
 	// -errno. Async-signal-safe enough for a forked child: no allocation
 	// beyond what libseccomp does.
@@ -75,7 +79,10 @@ private:
 	void add_word_rules(const policy::Policy &policy, DenyAction action);
 	void route(const std::string &name, size_t rule, std::vector<ArgMatch> args, uint32_t act);
 
-	scmp_filter_ctx ctx_ = nullptr;
+	static std::string pfc_of(scmp_filter_ctx ctx);
+
+	scmp_filter_ctx ctx_ = nullptr;   // rule words (+ the listener)
+	scmp_filter_ctx table_ = nullptr; // syscalls: entries and the default action
 	std::vector<SyscallRule> rules_;
 	bool audit_ = false; // mode of the rule being added
 };

@@ -193,6 +193,20 @@ TEST(Seccomp, BundledDockerDefaultRuns)
 	EXPECT_EQ(m.out, "err mount EPERM\n") << diag(m);
 }
 
+TEST(Seccomp, WordRulesHoldOverAnAllowingSyscallTable)
+{
+	// Docker's profile allows socket() outright; the raw-sockets word must
+	// still stop a packet socket (the table and the words are two stacked
+	// filters, and the kernel applies the stricter verdict).
+	std::string pol = "name: docker\nextends: docker-default\nrules:\n  - id: no-raw\n    deny: raw-sockets\n";
+	Result raw = ktest::run(pol, "seccomp", {probe(), "socket", "17", "3"});
+	EXPECT_EQ(raw.out, "err socket EPERM\n") << diag(raw);
+	ASSERT_EQ(raw.events.size(), 1u) << diag(raw);
+	EXPECT_EQ(raw.events[0]["rule"]["id"], "no-raw");
+	Result udp = ktest::run(pol, "seccomp", {probe(), "socket", "2", "2"});
+	EXPECT_EQ(udp.out, "ok\n") << diag(udp);
+}
+
 TEST(Seccomp, ExitStatusConventions)
 {
 	EXPECT_EQ(ktest::run(kDemo, "seccomp", {probe(), "exit", "3"}).status, 3);

@@ -145,4 +145,16 @@ std::string describe_ret(uint32_t ret)
 	return "0x" + std::to_string(ret);
 }
 
+uint32_t run_cbpf(const FilterStack &stack, const seccomp_data &data)
+{
+	uint32_t best = SECCOMP_RET_ALLOW;
+	for (const auto &prog : stack) {
+		uint32_t r = run_cbpf(prog, data);
+		auto action = [](uint32_t v) { return static_cast<int32_t>(v & SECCOMP_RET_ACTION_FULL); };
+		if (action(r) < action(best))
+			best = r;
+	}
+	return best;
+}
+
 } // namespace bulwark::test

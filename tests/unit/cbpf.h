@@ -25,4 +25,9 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 // "allow", "errno(38)", "kill-process", ... for failure messages.
 std::string describe_ret(uint32_t ret);
 
+// Filters stacked by successive seccomp(2) calls: the kernel runs every one
+// and returns the most restrictive action (lowest, compared as signed).
+using FilterStack = std::vector<std::vector<sock_filter>>;
+uint32_t run_cbpf(const FilterStack &stack, const seccomp_data &data);
+
 } // namespace bulwark::test

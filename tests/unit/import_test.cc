@@ -55,21 +55,27 @@ std::string slurp(const std::string &path)
 	return ss.str();
 }
 
-// The filter seccomp::Filter builds, as the BPF program the kernel would get.
-std::vector<sock_filter> filter_bpf(const policy::Policy &p)
+// The filters seccomp::Filter builds, as the BPF programs the kernel would
+// get: the syscall table (if any) and the rule-word filter stacked on it.
+test::FilterStack filter_bpf(const policy::Policy &p)
 {
 	seccomp::Filter f(p, seccomp::DenyAction::Errno);
-	int fd = memfd_create("bulwark-test-bpf", MFD_CLOEXEC);
-	if (fd < 0)
-		throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
-	int rc = f.export_bpf(fd);
-	if (rc < 0) {
+	test::FilterStack stack;
+	for (bool table : {true, false}) {
+		if (table && !f.has_table())
+			continue;
+		int fd = memfd_create("bulwark-test-bpf", MFD_CLOEXEC);
+		if (fd < 0)
+			throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+		int rc = table ? f.export_table_bpf(fd) : f.export_bpf(fd);
+		if (rc < 0) {
+			close(fd);
+			throw std::runtime_error(std::string("export_bpf: ") + std::strerror(-rc));
+		}
+		stack.push_back(test::read_bpf(fd));
 		close(fd);
-		throw std::runtime_error(std::string("export_bpf: ") + std::strerror(-rc));
 	}
-	auto prog = test::read_bpf(fd);
-	close(fd);
-	return prog;
+	return stack;
 }
 
 // --- an independent reading of Docker's profile semantics -------------------
@@ -299,7 +305,7 @@ struct Conformance {
 
 // Compares the filter and the evaluator for every syscall number of every
 // ABI and the argument vectors the profile's conditions suggest.
-Conformance compare(const std::vector<sock_filter> &prog, const DockerEval &eval, const json &doc)
+Conformance compare(const test::FilterStack &prog, const DockerEval &eval, const json &doc)
 {
 	Conformance r;
 	auto probes = DockerEval::probe_values(doc);
