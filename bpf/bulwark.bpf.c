@@ -1142,6 +1142,23 @@ int BPF_PROG(bw_socket_connect, struct socket *sock, struct sockaddr *address, i
 	return net_check(BW_NET_CONNECT, BW_HOOK_SOCKET_CONNECT, address, addrlen);
 }
 
+/* A destination given to sendto/sendmsg (UDP, TCP Fast Open) never passes
+ * through socket_connect: the same rules apply here. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(bw_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	void *name;
+	int namelen;
+
+	if (ret)
+		return ret;
+	name = BPF_CORE_READ(msg, msg_name);
+	namelen = BPF_CORE_READ(msg, msg_namelen);
+	if (!name || namelen <= 0)
+		return 0;
+	return net_check(BW_NET_CONNECT, BW_HOOK_SOCKET_SENDMSG, name, namelen);
+}
+
 SEC("lsm/socket_bind")
 int BPF_PROG(bw_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {

@@ -45,6 +45,7 @@ enum bw_hook {
 	BW_HOOK_SOCKET_CREATE = 18,
 	BW_HOOK_SOCKET_CONNECT = 19,
 	BW_HOOK_SOCKET_BIND = 20,
+	BW_HOOK_SOCKET_SENDMSG = 21,
 	/* `hooks:` escape hatch, in the order of lsm_escape_hooks() */
 	BW_HOOK_ESCAPE_BASE = 32,
 };

@@ -100,6 +100,7 @@ static const char *category(uint32_t hook)
 	case BW_HOOK_SOCKET_CREATE:
 	case BW_HOOK_SOCKET_CONNECT:
 	case BW_HOOK_SOCKET_BIND:
+	case BW_HOOK_SOCKET_SENDMSG:
 		return "network";
 	case BW_HOOK_MODULE_REQUEST:
 	case BW_HOOK_LOAD_DATA:
@@ -147,7 +148,8 @@ void EventSink::lsm(const bw_event &e)
 		b["mount_flags"] = e.flags;
 	if (e.hook == BW_HOOK_SOCKET_CREATE) {
 		b["socket"] = {{"family", e.family}, {"type", e.type & 0xf}};
-	} else if (e.hook == BW_HOOK_SOCKET_CONNECT || e.hook == BW_HOOK_SOCKET_BIND) {
+	} else if (e.hook == BW_HOOK_SOCKET_CONNECT || e.hook == BW_HOOK_SOCKET_BIND ||
+		   e.hook == BW_HOOK_SOCKET_SENDMSG) {
 		std::string ip = ip_text(e.family, e.addr);
 		const char *side = e.hook == BW_HOOK_SOCKET_CONNECT ? "destination" : "source";
 		j[side] = {{"ip", ip}, {"port", e.port}};

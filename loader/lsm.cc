@@ -49,6 +49,7 @@ const char *hook_name(uint32_t hook)
 	case BW_HOOK_SOCKET_CREATE: return "socket_create";
 	case BW_HOOK_SOCKET_CONNECT: return "socket_connect";
 	case BW_HOOK_SOCKET_BIND: return "socket_bind";
+	case BW_HOOK_SOCKET_SENDMSG: return "socket_sendmsg";
 	}
 	const auto &esc = policy::lsm_escape_hooks();
 	if (hook >= BW_HOOK_ESCAPE_BASE && hook - BW_HOOK_ESCAPE_BASE < esc.size())
@@ -148,7 +149,7 @@ bool prog_needed(const std::string &name, const LsmNeeds &n)
 		return word("setuid");
 	if (name == "bw_socket_create")
 		return word("socket") || word("raw-sockets");
-	if (name == "bw_socket_connect")
+	if (name == "bw_socket_connect" || name == "bw_socket_sendmsg")
 		return word("connect");
 	if (name == "bw_socket_bind")
 		return word("bind");

@@ -63,8 +63,9 @@ const std::vector<WordInfo>& words() {
        {"socket_create"}, "socket_create with the listed families",
        "a socket passed in from outside the sandbox"},
       {"connect", TakesPorts | TakesAddresses, {}, "",
-       {"socket_connect"},
-       "socket_connect, matched on the destination port and/or address (IPv4, IPv6)",
+       {"socket_connect", "socket_sendmsg"},
+       "socket_connect and socket_sendmsg with a destination (UDP sendto, TCP Fast Open), "
+       "matched on the destination port and/or address (IPv4, IPv6)",
        "connect's address is behind a pointer: seccomp cannot see it"},
       {"bind", TakesPorts | TakesAddresses, {}, "", {"socket_bind"},
        "socket_bind, matched on the local port and/or address (IPv4, IPv6)",

@@ -516,6 +516,8 @@ std::vector<WordCase> word_cases()
 		 "socket", "socket_create"},
 		{"connect-port", "id: w\n    deny: connect\n    ports: [22]", {"connect", "127.0.0.1", "22"}, "connect",
 		 "", "socket_connect"},
+		{"connect-udp-sendto", "id: w\n    deny: connect\n    ports: [22]", {"sendto", "127.0.0.1", "22"}, "sendto",
+		 "", "socket_sendmsg"},
 		{"connect-v6-address", "id: w\n    deny: connect\n    addresses: [\"::1\"]", {"connect", "::1", "9"},
 		 "connect", "", "socket_connect"},
 		{"bind-address", "id: w\n    deny: bind\n    addresses: [127.0.0.2/32]", {"bind", "127.0.0.2", "8080"},

@@ -337,6 +337,22 @@ static int do_i386(const char *what)
 	return report_ok();
 }
 
+// A UDP datagram with a destination: no connect(2) involved.
+static int do_sendto(const char *ip, const char *port)
+{
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(static_cast<uint16_t>(std::atoi(port)));
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report_err("socket", errno);
+	ssize_t n = sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr *>(&sin), sizeof(sin));
+	int err = errno;
+	close(fd);
+	return n < 0 ? report_err("sendto", err) : report_ok();
+}
+
 static int do_umount(const char *target)
 {
 	if (umount2(target, 0) < 0)
@@ -450,6 +466,8 @@ int main(int argc, char **argv)
 		return do_uring_open(argv[2]);
 	if (cmd == "i386" && argc == 3)
 		return do_i386(argv[2]);
+	if (cmd == "sendto" && argc == 4)
+		return do_sendto(argv[2], argv[3]);
 	if (cmd == "syslog")
 		return do_syslog();
 	if (cmd == "exit" && argc == 3)
