@@ -1176,6 +1176,15 @@ static __always_inline int escape(__u32 n)
 	struct bw_rule *rule;
 	__u32 idx;
 
+	/* The exec allow-list trusts resolved paths; a new root would let the
+	 * sandbox make its own "/usr/bin". pivot_root (2) and chroot (3) are
+	 * therefore denied whenever the allow-list is on. */
+	if (exec_default_deny && (n == 2 || n == 3) && !escape_rule_plus1[n]) {
+		self = confined_task();
+		if (!self)
+			return 0;
+		return report(self, BW_RULE_DEFAULT_EXEC, 0, &c);
+	}
 	if (n >= BW_ESCAPE_HOOKS || !escape_rule_plus1[n])
 		return 0;
 	self = confined_task();

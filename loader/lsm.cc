@@ -153,6 +153,8 @@ bool prog_needed(const std::string &name, const LsmNeeds &n)
 		return word("connect");
 	if (name == "bw_socket_bind")
 		return word("bind");
+	if ((name == "bw_esc_chroot" || name == "bw_esc_pivotroot") && n.exec_allow_list)
+		return true;
 	if (name.rfind("bw_esc_", 0) == 0) {
 		const auto &hooks = policy::lsm_escape_hooks();
 		static const char *progs[] = {"bw_esc_syslog", "bw_esc_settime", "bw_esc_pivotroot",
@@ -184,6 +186,21 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
 		}
 		bpf_program__set_autoload(prog, load);
 	}
+	// A needed hook whose every variant was ruled out (an arity this
+	// build does not know) would leave its words unenforced: refuse.
+	for (const char *hook : {"bpf", "perf_event_open"}) {
+		bool needed = false, loaded = false;
+		for (const auto &v : kVariants) {
+			if (std::string(v.hook) != hook)
+				continue;
+			bpf_program *p = bpf_object__find_program_by_name(skel->obj, v.prog);
+			needed |= prog_needed(v.prog, needs);
+			loaded |= p && bpf_program__autoload(p);
+		}
+		if (needed && !loaded)
+			throw Error(std::string("lsm: this kernel's ") + hook + " hook has " +
+				    std::to_string(arity[hook]) + " arguments; no program here matches it");
+	}
 }
 
 void update(int fd, const void *key, const void *val, const std::string &what)
@@ -205,7 +222,13 @@ std::string LsmLayer::load_probe()
 	if (skel) {
 		LsmNeeds all;
 		all.all = true;
-		select_programs(skel, all);
+		try {
+			select_programs(skel, all);
+		} catch (const Error &e) {
+			libbpf_set_print(old);
+			bulwark_bpf__destroy(skel);
+			return e.what();
+		}
 		err = -bulwark_bpf__load(skel);
 	}
 	libbpf_set_print(old);

@@ -665,6 +665,9 @@ TEST(Lsm, ExecAllowList)
 	Result ok = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/true"});
 	EXPECT_EQ(ok.status, 0) << diag(ok);
 	EXPECT_TRUE(ok.events.empty()) << diag(ok);
+	// A new root would let the sandbox build its own allowed paths.
+	Result ch = ktest::run(pol, "lsm", {probe(), "chroot", "/tmp"});
+	EXPECT_EQ(ch.out, "err chroot EPERM\n") << diag(ch);
 	Result no = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/cat", "/etc/passwd"});
 	EXPECT_NE(no.out.find("err execve EPERM"), std::string::npos) << diag(no);
 	ASSERT_EQ(no.events.size(), 1u) << diag(no);

@@ -353,6 +353,13 @@ static int do_sendto(const char *ip, const char *port)
 	return n < 0 ? report_err("sendto", err) : report_ok();
 }
 
+static int do_chroot(const char *dir)
+{
+	if (chroot(dir) < 0)
+		return report_err("chroot", errno);
+	return report_ok();
+}
+
 static int do_umount(const char *target)
 {
 	if (umount2(target, 0) < 0)
@@ -468,6 +475,8 @@ int main(int argc, char **argv)
 		return do_i386(argv[2]);
 	if (cmd == "sendto" && argc == 4)
 		return do_sendto(argv[2], argv[3]);
+	if (cmd == "chroot" && argc == 3)
+		return do_chroot(argv[2]);
 	if (cmd == "syslog")
 		return do_syslog();
 	if (cmd == "exit" && argc == 3)
