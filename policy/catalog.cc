@@ -50,7 +50,9 @@ const std::vector<WordInfo>& words() {
        "unshare and clone with CLONE_NEWUSER in the flags argument; clone3 fails with ENOSYS "
        "because its flags are behind a pointer seccomp cannot read (libc falls back to clone)",
        {"userns_create"}, "userns_create", ""},
-      {"setuid", TakesNothing, {"setuid", "setreuid", "setresuid", "setfsuid"},
+      {"setuid", TakesNothing,
+       {"setuid", "setreuid", "setresuid", "setfsuid", "setuid32", "setreuid32", "setresuid32",
+        "setfsuid32"},
        "setuid, setreuid, setresuid, setfsuid", {"task_fix_setuid"},
        "task_fix_setuid (every uid change, whatever the syscall)",
        "setuid binaries: no_new_privs (set with the seccomp layer) keeps exec from raising "

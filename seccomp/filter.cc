@@ -45,6 +45,9 @@ void Filter::route(const std::string &name, size_t rule, std::vector<ArgMatch> a
 	int nr = seccomp_syscall_resolve_name(name.c_str());
 	if (nr == __NR_SCMP_ERROR)
 		throw std::runtime_error("seccomp: libseccomp does not know syscall " + name);
+	// Not an x86_64 call (setuid32...): it only matters where i386 is in.
+	if (nr < 0 && !x86_)
+		return;
 	std::vector<scmp_arg_cmp> cmps;
 	for (const auto &a : args)
 		cmps.push_back(SCMP_CMP(a.index, SCMP_CMP_MASKED_EQ, a.mask, a.value));
@@ -140,6 +143,8 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 	// libseccomp lets an unconditional `allow` entry replace a word's
 	// argument-checked rule for the same syscall (Docker's profile allows
 	// socket outright; `deny: raw-sockets` must still stop SOCK_RAW).
+	for (const auto &a : policy.architectures)
+		x86_ |= a == "x86";
 	ctx_ = new_context(SCMP_ACT_ALLOW, policy);
 	try {
 		add_word_rules(policy, action);
@@ -244,9 +249,15 @@ long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
 	if (arch == SCMP_ARCH_X86_64 && !(nr & 0x40000000))
 		return rule_for(nr, args);
 	std::string name = syscall_name(arch, nr);
+	// i386 multiplexes socket() through socketcall, whose arguments are
+	// behind a pointer: libseccomp routes every socketcall(SYS_SOCKET) that
+	// any socket rule might match, and the first such rule answers for it.
+	bool socketcall = name == "socketcall";
+	if (socketcall)
+		name = "socket";
 	long audit = -1;
 	for (const auto &r : rules_) {
-		if (r.syscall != name || !r.matches(args))
+		if (r.syscall != name || (!socketcall && !r.matches(args)))
 			continue;
 		if (!r.audit)
 			return static_cast<long>(r.rule);

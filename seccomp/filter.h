@@ -85,6 +85,7 @@ private:
 	scmp_filter_ctx table_ = nullptr; // syscalls: entries and the default action
 	std::vector<SyscallRule> rules_;
 	bool audit_ = false; // mode of the rule being added
+	bool x86_ = false;   // the policy opted the i386 ABI in
 };
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).

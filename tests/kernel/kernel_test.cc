@@ -180,6 +180,13 @@ TEST(Seccomp, ForeignAbiKilledUnlessOptedIn)
 	EXPECT_EQ(m.events[0]["bulwark"]["syscall"]["name"], "mount");
 	EXPECT_EQ(m.events[0]["bulwark"]["syscall"]["arch"], "x86");
 	EXPECT_EQ(m.events[0]["rule"]["id"], "no-mount");
+	// What 32-bit glibc calls for setuid() is setuid32.
+	std::string su = "name: demo\narchitectures: [x86_64, x86]\nrules:\n  - id: no-setuid\n    deny: setuid\n";
+	Result s32 = ktest::run(su, "seccomp", {probe(), "i386", "setuid32"});
+	EXPECT_EQ(s32.out, "err setuid32 EPERM\n") << diag(s32);
+	ASSERT_EQ(s32.events.size(), 1u) << diag(s32);
+	EXPECT_EQ(s32.events[0]["bulwark"]["syscall"]["name"], "setuid32");
+	EXPECT_EQ(s32.events[0]["rule"]["id"], "no-setuid");
 }
 
 TEST(Seccomp, BundledDockerDefaultRuns)
