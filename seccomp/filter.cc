@@ -230,11 +230,13 @@ int Filter::notify_fd() const
 	return seccomp_notify_fd(ctx_);
 }
 
-long Filter::rule_for(int nr, const uint64_t args[6]) const
+// The first enforcing rule that `matches`, else the first audit one.
+template <typename Match>
+static long first_rule(const std::vector<SyscallRule> &rules, Match matches)
 {
 	long audit = -1;
-	for (const auto &r : rules_) {
-		if (r.nr != nr || !r.matches(args))
+	for (const auto &r : rules) {
+		if (!matches(r))
 			continue;
 		if (!r.audit)
 			return static_cast<long>(r.rule);
@@ -242,6 +244,11 @@ long Filter::rule_for(int nr, const uint64_t args[6]) const
 			audit = static_cast<long>(r.rule);
 	}
 	return audit;
+}
+
+long Filter::rule_for(int nr, const uint64_t args[6]) const
+{
+	return first_rule(rules_, [&](const SyscallRule &r) { return r.nr == nr && r.matches(args); });
 }
 
 long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
@@ -255,16 +262,9 @@ long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
 	bool socketcall = name == "socketcall";
 	if (socketcall)
 		name = "socket";
-	long audit = -1;
-	for (const auto &r : rules_) {
-		if (r.syscall != name || (!socketcall && !r.matches(args)))
-			continue;
-		if (!r.audit)
-			return static_cast<long>(r.rule);
-		if (audit < 0)
-			audit = static_cast<long>(r.rule);
-	}
-	return audit;
+	return first_rule(rules_, [&](const SyscallRule &r) {
+		return r.syscall == name && (socketcall || r.matches(args));
+	});
 }
 
 const char *arch_name(uint32_t arch)
