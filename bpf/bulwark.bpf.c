@@ -479,15 +479,16 @@ static long subtree_step(__u32 i, void *ctx)
 
 /* Sets *exhausted when the path is deeper than the walk goes: the caller
  * fails closed then. */
-static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted)
+static __always_inline struct bw_file_match *match_subtree_at(struct dentry *dentry, struct vfsmount *vmnt,
+							      int slot, bool *exhausted)
 {
 	struct subtree_walk w = {};
 
 	*exhausted = false;
 	if (!have_subtrees)
 		return 0;
-	w.dentry = (__u64)BPF_CORE_READ(file, f_path.dentry);
-	w.mnt = (__u64)container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt);
+	w.dentry = (__u64)dentry;
+	w.mnt = (__u64)container_of(vmnt, struct mount, mnt);
 	w.slot = slot;
 	bpf_loop(MAX_DEPTH, subtree_step, &w, 0);
 	if (!w.done)
@@ -495,6 +496,12 @@ static __always_inline struct bw_file_match *match_subtree(struct file *file, in
 	if (!w.found)
 		return 0;
 	return bpf_map_lookup_elem(&file_subtrees, &w.key);
+}
+
+static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted)
+{
+	return match_subtree_at(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), slot,
+				exhausted);
 }
 
 /* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
@@ -795,6 +802,108 @@ int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 	c.path = &file->f_path;
 	c.flags = prot;
 	return file_check(self, file, 2, &c);
+}
+
+/* `deny: write` is more than opening for writing: truncating, removing,
+ * renaming over or away, linking into, chmod and chown change the file or
+ * its subtree without an open. Matched by identity and subtree (no path
+ * string here: these hooks hand over a dentry, not an opened path). */
+static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, __u32 hook)
+{
+	struct bw_ctx c = {.hook = hook, .access = BW_ACC_WRITE};
+	struct bw_task *self = confined_task();
+	struct inode *inode;
+	struct bw_file_match *m;
+	bool deep;
+	int ret;
+
+	if (!self || !d)
+		return 0;
+	c.name = (const char *)BPF_CORE_READ(d, d_name.name);
+	inode = BPF_CORE_READ(d, d_inode);
+	if (inode) {
+		struct bw_inode_key k = inode_key(inode);
+
+		m = bpf_map_lookup_elem(&file_inodes, &k);
+		if (m && m->acc[1].rule_plus1[0]) {
+			ret = eval(self, &m->acc[1], &c);
+			if (ret)
+				return ret;
+		}
+	}
+	m = match_subtree_at(d, mnt, 1, &deep);
+	if (m)
+		return eval(self, &m->acc[1], &c);
+	if (deep)
+		return report(self, BW_RULE_DEPTH, 0, &c);
+	return 0;
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(bw_path_truncate, const struct path *path, int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(path->dentry, path->mnt, BW_HOOK_PATH_TRUNCATE);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(bw_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(dentry, dir->mnt, BW_HOOK_PATH_UNLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(bw_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(dentry, dir->mnt, BW_HOOK_PATH_RMDIR);
+}
+
+/* Both ends: moving a protected file away, and replacing it (passwd-style
+ * rename over it), or moving something into a protected subtree. */
+SEC("lsm/path_rename")
+int BPF_PROG(bw_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret)
+		return ret;
+	ret = write_check(old_dentry, old_dir->mnt, BW_HOOK_PATH_RENAME);
+	if (ret)
+		return ret;
+	/* The target may not exist yet: its directory's subtree still counts. */
+	if (!BPF_CORE_READ(new_dentry, d_inode))
+		return write_check(new_dir->dentry, new_dir->mnt, BW_HOOK_PATH_RENAME);
+	return write_check(new_dentry, new_dir->mnt, BW_HOOK_PATH_RENAME);
+}
+
+/* A new name inside a protected subtree is a write to it. */
+SEC("lsm/path_link")
+int BPF_PROG(bw_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(new_dir->dentry, new_dir->mnt, BW_HOOK_PATH_LINK);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(bw_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(path->dentry, path->mnt, BW_HOOK_PATH_CHMOD);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(bw_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	if (ret)
+		return ret;
+	return write_check(path->dentry, path->mnt, BW_HOOK_PATH_CHOWN);
 }
 
 SEC("lsm/sb_mount")

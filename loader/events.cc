@@ -96,6 +96,13 @@ static const char *category(uint32_t hook)
 	switch (hook) {
 	case BW_HOOK_FILE_OPEN:
 	case BW_HOOK_READ_FILE:
+	case BW_HOOK_PATH_TRUNCATE:
+	case BW_HOOK_PATH_UNLINK:
+	case BW_HOOK_PATH_RMDIR:
+	case BW_HOOK_PATH_RENAME:
+	case BW_HOOK_PATH_LINK:
+	case BW_HOOK_PATH_CHMOD:
+	case BW_HOOK_PATH_CHOWN:
 		return "file";
 	case BW_HOOK_SOCKET_CREATE:
 	case BW_HOOK_SOCKET_CONNECT:

@@ -50,6 +50,13 @@ const char *hook_name(uint32_t hook)
 	case BW_HOOK_SOCKET_CONNECT: return "socket_connect";
 	case BW_HOOK_SOCKET_BIND: return "socket_bind";
 	case BW_HOOK_SOCKET_SENDMSG: return "socket_sendmsg";
+	case BW_HOOK_PATH_TRUNCATE: return "path_truncate";
+	case BW_HOOK_PATH_UNLINK: return "path_unlink";
+	case BW_HOOK_PATH_RMDIR: return "path_rmdir";
+	case BW_HOOK_PATH_RENAME: return "path_rename";
+	case BW_HOOK_PATH_LINK: return "path_link";
+	case BW_HOOK_PATH_CHMOD: return "path_chmod";
+	case BW_HOOK_PATH_CHOWN: return "path_chown";
 	}
 	const auto &esc = policy::lsm_escape_hooks();
 	if (hook >= BW_HOOK_ESCAPE_BASE && hook - BW_HOOK_ESCAPE_BASE < esc.size())
@@ -125,6 +132,8 @@ bool prog_needed(const std::string &name, const LsmNeeds &n)
 	auto word = [&](const char *w) { return n.words.count(w) > 0; };
 	if (name == "bw_file_open")
 		return n.file_access & (BW_ACC_READ | BW_ACC_WRITE);
+	if (name.rfind("bw_path_", 0) == 0)
+		return n.file_access & BW_ACC_WRITE;
 	if (name == "bw_bprm_check")
 		return (n.file_access & BW_ACC_EXEC) || n.exec_allow_list;
 	if (name == "bw_mmap_file")

@@ -8,8 +8,11 @@ const std::vector<WordInfo>& words() {
       {"read", TakesPaths, {}, "", {"file_open"},
        "file_open for reading, by identity (dev+inode) or resolved path",
        "data already read, or a file descriptor passed in from outside the sandbox"},
-      {"write", TakesPaths, {}, "", {"file_open"},
-       "file_open for writing, by identity (dev+inode) or resolved path",
+      {"write", TakesPaths, {}, "",
+       {"file_open", "path_truncate", "path_unlink", "path_rmdir", "path_rename", "path_link",
+        "path_chmod", "path_chown"},
+       "file_open for writing (identity or resolved path); truncate, unlink, rmdir, rename "
+       "(either end), link into, chmod, chown (identity and subtree)",
        "a file descriptor opened for writing before the sandbox started, passed in"},
       {"exec", TakesPaths, {}, "",
        {"bprm_check_security", "mmap_file"},

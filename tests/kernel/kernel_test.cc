@@ -847,3 +847,41 @@ TEST(Lsm, NestedSubtreesAndSubdirectoryBindMounts)
 	EXPECT_EQ(w.events[0]["rule"]["id"], "outer-ro");
 	EXPECT_EQ(b.out, "err open EPERM\n") << diag(b);
 }
+
+TEST(Lsm, DenyWriteCoversMoreThanOpen)
+{
+	REQUIRE_LSM();
+	auto setup = [] {
+		return std::system("rm -rf /tmp/bww && mkdir -p /tmp/bww/d/sub && echo x > /tmp/bww/f && "
+				   "echo y > /tmp/bww/other && echo z > /tmp/bww/d/g");
+	};
+	std::string pol = "name: demo\nrules:\n  - id: ro\n    deny: write\n    paths: [/tmp/bww/f, \"/tmp/bww/d/**\"]\n";
+	struct Case {
+		const char *what;
+		std::string cmd;
+	};
+	std::vector<Case> cases = {
+		{"truncate", "truncate -s 0 /tmp/bww/f"},
+		{"unlink", "rm /tmp/bww/f"},
+		{"rename away", "mv /tmp/bww/f /tmp/bww/moved"},
+		{"rename over", "mv /tmp/bww/other /tmp/bww/f"},
+		{"chmod", "chmod 600 /tmp/bww/f"},
+		{"unlink in subtree", "rm /tmp/bww/d/g"},
+		{"rmdir in subtree", "rmdir /tmp/bww/d/sub"},
+		{"link into subtree", "ln /tmp/bww/other /tmp/bww/d/new"},
+		{"create in subtree", "echo n > /tmp/bww/d/new"},
+	};
+	for (const auto &c : cases) {
+		ASSERT_EQ(setup(), 0);
+		Result r = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c", c.cmd + "; echo rc=$?"});
+		EXPECT_EQ(r.out.find("rc=0"), std::string::npos) << c.what << "\n" << diag(r);
+		EXPECT_GE(r.events.size(), 1u) << c.what << "\n" << diag(r);
+		if (!r.events.empty())
+			EXPECT_EQ(r.events[0]["rule"]["id"], "ro") << c.what;
+	}
+	// Neighbours stay writable.
+	ASSERT_EQ(setup(), 0);
+	Result ok = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c", "truncate -s 0 /tmp/bww/other && rm /tmp/bww/other && echo fine"});
+	EXPECT_EQ(ok.out, "fine\n") << diag(ok);
+	std::system("rm -rf /tmp/bww");
+}
