@@ -256,7 +256,7 @@ int run_run(const RunOptions &o)
 			lsm = std::make_unique<LsmLayer>(pol, [&sink](const bw_event &e) { sink.lsm(e); });
 			for (const auto &w : lsm->plan().warnings)
 				std::fprintf(stderr, "%s\n", w.c_str());
-			log(o, "lsm: programs attached, " + std::to_string(lsm->file_entries().size()) +
+			log(o, "lsm: " + std::to_string(lsm->attached()) + " programs attached, " + std::to_string(lsm->file_entries().size()) +
 				       " file map entries");
 		}
 	} catch (const std::exception &e) {

@@ -290,12 +290,7 @@ std::string syscall_name(uint32_t arch, int nr)
 
 std::string syscall_name(int nr)
 {
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-	if (!name)
-		return "nr:" + std::to_string(nr);
-	std::string s(name);
-	free(name);
-	return s;
+	return syscall_name(SCMP_ARCH_X86_64, nr);
 }
 
 } // namespace bulwark::seccomp
