@@ -37,16 +37,25 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SOCK_RAW 3
 #define MAX_DEPTH 256
 
-/* Filled by the loader before load. */
-const volatile __u32 exec_default_deny = 0;
-/* No subtree rules: skip the dentry walk on every open. */
-const volatile __u32 have_subtrees = 0;
-/* No glob rules: skip the ancestor walk on every open. */
-const volatile __u32 have_globs = 0;
-/* bulwark's own process: the sandbox may not signal or trace it, since its
- * death would detach this whole layer. */
-const volatile __u32 supervisor_tgid = 0;
-const volatile __u32 escape_rule_plus1[BW_ESCAPE_HOOKS] = {};
+#define PF_KTHREAD 0x00200000
+#define BPF_FS_MAGIC 0xcafe4a11
+
+/* Scope, active generation, the supervisor to protect: a map, not rodata,
+ * so a reload or a re-adopting enforcer can change them (bulwark.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_config);
+} bw_config SEC(".maps");
+
+/* Per-generation settings (exec allow-list on, subtrees/globs present...). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BW_GENS);
+	__type(key, __u32);
+	__type(value, struct bw_gen);
+} gens SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -57,28 +66,28 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_RULES);
+	__uint(max_entries, BW_MAX_RULES * BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rule);
 } rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_WORD_COUNT);
+	__uint(max_entries, BW_WORD_COUNT * BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rules);
 } word_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_FAMILIES);
+	__uint(max_entries, BW_MAX_FAMILIES * BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rules);
 } family_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_PATHS);
+	__uint(max_entries, BW_MAX_PATHS * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_path_key);
 	__type(value, struct bw_file_match);
@@ -86,7 +95,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_INODES);
+	__uint(max_entries, BW_MAX_INODES * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
@@ -95,7 +104,7 @@ struct {
 /* Directories whose whole subtree a rule covers ("dir/" followed by two stars), by identity. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_INODES);
+	__uint(max_entries, BW_MAX_INODES * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
@@ -103,7 +112,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_GLOBS);
+	__uint(max_entries, BW_MAX_GLOBS * BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_glob);
 } file_globs SEC(".maps");
@@ -112,7 +121,7 @@ struct {
  * the patterns rooted there. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_GLOBS);
+	__uint(max_entries, BW_MAX_GLOBS * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_path_key);
 	__type(value, struct bw_glob_list);
@@ -120,7 +129,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096 * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_when_exe_key);
 	__type(value, __u8);
@@ -128,7 +137,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096 * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_when_id_key);
 	__type(value, __u8);
@@ -136,7 +145,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096 * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_when_id_key);
 	__type(value, __u8);
@@ -144,7 +153,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096 * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_port_key);
 	__type(value, struct bw_rules);
@@ -152,7 +161,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096 * BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_addr_key);
 	__type(value, struct bw_rules);
@@ -180,6 +189,16 @@ struct {
 	__type(value, struct bw_scratch);
 } scratch SEC(".maps");
 
+/* A task in scope whose storage could not be created (memory) still gets
+ * the policy, through this stand-in: confinement never depends on an
+ * allocation succeeding. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_task);
+} fallback_task SEC(".maps");
+
 /* Events the ring buffer could not take: the loader reports them, so a
  * flood cannot silently hide denials. */
 __u64 dropped_events = 0;
@@ -195,11 +214,77 @@ struct bw_ctx {
 	const __u8 *addr;        /* 16 bytes, or null */
 	const struct path *path; /* resolved into target, or null */
 	const char *name;        /* kernel string copied into target, or null */
+	/* Set by confined_task() from one read of `config`: every lookup of
+	 * this invocation uses this generation. */
+	__u32 gen;
+	__u32 supervisor;
+	__u32 protect;
+	__u32 scope;
+	__u8 exec_default_deny;
+	__u8 have_subtrees;
+	__u8 have_globs;
+	__u8 resolved; /* confined_task() ran: self is its answer */
+	struct bw_task *self;
 };
 
-static __always_inline struct bw_task *confined_task(void)
+/* Dynamic scopes: whether the current task is a subject right now. */
+static __always_inline bool in_dynamic_scope(const struct bw_config *cfg, struct task_struct *task)
 {
-	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (cfg->scope == BW_SCOPE_CGROUP)
+		return bpf_get_current_ancestor_cgroup_id(cfg->cgroup_level) == cfg->cgroup_id;
+	if (cfg->scope == BW_SCOPE_HOST)
+		/* The enforcer and init stay free, so a bad policy cannot take
+		 * away the means to remove it. */
+		return tgid != cfg->supervisor_tgid && tgid != 1 && !(task->flags & PF_KTHREAD);
+	return false;
+}
+
+/* The single gate of every hook: the current task's record when it is a
+ * subject of the loaded scope, else null. Also reads, once, the generation
+ * and its settings into c. */
+static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bw_config *cfg;
+	struct bw_gen *g;
+	struct bw_task *t;
+	__u32 zero = 0, gen;
+
+	/* Hooks that check twice (self-protection, then the policy) ask once. */
+	if (c->resolved)
+		return c->self;
+	c->resolved = 1;
+	c->self = 0;
+	cfg = bpf_map_lookup_elem(&bw_config, &zero);
+	if (!cfg)
+		return 0;
+	gen = *(volatile __u32 *)&cfg->active_gen & 1;
+	g = bpf_map_lookup_elem(&gens, &gen);
+	if (!g)
+		return 0;
+	c->gen = gen;
+	c->supervisor = cfg->supervisor_tgid;
+	c->protect = cfg->protect;
+	c->scope = cfg->scope;
+	c->exec_default_deny = g->exec_default_deny != 0;
+	c->have_subtrees = g->have_subtrees != 0;
+	c->have_globs = g->have_globs != 0;
+	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (!(t && t->confined == BW_TASK_STICKY)) {
+		if (!in_dynamic_scope(cfg, task))
+			return 0;
+		if (!t) {
+			t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (t)
+				t->confined = BW_TASK_DYNAMIC;
+			else
+				t = bpf_map_lookup_elem(&fallback_task, &zero);
+		}
+	}
+	c->self = t;
+	return t;
 }
 
 static __always_inline struct bw_scratch *get_scratch(void)
@@ -353,11 +438,12 @@ static __always_inline int eval(struct bw_task *self, const struct bw_rules *rl,
 
 static __always_inline int deny_word(__u32 word, struct bw_ctx *c)
 {
-	struct bw_task *self = confined_task();
+	struct bw_task *self = confined_task(c);
 	struct bw_rules *rl;
 
 	if (!self)
 		return 0;
+	word += c->gen * BW_WORD_COUNT;
 	rl = bpf_map_lookup_elem(&word_rules, &word);
 	if (!rl || !rl->rule_plus1[0])
 		return 0;
@@ -371,16 +457,19 @@ SEC("lsm/task_alloc")
 int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
 	struct bw_task *parent, *child;
+	struct bw_ctx c = {};
 
 	if (ret)
 		return ret;
-	parent = confined_task();
+	parent = confined_task(&c);
 	if (!parent)
 		return 0;
 	child = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child)
 		return -ENOMEM;
-	child->confined = parent->confined;
+	/* A dynamic subject's child is re-checked against the scope too (it
+	 * may be moved out of the cgroup); the stand-in record has 0 here. */
+	child->confined = parent->confined ? parent->confined : BW_TASK_DYNAMIC;
 	__builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
 	return 0;
 }
@@ -388,7 +477,8 @@ int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags,
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(bw_exec_committed, struct linux_binprm *bprm)
 {
-	struct bw_task *self = confined_task();
+	struct bw_ctx c = {};
+	struct bw_task *self = confined_task(&c);
 	struct bw_scratch *sc;
 
 	if (!self)
@@ -397,6 +487,33 @@ int BPF_PROG(bw_exec_committed, struct linux_binprm *bprm)
 	if (!sc || path_to_key(&bprm->file->f_path, sc, self->exe) < 0)
 		__builtin_memset(self->exe, 0, sizeof(self->exe));
 	return 0;
+}
+
+/* exe scope: a task becomes a subject when it execs the binary (by
+ * identity, so a link or bind mount of it counts); its descendants follow
+ * through task_alloc. Done at bprm_check, which can fail: without a record
+ * the exec is refused rather than run unconfined. The check runs for the
+ * binary and each interpreter, so a script run by it is covered too. */
+static __always_inline struct bw_task *exe_scope_mark(struct file *file, int *err)
+{
+	struct bw_config *cfg;
+	struct inode *inode = file->f_inode;
+	struct bw_task *t;
+	__u32 zero = 0;
+
+	*err = 0;
+	cfg = bpf_map_lookup_elem(&bw_config, &zero);
+	if (!cfg || cfg->scope != BW_SCOPE_EXE)
+		return 0;
+	if (BPF_CORE_READ(inode, i_ino) != cfg->exe_ino || BPF_CORE_READ(inode, i_sb, s_dev) != cfg->exe_dev)
+		return 0;
+	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		*err = -ENOMEM;
+		return 0;
+	}
+	t->confined = BW_TASK_STICKY;
+	return t;
 }
 
 static __always_inline struct bw_inode_key inode_key(struct inode *inode)
@@ -411,18 +528,20 @@ static __always_inline struct bw_inode_key inode_key(struct inode *inode)
 /* Rules for this exact file: identity first (it survives hard links, bind
  * mounts, chroot and /proc/<pid>/root), then the resolved path (it catches a
  * file that replaced the protected one after load, as passwd does). */
-static __always_inline struct bw_file_match *match_exact(struct file *file)
+static __always_inline struct bw_file_match *match_exact(struct file *file, __u32 gen)
 {
 	struct bw_inode_key ikey = inode_key(file->f_inode);
 	struct bw_file_match *m;
 	struct bw_scratch *sc;
 
+	ikey.pad = gen;
 	m = bpf_map_lookup_elem(&file_inodes, &ikey);
 	if (m)
 		return m;
 	sc = get_scratch();
 	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
 		return 0;
+	sc->key.path[BW_PATH_MAX - 1] = gen;
 	return bpf_map_lookup_elem(&file_paths, &sc->key);
 }
 
@@ -437,6 +556,7 @@ struct subtree_walk {
 	__u64 dentry;
 	__u64 mnt;
 	__s32 slot;
+	__u32 gen;
 	__u32 done;
 	__u32 found;
 	struct bw_inode_key key; /* of the directory found */
@@ -454,6 +574,7 @@ static long subtree_step(__u32 i, void *ctx)
 
 	k.ino = BPF_CORE_READ(d, d_inode, i_ino);
 	k.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
+	k.pad = w->gen;
 	m = bpf_map_lookup_elem(&file_subtrees, &k);
 	if (m && (w->slot < 0 ? m->allow_exec != 0 : m->acc[w->slot & 3].rule_plus1[0] != 0)) {
 		/* Callbacks hand back scalars; the caller looks it up again. */
@@ -480,13 +601,14 @@ static long subtree_step(__u32 i, void *ctx)
 /* Sets *exhausted when the path is deeper than the walk goes: the caller
  * fails closed then. */
 static __always_inline struct bw_file_match *match_subtree_at(struct dentry *dentry, struct vfsmount *vmnt,
-							      int slot, bool *exhausted)
+							      int slot, bool *exhausted, const struct bw_ctx *c)
 {
 	struct subtree_walk w = {};
 
 	*exhausted = false;
-	if (!have_subtrees)
+	if (!c->have_subtrees)
 		return 0;
+	w.gen = c->gen;
 	w.dentry = (__u64)dentry;
 	w.mnt = (__u64)container_of(vmnt, struct mount, mnt);
 	w.slot = slot;
@@ -498,10 +620,11 @@ static __always_inline struct bw_file_match *match_subtree_at(struct dentry *den
 	return bpf_map_lookup_elem(&file_subtrees, &w.key);
 }
 
-static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted)
+static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted,
+							   const struct bw_ctx *c)
 {
 	return match_subtree_at(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), slot,
-				exhausted);
+				exhausted, c);
 }
 
 /* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
@@ -631,12 +754,14 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 	struct glob_walk w = {};
 	struct bw_scratch *sc;
 
-	if (!have_globs)
+	if (!c->have_globs)
 		return 0;
 	sc = get_scratch();
 	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
 		return 0;
 	__builtin_memset(sc->raw, 0, sizeof(sc->raw));
+	/* The walk never writes the last byte: it carries the generation. */
+	sc->raw[BW_PATH_MAX - 1] = c->gen;
 	bpf_loop(BW_PATH_MAX, glob_walk_step, &w, 0);
 	if (w.overflow)
 		return slot < 0 ? 0 : report(self, BW_RULE_GLOB_LIMIT, 0, c);
@@ -695,7 +820,7 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 
 static __always_inline int file_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
 {
-	struct bw_file_match *m = match_exact(file);
+	struct bw_file_match *m = match_exact(file, c->gen);
 	int ret;
 
 	if (m && m->acc[slot].rule_plus1[0]) {
@@ -705,7 +830,7 @@ static __always_inline int file_check(struct bw_task *self, struct file *file, i
 	}
 	bool deep;
 
-	m = match_subtree(file, slot, &deep);
+	m = match_subtree(file, slot, &deep, c);
 	if (m) {
 		ret = eval(self, &m->acc[slot & 3], c);
 		if (ret)
@@ -725,7 +850,7 @@ int BPF_PROG(bw_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	self = confined_task();
+	self = confined_task(&c);
 	if (!self)
 		return 0;
 	mode = file->f_mode;
@@ -750,15 +875,15 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 
 	c->access = BW_ACC_EXEC;
 	ret = file_check(self, file, 2, c);
-	if (ret || !exec_default_deny)
+	if (ret || !c->exec_default_deny)
 		return ret;
 	/* Allow-list: the file itself or a directory above it must be listed. */
-	m = match_exact(file);
+	m = match_exact(file, c->gen);
 	if (m && m->allow_exec)
 		return 0;
 	bool deep;
 
-	m = match_subtree(file, -1, &deep);
+	m = match_subtree(file, -1, &deep, c);
 	if (m)
 		return 0;
 	if (glob_check(self, file, -1, c) == 1)
@@ -776,9 +901,14 @@ int BPF_PROG(bw_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	self = confined_task();
-	if (!self)
-		return 0;
+	self = confined_task(&c);
+	if (!self) {
+		self = exe_scope_mark(bprm->file, &ret);
+		if (ret)
+			return ret;
+		if (!self)
+			return 0;
+	}
 	return exec_check(self, bprm->file, &c);
 }
 
@@ -796,7 +926,7 @@ int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	self = confined_task();
+	self = confined_task(&c);
 	if (!self)
 		return 0;
 	c.path = &file->f_path;
@@ -811,7 +941,7 @@ int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned lo
 static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, __u32 hook)
 {
 	struct bw_ctx c = {.hook = hook, .access = BW_ACC_WRITE};
-	struct bw_task *self = confined_task();
+	struct bw_task *self = confined_task(&c);
 	struct inode *inode;
 	struct bw_file_match *m;
 	bool deep;
@@ -820,10 +950,15 @@ static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, _
 	if (!self || !d)
 		return 0;
 	c.name = (const char *)BPF_CORE_READ(d, d_name.name);
+	/* The enforcer's pins live on bpffs: removing or renaming one would
+	 * drop the last reference to a link and detach the layer. */
+	if (c.protect && BPF_CORE_READ(d, d_sb, s_magic) == BPF_FS_MAGIC)
+		return report(self, BW_RULE_SELF, 0, &c);
 	inode = BPF_CORE_READ(d, d_inode);
 	if (inode) {
 		struct bw_inode_key k = inode_key(inode);
 
+		k.pad = c.gen;
 		m = bpf_map_lookup_elem(&file_inodes, &k);
 		if (m && m->acc[1].rule_plus1[0]) {
 			ret = eval(self, &m->acc[1], &c);
@@ -831,7 +966,7 @@ static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, _
 				return ret;
 		}
 	}
-	m = match_subtree_at(d, mnt, 1, &deep);
+	m = match_subtree_at(d, mnt, 1, &deep, &c);
 	if (m)
 		return eval(self, &m->acc[1], &c);
 	if (deep)
@@ -906,12 +1041,26 @@ int BPF_PROG(bw_path_chown, const struct path *path, __u32 uid, __u32 gid, int r
 	return write_check(path->dentry, path->mnt, BW_HOOK_PATH_CHOWN);
 }
 
+/* Self-protection: a confined task may not mount over or unmount a bpffs,
+ * where the enforcer's pins live (enforce mode only). */
+static __always_inline int protect_bpffs(struct super_block *sb, struct bw_ctx *c)
+{
+	struct bw_task *self = confined_task(c);
+
+	if (!self || !c->protect || !sb || BPF_CORE_READ(sb, s_magic) != BPF_FS_MAGIC)
+		return 0;
+	return report(self, BW_RULE_SELF, 0, c);
+}
+
 SEC("lsm/sb_mount")
 int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const char *type,
 	     unsigned long flags, void *data, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_MOUNT, .flags = flags, .path = path};
 
+	if (ret)
+		return ret;
+	ret = protect_bpffs(BPF_CORE_READ(path, dentry, d_sb), &c);
 	if (ret)
 		return ret;
 	return deny_word(BW_WORD_MOUNT, &c);
@@ -935,6 +1084,9 @@ int BPF_PROG(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
 
 	if (ret)
 		return ret;
+	ret = protect_bpffs(BPF_CORE_READ(mnt, mnt_sb), &c);
+	if (ret)
+		return ret;
 	return deny_word(BW_WORD_MOUNT, &c);
 }
 
@@ -950,12 +1102,9 @@ int BPF_PROG(bw_sb_remount, struct super_block *sb, void *mnt_opts, int ret)
 
 static __always_inline int protect_supervisor(struct task_struct *target, struct bw_ctx *c)
 {
-	struct bw_task *self;
+	struct bw_task *self = confined_task(c);
 
-	if (!supervisor_tgid || target->tgid != supervisor_tgid)
-		return 0;
-	self = confined_task();
-	if (!self)
+	if (!self || !c->supervisor || target->tgid != c->supervisor)
 		return 0;
 	return report(self, BW_RULE_SUPERVISOR, 0, c);
 }
@@ -1030,12 +1179,38 @@ int BPF_PROG(bw_load_data, enum kernel_load_data_id id, bool contents, int ret)
 	return 0;
 }
 
+/* Self-protection: the commands that reach BPF objects the task did not
+ * create (by pin, by id) or detach links. A confined task could otherwise
+ * open the enforcer's maps and rewrite the policy, or detach its programs.
+ * Creating and using its own objects stays up to the policy (`deny: bpf`). */
+static __always_inline int protect_bpf(int cmd, struct bw_ctx *c)
+{
+	struct bw_task *self = confined_task(c);
+
+	if (!self || !c->protect)
+		return 0;
+	switch (cmd) {
+	case BPF_OBJ_GET:
+	case BPF_PROG_GET_FD_BY_ID:
+	case BPF_MAP_GET_FD_BY_ID:
+	case BPF_LINK_GET_FD_BY_ID:
+	case BPF_BTF_GET_FD_BY_ID:
+	case BPF_LINK_DETACH:
+	case BPF_PROG_DETACH:
+		return report(self, BW_RULE_SELF, 0, c);
+	}
+	return 0;
+}
+
 /* 6.1 .. 6.8: bpf(cmd, attr, size). */
 SEC("lsm/bpf")
 int BPF_PROG(bw_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
 
+	if (ret)
+		return ret;
+	ret = protect_bpf(cmd, &c);
 	if (ret)
 		return ret;
 	return deny_word(BW_WORD_BPF, &c);
@@ -1047,6 +1222,9 @@ int BPF_PROG(bw_bpf_v4, int cmd, union bpf_attr *attr, unsigned int size, void *
 {
 	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
 
+	if (ret)
+		return ret;
+	ret = protect_bpf(cmd, &c);
 	if (ret)
 		return ret;
 	return deny_word(BW_WORD_BPF, &c);
@@ -1122,14 +1300,14 @@ int BPF_PROG(bw_socket_create, int family, int type, int protocol, int kern, int
 	/* Sockets the kernel makes for itself are not the task's doing. */
 	if (kern)
 		return 0;
-	self = confined_task();
+	self = confined_task(&c);
 	if (!self)
 		return 0;
 	/* Raw IP and packet sockets; netlink uses SOCK_RAW too but is not a
 	 * raw network socket. */
 	if (((type & 0xf) == SOCK_RAW && (family == AF_INET || family == AF_INET6)) ||
 	    family == AF_PACKET) {
-		__u32 w = BW_WORD_RAWSOCK;
+		__u32 w = BW_WORD_RAWSOCK + c.gen * BW_WORD_COUNT;
 
 		rl = bpf_map_lookup_elem(&word_rules, &w);
 		if (rl && rl->rule_plus1[0]) {
@@ -1140,6 +1318,7 @@ int BPF_PROG(bw_socket_create, int family, int type, int protocol, int kern, int
 	}
 	if (fam >= BW_MAX_FAMILIES)
 		return 0;
+	fam += c.gen * BW_MAX_FAMILIES;
 	rl = bpf_map_lookup_elem(&family_rules, &fam);
 	if (!rl || !rl->rule_plus1[0])
 		return 0;
@@ -1168,7 +1347,7 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 	__u16 family;
 	__be16 port;
 
-	self = confined_task();
+	self = confined_task(&c);
 	if (!self)
 		return 0;
 	family = BPF_CORE_READ(address, sa_family);
@@ -1201,7 +1380,8 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 	c.port = bpf_ntohs(port);
 	c.addr = ak.addr;
 	pk.port = c.port;
-	ak.op = op;
+	pk.op = op | c.gen << BW_GEN_SHIFT_OP;
+	ak.op = op | c.gen << BW_GEN_SHIFT_OP;
 	ak.family = family;
 	ak.prefixlen = 32 + (family == AF_INET ? 32 : 128);
 	by_port = bpf_map_lookup_elem(&net_ports, &pk);
@@ -1278,30 +1458,38 @@ int BPF_PROG(bw_socket_bind, struct socket *sock, struct sockaddr *address, int 
 
 /* `hooks:` escape hatch: deny the hook outright inside the tree. Loaded only
  * when a policy names the hook. */
-static __always_inline int escape(__u32 n)
+static __always_inline int escape_ctx(__u32 n, struct bw_ctx *c)
 {
-	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + n};
 	struct bw_task *self;
 	struct bw_rule *rule;
+	struct bw_gen *g;
 	__u32 idx;
 
+	self = confined_task(c);
+	if (!self || n >= BW_ESCAPE_HOOKS)
+		return 0;
+	idx = c->gen;
+	g = bpf_map_lookup_elem(&gens, &idx);
+	if (!g)
+		return 0;
+	idx = g->escape_rule_plus1[n];
 	/* The exec allow-list trusts resolved paths; a new root would let the
 	 * sandbox make its own "/usr/bin". pivot_root (2) and chroot (3) are
 	 * therefore denied whenever the allow-list is on. */
-	if (exec_default_deny && (n == 2 || n == 3) && !escape_rule_plus1[n]) {
-		self = confined_task();
-		if (!self)
-			return 0;
-		return report(self, BW_RULE_DEFAULT_EXEC, 0, &c);
-	}
-	if (n >= BW_ESCAPE_HOOKS || !escape_rule_plus1[n])
+	if (c->exec_default_deny && (n == 2 || n == 3) && !idx)
+		return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
+	if (!idx)
 		return 0;
-	self = confined_task();
-	if (!self)
-		return 0;
-	idx = escape_rule_plus1[n] - 1;
+	idx -= 1;
 	rule = bpf_map_lookup_elem(&rules, &idx);
-	return report(self, idx, rule, &c);
+	return report(self, idx, rule, c);
+}
+
+static __always_inline int escape(__u32 n)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + n};
+
+	return escape_ctx(n, &c);
 }
 
 SEC("lsm/syslog")

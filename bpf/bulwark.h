@@ -95,6 +95,7 @@ enum bw_verdict {
 #define BW_RULE_SUPERVISOR 0xfffffff1u   /* signal or ptrace aimed at bulwark */
 #define BW_RULE_DEPTH 0xfffffff2u        /* path deeper than a subtree walk reaches */
 #define BW_RULE_GLOB_LIMIT 0xfffffff3u   /* a '*' match too long to decide */
+#define BW_RULE_SELF 0xfffffff4u         /* a confined task reaching for the enforcer's BPF objects or pins */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -202,6 +203,65 @@ struct bw_event {
 	char comm[BW_COMM_LEN];
 	char target[BW_PATH_MAX]; /* resolved path, mount target, module name */
 	char exe[BW_PATH_MAX];    /* running executable, resolved */
+};
+
+/* --- Scopes, rule generations, self-protection --------------------------
+ *
+ * Rule data is double-buffered so a policy can be replaced while hooks run:
+ * every policy map holds two generations side by side, and `config` names
+ * the active one. A hook reads active_gen once and uses that generation for
+ * every lookup of its invocation, so it never mixes two policies. How a key
+ * carries its generation:
+ *   rules, word_rules, family_rules, file_globs: index + gen * <map size>
+ *     (rule numbers stored in slots are absolute, so eval() needs no gen);
+ *   file_paths, glob_dirs: path[BW_PATH_MAX - 1] = gen (a stored path is at
+ *     most BW_PATH_MAX - 1 bytes with its NUL, so that byte is free);
+ *   file_inodes, file_subtrees: bw_inode_key.pad = gen;
+ *   when_*: keyed by absolute rule number;
+ *   net_ports, net_addrs: op | gen << 8.
+ */
+#define BW_GENS 2
+#define BW_GEN_SHIFT_OP 8
+#define BW_MAGIC 0x6b727762u /* "bwrk" */
+#define BW_LAYOUT_VERSION 1u
+
+enum bw_scope {
+	BW_SCOPE_RUN = 0,    /* tasks marked by the loader, and their descendants */
+	BW_SCOPE_CGROUP = 1, /* every task in a cgroup v2 subtree */
+	BW_SCOPE_EXE = 2,    /* tasks running one executable, and their descendants */
+	BW_SCOPE_HOST = 3,   /* everything but the enforcer, pid 1 and kernel threads */
+};
+
+/* bw_task.confined */
+#define BW_TASK_STICKY 1  /* marked (run, exe): stays confined */
+#define BW_TASK_DYNAMIC 2 /* created by a cgroup/host scope: re-checked on every hook */
+
+/* The one `config` entry. Written whole by the loader; between a reload's
+ * writes only active_gen changes (0 <-> 1, a single byte), so a hook never
+ * sees a torn value. */
+struct bw_config {
+	__u32 magic;           /* BW_MAGIC: a pinned map is ours */
+	__u32 version;         /* BW_LAYOUT_VERSION */
+	__u32 active_gen;      /* 0 or 1 */
+	__u32 scope;           /* enum bw_scope */
+	__u32 supervisor_tgid; /* bulwark run / the enforcer: confined tasks may not signal or trace it */
+	__u32 protect;         /* 1: deny confined tasks bulwark's BPF objects and bpffs (enforce mode) */
+	__u32 cgroup_level;    /* BW_SCOPE_CGROUP: depth of the cgroup below the root */
+	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
+	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
+	__u64 exe_ino;         /* BW_SCOPE_EXE */
+};
+
+/* Per-generation settings, `gens[gen]`. */
+struct bw_gen {
+	__u32 exec_default_deny;
+	__u32 have_subtrees;
+	__u32 have_globs;
+	__u32 nrules; /* rules + hooks of the policy in this generation */
+	__u32 escape_rule_plus1[BW_ESCAPE_HOOKS]; /* absolute rule numbers */
+	__u64 policy_hash;                        /* FNV-1a of the policy file's text */
+	__u64 loaded_ns;                          /* CLOCK_REALTIME when this generation was filled */
+	char policy_path[BW_PATH_MAX];            /* so status/restart can name rules */
 };
 
 #endif /* BULWARK_H */

@@ -13,11 +13,67 @@
 #include "loader/lsm_plan.h"
 #include "policy/policy.h"
 
+extern "C" {
+#include "bulwark.h"
+}
+
 struct bulwark_bpf;
 struct ring_buffer;
-struct bw_event;
 
 namespace bulwark {
+
+// Who the programs apply to (bw_config's scope fields).
+struct LsmScope {
+	uint32_t kind = BW_SCOPE_RUN; // enum bw_scope
+	std::string path;             // cgroup directory or executable, as given
+	uint64_t cgroup_id = 0;
+	uint32_t cgroup_level = 0;
+	uint32_t exe_dev = 0; // kernel dev_t
+	uint64_t exe_ino = 0;
+
+	// Resolves "run", "host", "cgroup:PATH", "exe:PATH" on this machine.
+	// Throws Error("enforce: ...").
+	static LsmScope parse(const std::string &spec);
+	std::string str() const;
+};
+
+// What enforce mode adds to run mode.
+struct LsmEnforce {
+	LsmScope scope;
+	std::string pin_dir;     // "" = nothing pinned
+	std::string policy_path; // recorded with the generation, for status/restart
+	uint64_t policy_hash = 0;
+};
+
+// The map fds a generation is written through: from the skeleton, or
+// opened from pins by a restarted enforcer or `bulwark reload`.
+struct LsmMaps {
+	std::vector<Fd> owned;
+	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1,
+	    file_inodes = -1, file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1,
+	    when_uid = -1, when_cgroup = -1, net_ports = -1, net_addrs = -1, tasks = -1, events = -1,
+	    bss = -1;
+
+	// Opens every map pinned under dir; throws Error("enforce: ...") if one
+	// is missing or the config is not bulwark's.
+	static LsmMaps open_pinned(const std::string &dir);
+	bw_config read_config() const;
+	bw_gen read_gen(uint32_t gen) const;
+};
+
+// Writes plan into generation gen (cleared first), leaving the active
+// generation alone.
+void write_generation(const LsmMaps &m, const LsmPlan &plan, uint32_t gen, const std::string &policy_path,
+		      uint64_t policy_hash);
+// Makes gen the active one with one update, then waits until no hook can
+// still be running with the old one (an RCU grace period).
+void activate_generation(const LsmMaps &m, uint32_t gen);
+// Fills the inactive generation from policy and activates it.
+// Returns the new generation.
+uint32_t replace_policy(const LsmMaps &m, const policy::Policy &policy, const std::string &policy_path,
+			uint64_t policy_hash);
+
+uint64_t fnv1a(const std::string &text);
 
 class LsmLayer {
 public:
@@ -30,15 +86,21 @@ public:
 	using EventFn = std::function<void(const bw_event &)>;
 
 	// Opens, loads, fills and attaches everything, or throws Error and
-	// leaves nothing attached.
-	LsmLayer(const policy::Policy &policy, EventFn on_event);
+	// leaves nothing attached. With enforce: every program (so any later
+	// policy's hooks are already there), the scope and self-protection,
+	// and pins under enforce->pin_dir when set.
+	LsmLayer(const policy::Policy &policy, EventFn on_event, const LsmEnforce *enforce = nullptr);
+	// Re-adopts what a previous enforcer pinned under dir: nothing is
+	// loaded or attached; the maps and the ring buffer are reopened.
+	LsmLayer(const std::string &pin_dir, EventFn on_event);
 	~LsmLayer();
 	LsmLayer(const LsmLayer &) = delete;
 	LsmLayer &operator=(const LsmLayer &) = delete;
 
 	// Puts pid (and, through task_alloc, all its future descendants) under
 	// the policy. Must happen before pid does anything worth confining.
-	void confine(pid_t pid);
+	// Returns false (without throwing) when pid was already marked.
+	bool confine(pid_t pid);
 	int poll_fd() const;
 	// Delivers pending events to on_event; returns how many.
 	int consume();
@@ -46,20 +108,33 @@ public:
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
 	const LsmPlan &plan() const { return plan_; }
+	const LsmMaps &maps() const { return maps_; }
+	// Drops the in-memory objects without detaching what is pinned.
+	bool pinned() const { return pinned_; }
 
 private:
-	void fill_maps(const LsmPlan &plan);
-	void attach_all();
+	void attach_all(const std::string &pin_dir);
+	void open_ring();
 
 	bulwark_bpf *skel_ = nullptr;
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
 	LsmPlan plan_;
+	LsmMaps maps_;
 	int attached_ = 0;
+	bool pinned_ = false;
 };
 
 // Number of parameters of an LSM hook in the running kernel's BTF, or -1.
 int hook_arity(const std::string &hook);
+// Whether vmlinux BTF is present, and whether it has bpf_lsm_<hook>.
+bool have_vmlinux_btf();
+bool hook_exists(const std::string &hook);
+// LSM hooks the programs selected for needs attach to (from section names).
+std::vector<std::string> hooks_needed(const LsmNeeds &needs);
+
+// Removes every pin under dir and dir itself; returns what it removed.
+std::vector<std::string> unpin_all(const std::string &dir);
 
 const char *hook_name(uint32_t hook);
 

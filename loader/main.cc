@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "loader/enforce.h"
 #include "loader/explain.h"
 #include "loader/import.h"
 #include "loader/lsm.h"
@@ -107,6 +108,30 @@ int main(int argc, char **argv)
 
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
 
+	EnforceOptions enforce;
+	auto *enforce_cmd = app.add_subcommand("enforce", "Enforce a policy on a cgroup, an executable or the host, in the foreground");
+	enforce_cmd->add_option("--policy,-p", enforce.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
+	enforce_cmd->add_option("--scope", enforce.scope, "run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
+	enforce_cmd->add_flag("--i-mean-host", enforce.i_mean_host, "Confirm scope host (everything but bulwark and pid 1)");
+	enforce_cmd->add_option("--pin", enforce.pin_dir, "bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
+	enforce_cmd->add_option("--events,-e", enforce.events, "Write events as JSON lines to PATH, or - for stdout");
+	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded, "Run even when some rules have no layer under this scope");
+	enforce_cmd->add_flag("--verbose,-v", enforce.verbose, "Log more");
+
+	ReloadOptions reload;
+	auto *reload_cmd = app.add_subcommand("reload", "Atomically replace the policy a pinned enforcer enforces");
+	reload_cmd->add_option("--pin", reload.pin_dir, "The enforcer's --pin directory")->required();
+	reload_cmd->add_option("--policy,-p", reload.policy, "New policy file (YAML)")->required()->check(CLI::ExistingFile);
+
+	UnloadOptions unload;
+	auto *unload_cmd = app.add_subcommand("unload", "Stop a pinned enforcer and remove its pins (programs detach)");
+	unload_cmd->add_option("--pin", unload.pin_dir, "The enforcer's --pin directory")->required();
+
+	StatusOptions status;
+	auto *status_cmd = app.add_subcommand("status", "Show what a pinned enforcer enforces");
+	status_cmd->add_option("--pin", status.pin_dir, "The enforcer's --pin directory")->required();
+	status_cmd->add_flag("--json", status.json, "Machine-readable output");
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
@@ -128,5 +153,13 @@ int main(int argc, char **argv)
 		return run_import_docker(imp);
 	if (version_cmd->parsed())
 		return run_version();
+	if (enforce_cmd->parsed())
+		return run_enforce(enforce);
+	if (reload_cmd->parsed())
+		return run_reload(reload);
+	if (unload_cmd->parsed())
+		return run_unload(unload);
+	if (status_cmd->parsed())
+		return run_status(status);
 	return 2;
 }

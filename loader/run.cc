@@ -36,7 +36,7 @@ pid_t g_command_pid = -1;
 
 // What the child reports back when it cannot get to exec.
 struct ChildFailure {
-	int stage; // 1 = seccomp load, 2 = fd handoff, 3 = exec
+	int stage; // 1 = seccomp load, 2 = fd handoff, 3 = exec, 4 = seccomp not in force
 	int err;
 };
 
@@ -316,6 +316,10 @@ int run_run(const RunOptions &o)
 					child_fail(st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
 				close(nfd);
 			}
+			// Trust, but verify: exec only once the kernel says this task
+			// is in filter mode.
+			if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
+				child_fail(st_w.get(), 4, errno ? errno : EPERM, 125);
 		}
 		sk_c.reset();
 		std::vector<char *> argv;
@@ -365,6 +369,9 @@ int run_run(const RunOptions &o)
 		waitpid(child, &ws, 0);
 		if (f.stage == 1)
 			std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
+		else if (f.stage == 4)
+			std::fprintf(stderr, "seccomp: filter loaded but PR_GET_SECCOMP does not report filter mode (%s); not running the command\n",
+				     std::strerror(f.err));
 		else if (f.stage == 2)
 			std::fprintf(stderr, "seccomp: failed to hand the listener to the supervisor: %s\n",
 				     std::strerror(f.err));

@@ -124,7 +124,39 @@ std::string rule_id_for(const Policy& policy, size_t index) {
   if (index == 0xfffffff1u) return "builtin:protect-supervisor";
   if (index == 0xfffffff2u) return "builtin:path-depth";
   if (index == 0xfffffff3u) return "builtin:pattern-limit";
+  if (index == 0xfffffff4u) return "builtin:protect-enforcer";
   return "";
+}
+
+}  // namespace bulwark::policy
+
+namespace bulwark::policy {
+
+std::vector<ScopeNote> scope_notes(const Policy& policy, const std::string& scope) {
+  std::vector<ScopeNote> out;
+  if (scope == "run") return out;
+  const std::string why = " under scope " + scope +
+                          " (a seccomp filter can only be put on processes bulwark starts)";
+  for (const auto& r : policy.rules) {
+    if (r.kind == RuleKind::File || r.verb != Verb::Deny) continue;  // LSM-only already
+    bool seccomp = false, lsm = true;
+    for (const auto& w : r.words) {
+      const WordInfo* info = find_word(w);
+      if (!info) continue;
+      if (*info->seccomp_how) seccomp = true;
+      if (!*info->lsm_how) lsm = false;
+    }
+    if (!lsm)
+      out.push_back({r.loc, "rule '" + r.id + "' has no layer left" + why, true});
+    else if (seccomp && r.when.empty())
+      out.push_back({r.loc, "rule '" + r.id + "' is enforced by the LSM layer only" + why, false});
+  }
+  for (const auto& s : policy.syscalls)
+    out.push_back({s.loc, "syscalls: entry '" + (s.names.empty() ? std::string("?") : s.names[0]) +
+                              "' is seccomp-only and has no layer" + why, true});
+  if (policy.defaults.syscalls_set && policy.defaults.syscalls.kind != SyscallActionKind::Allow)
+    out.push_back({policy.defaults.loc, "default: syscalls is seccomp-only and has no layer" + why, true});
+  return out;
 }
 
 }  // namespace bulwark::policy

@@ -51,9 +51,21 @@ const std::vector<const char*>& lsm_escape_hooks();
 
 }  // namespace bulwark::policy
 
+#include "policy/policy.h"
+
 namespace bulwark::policy {
 
-struct Policy;
+// Under a scope other than `run`, bulwark does not start the subjects, so
+// no seccomp filter can be put on them: only the LSM layer enforces. One
+// note per rule or entry this changes: `lost` is true when nothing is left
+// to enforce it (an error for `enforce` unless --allow-degraded), false when
+// it becomes LSM-only (a warning). Empty for scope "run".
+struct ScopeNote {
+  Location loc;
+  std::string message;
+  bool lost;
+};
+std::vector<ScopeNote> scope_notes(const Policy& policy, const std::string& scope);
 
 // The id events carry for a layer's rule index: rules first, then `hooks:`
 // entries, then the exec allow-list's default ("default:exec").

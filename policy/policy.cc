@@ -40,7 +40,7 @@ const char* to_string(Mode mode) { return mode == Mode::Audit ? "audit" : "enfor
 namespace {
 
 const char* const kTopKeys =
-    "name, mode, extends, architectures, default, rules, syscalls, hooks";
+    "name, mode, extends, architectures, default, rules, syscalls, hooks, scope";
 const char* const kRuleKeys = "id, deny, allow, paths, families, ports, addresses, when, mode";
 const char* const kDefaultKeys = "syscalls, exec";
 const char* const kWhenKeys = "exe, parent_exe, uid, cgroup";
@@ -203,6 +203,7 @@ class Parser {
 
   void parse_extends(const Entry& e, FileResult& out);
   void parse_architectures(const Entry& e, Policy& p);
+  void parse_scope(const Entry& e, Policy& p);
   void parse_defaults(const Entry& e, FileResult& out);
   std::optional<SyscallAction> parse_action(const Entry& e, bool allow_deny);
 
@@ -322,6 +323,55 @@ void Parser::parse_extends(const Entry& e, FileResult& out) {
     }
     out.extends.emplace_back(n.Scalar(), loc(n));
   }
+}
+
+// scope: run | host | cgroup:/PATH | exe:/PATH, or {cgroup: /PATH} / {exe: /PATH}.
+void Parser::parse_scope(const Entry& e, Policy& p) {
+  const char* expect =
+      "'scope' must be run, host, {cgroup: /PATH} or {exe: /PATH} (or \"cgroup:/PATH\", \"exe:/PATH\")";
+  std::string kind, path;
+  Location l = value_loc(e);
+  if (e.value.IsScalar()) {
+    std::string v = e.value.Scalar();
+    auto colon = v.find(':');
+    kind = v.substr(0, colon);
+    if (colon != std::string::npos) path = v.substr(colon + 1);
+  } else if (e.value.IsMap() && e.value.size() == 1) {
+    auto it = e.value.begin();
+    kind = it->first.as<std::string>("");
+    if (!it->second.IsScalar()) {
+      error(loc(it->second), expect);
+      return;
+    }
+    path = it->second.Scalar();
+    l = loc(it->second);
+  } else {
+    error(l, expect);
+    return;
+  }
+  if (kind == "run" || kind == "host") {
+    if (!path.empty()) {
+      error(l, "scope '" + kind + "' takes no path");
+      return;
+    }
+    p.scope = kind;
+  } else if (kind == "cgroup" || kind == "exe") {
+    if (path.empty() || path[0] != '/') {
+      error(l, "scope '" + kind + "' needs an absolute path, e.g. " +
+                   (kind == "cgroup" ? "{cgroup: /system.slice/nginx.service}" : "{exe: /usr/sbin/nginx}"));
+      return;
+    }
+    if (path.size() > kMaxPathLength) {
+      error(l, "scope path longer than " + std::to_string(kMaxPathLength) + " bytes");
+      return;
+    }
+    p.scope = kind + ":" + path;
+  } else {
+    error(l, expect);
+    return;
+  }
+  p.scope_set = true;
+  p.scope_loc = l;
 }
 
 void Parser::parse_architectures(const Entry& e, Policy& p) {
@@ -1139,6 +1189,7 @@ std::optional<FileResult> Parser::run(const std::string& text) {
   if (auto it = e.find("architectures"); it != e.end())
     parse_architectures(it->second, policy);
   if (auto it = e.find("default"); it != e.end()) parse_defaults(it->second, out);
+  if (auto it = e.find("scope"); it != e.end()) parse_scope(it->second, policy);
 
   if (auto it = e.find("rules"); it != e.end()) {
     out.rules_value = value_loc(it->second);
@@ -1290,6 +1341,12 @@ void Loader::merge(FileResult& into, FileResult&& from, bool from_base) {
     p.defaults.syscalls = f.defaults.syscalls;
     p.defaults.syscalls_set = true;
     p.defaults.loc = f.defaults.loc;
+  }
+  // The naming file's scope wins over its bases' (it is merged last).
+  if (f.scope_set) {
+    p.scope = f.scope;
+    p.scope_loc = f.scope_loc;
+    p.scope_set = true;
   }
   if (from.exec_set) {
     p.defaults.exec_deny = f.defaults.exec_deny;

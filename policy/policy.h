@@ -159,6 +159,11 @@ struct Policy {
   std::vector<Rule> rules;
   std::vector<SyscallEntry> syscalls;
   std::vector<HookEntry> hooks;
+  // Who `bulwark enforce` applies the policy to: "run" (default), "host",
+  // "cgroup:/PATH" or "exe:/PATH" (normalised from the YAML forms).
+  std::string scope = "run";
+  Location scope_loc;
+  bool scope_set = false;
   Location loc;
 };
 

@@ -52,7 +52,7 @@ std::string with_rule(const std::string& body) {
 }
 
 const std::string kTopKeys =
-    "name, mode, extends, architectures, default, rules, syscalls, hooks";
+    "name, mode, extends, architectures, default, rules, syscalls, hooks, scope";
 const std::string kRuleKeys =
     "id, deny, allow, paths, families, ports, addresses, when, mode";
 // The word list comes from the catalog, so messages follow it.
@@ -1354,4 +1354,29 @@ TEST(PolicyErrors, StrayCommaDoesNotHang) {
   auto r = bulwark::policy::parse_string(", ", "t.yaml");
   EXPECT_FALSE(r.ok());
   ASSERT_FALSE(r.diagnostics.empty());
+}
+
+TEST(PolicyScope, FormsAndErrors)
+{
+	auto ok = bulwark::policy::parse_string("name: p\nscope: {cgroup: /system.slice/x.service}\n", "t.yaml");
+	ASSERT_TRUE(ok.ok());
+	EXPECT_EQ(ok.policy->scope, "cgroup:/system.slice/x.service");
+	auto ok2 = bulwark::policy::parse_string("name: p\nscope: host\n", "t.yaml");
+	ASSERT_TRUE(ok2.ok());
+	EXPECT_EQ(ok2.policy->scope, "host");
+	auto def = bulwark::policy::parse_string("name: p\n", "t.yaml");
+	ASSERT_TRUE(def.ok());
+	EXPECT_EQ(def.policy->scope, "run");
+	auto bad = bulwark::policy::parse_string("name: p\nscope: {exe: relative}\n", "t.yaml");
+	ASSERT_FALSE(bad.ok());
+	bool found = false;
+	for (const auto &d : bad.diagnostics)
+		found |= d.str() == "t.yaml:2:14: scope 'exe' needs an absolute path, e.g. {exe: /usr/sbin/nginx}";
+	EXPECT_TRUE(found) << bad.diagnostics[1].str();
+	auto bad2 = bulwark::policy::parse_string("name: p\nscope: galaxy\n", "t.yaml");
+	ASSERT_FALSE(bad2.ok());
+	bool line2 = false;
+	for (const auto &d : bad2.diagnostics)
+		line2 |= d.loc.line == 2 && d.severity == bulwark::policy::Diagnostic::Severity::Error;
+	EXPECT_TRUE(line2);
 }

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/enforce.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "loader/events.h"
+#include "loader/fd.h"
+#include "loader/lsm.h"
+#include "policy/catalog.h"
+#include "policy/policy.h"
+
+namespace bulwark {
+
+namespace {
+
+void say(const std::string &line)
+{
+	std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+std::string slurp(const std::string &path)
+{
+	std::ifstream in(path);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+uint32_t kdev(dev_t d)
+{
+	return (major(d) << 20) | minor(d);
+}
+
+const char *scope_name(uint32_t k)
+{
+	switch (k) {
+	case BW_SCOPE_RUN: return "run";
+	case BW_SCOPE_CGROUP: return "cgroup";
+	case BW_SCOPE_EXE: return "exe";
+	case BW_SCOPE_HOST: return "host";
+	}
+	return "?";
+}
+
+// One writer at a time per pin directory: the enforcer's SIGHUP and any
+// number of `bulwark reload` runs all fill the inactive generation.
+Fd lock_pins(const std::string &pin_dir)
+{
+	if (mkdir("/run/bulwark", 0700) != 0 && errno != EEXIST)
+		throw Error("enforce: mkdir /run/bulwark", errno);
+	std::string name = pin_dir;
+	for (char &c : name)
+		if (c == '/')
+			c = '_';
+	std::string path = "/run/bulwark/lock" + name;
+	Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+	if (!fd)
+		throw Error("enforce: open " + path, errno);
+	if (flock(fd.get(), LOCK_EX) != 0)
+		throw Error("enforce: flock " + path, errno);
+	return fd;
+}
+
+// sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET.
+void sd_notify(const std::string &msg)
+{
+	const char *sock = std::getenv("NOTIFY_SOCKET");
+	if (!sock || !*sock)
+		return;
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	std::string path = sock;
+	if (path[0] == '@')
+		path[0] = '\0'; // abstract socket
+	if (path.size() >= sizeof(addr.sun_path))
+		return;
+	std::memcpy(addr.sun_path, path.data(), path.size());
+	Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return;
+	socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+	if (sendto(fd.get(), msg.data(), msg.size(), 0, reinterpret_cast<sockaddr *>(&addr), len) < 0)
+		say(std::string("enforce: sd_notify: sendto: ") + std::strerror(errno));
+}
+
+std::optional<policy::Policy> load_policy(const std::string &file)
+{
+	auto parsed = policy::parse_file(file);
+	for (const auto &d : parsed.diagnostics)
+		say(d.str());
+	if (!parsed.ok())
+		return std::nullopt;
+	return *parsed.policy;
+}
+
+std::string abs_path(const std::string &p)
+{
+	char buf[PATH_MAX];
+	return realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+// The pids whose parent is in `parents`.
+std::vector<pid_t> children_of(const std::set<pid_t> &parents)
+{
+	std::vector<pid_t> out;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return out;
+	while (dirent *e = readdir(d)) {
+		char *end;
+		long pid = std::strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		std::string line = slurp("/proc/" + std::string(e->d_name) + "/stat");
+		auto cp = line.rfind(')');
+		if (cp == std::string::npos)
+			continue;
+		std::istringstream rest(line.substr(cp + 2));
+		char state;
+		long ppid;
+		if (rest >> state >> ppid && parents.count(static_cast<pid_t>(ppid)))
+			out.push_back(static_cast<pid_t>(pid));
+	}
+	closedir(d);
+	return out;
+}
+
+// exe scope: processes that already run the binary when the enforcer
+// starts, and their descendants, are marked through pidfds. Parents are
+// marked before their children are listed, so a child forked meanwhile is
+// either listed or marked by task_alloc.
+int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
+{
+	std::set<pid_t> marked;
+	DIR *d = opendir("/proc");
+	if (!d)
+		throw Error("enforce: opendir /proc", errno);
+	while (dirent *e = readdir(d)) {
+		char *end;
+		long pid = std::strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == getpid())
+			continue;
+		struct stat st;
+		if (stat(("/proc/" + std::string(e->d_name) + "/exe").c_str(), &st) != 0)
+			continue;
+		if (kdev(st.st_dev) != scope.exe_dev || st.st_ino != scope.exe_ino)
+			continue;
+		try {
+			lsm.confine(static_cast<pid_t>(pid));
+			marked.insert(static_cast<pid_t>(pid));
+		} catch (const Error &err) {
+			if (err.err() != ESRCH)
+				throw;
+		}
+	}
+	closedir(d);
+	std::set<pid_t> frontier = marked;
+	for (int round = 0; round < 64 && !frontier.empty(); round++) {
+		std::set<pid_t> next;
+		for (pid_t c : children_of(frontier)) {
+			if (marked.count(c))
+				continue;
+			try {
+				lsm.confine(c);
+			} catch (const Error &err) {
+				if (err.err() != ESRCH)
+					throw;
+				continue;
+			}
+			marked.insert(c);
+			next.insert(c);
+		}
+		frontier = next;
+	}
+	return static_cast<int>(marked.size());
+}
+
+} // namespace
+
+LsmScope LsmScope::parse(const std::string &spec)
+{
+	LsmScope s;
+	auto colon = spec.find(':');
+	std::string kind = spec.substr(0, colon);
+	std::string path = colon == std::string::npos ? "" : spec.substr(colon + 1);
+	if (kind == "run" && path.empty()) {
+		s.kind = BW_SCOPE_RUN;
+	} else if (kind == "host" && path.empty()) {
+		s.kind = BW_SCOPE_HOST;
+	} else if (kind == "cgroup" && !path.empty()) {
+		s.kind = BW_SCOPE_CGROUP;
+		s.path = path;
+		// On cgroup v2 a cgroup's id is its directory's inode number; its
+		// level is its depth below the root.
+		std::string dir = "/sys/fs/cgroup" + (path == "/" ? std::string() : path);
+		struct stat st;
+		if (stat(dir.c_str(), &st) != 0)
+			throw Error("enforce: scope cgroup " + path + ": stat " + dir, errno);
+		if (!S_ISDIR(st.st_mode))
+			throw Error("enforce: scope cgroup " + path + ": " + dir + " is not a directory");
+		s.cgroup_id = st.st_ino;
+		uint32_t level = 0;
+		for (size_t i = 0; i < path.size(); i++)
+			if (path[i] == '/' && i + 1 < path.size() && path[i + 1] != '/')
+				level++;
+		s.cgroup_level = level;
+	} else if (kind == "exe" && !path.empty()) {
+		s.kind = BW_SCOPE_EXE;
+		s.path = path;
+		struct stat st;
+		if (stat(path.c_str(), &st) != 0)
+			throw Error("enforce: scope exe " + path + ": stat", errno);
+		s.exe_dev = kdev(st.st_dev);
+		s.exe_ino = st.st_ino;
+	} else {
+		throw Error("enforce: unknown scope '" + spec + "' (expected run, host, cgroup:/PATH or exe:/PATH)");
+	}
+	return s;
+}
+
+std::string LsmScope::str() const
+{
+	return path.empty() ? scope_name(kind) : std::string(scope_name(kind)) + ":" + path;
+}
+
+namespace {
+
+// Names rules in events of either generation: a reload may have changed
+// the policy, and events already queued still carry the old numbering.
+struct Namer {
+	const LsmMaps *maps = nullptr;
+	std::FILE *out = nullptr;
+	std::array<std::unique_ptr<policy::Policy>, BW_GENS> pol;
+	std::array<std::unique_ptr<EventSink>, BW_GENS> sink;
+	std::array<uint64_t, BW_GENS> hash{};
+
+	void refresh(uint32_t gen)
+	{
+		bw_gen g = maps->read_gen(gen);
+		if (pol[gen] && hash[gen] == g.policy_hash)
+			return;
+		std::string path(g.policy_path, strnlen(g.policy_path, sizeof(g.policy_path)));
+		auto parsed = path.empty() ? policy::ParseResult{} : policy::parse_file(path);
+		if (!parsed.ok()) {
+			say("enforce: cannot re-read policy " + path + " of generation " + std::to_string(gen) +
+			    "; events name its rules by number");
+			pol[gen] = std::make_unique<policy::Policy>();
+			pol[gen]->name = "unknown";
+		} else {
+			if (fnv1a(slurp(path)) != g.policy_hash)
+				say("enforce: " + path + " changed since it was loaded; rule names may not match");
+			pol[gen] = std::make_unique<policy::Policy>(*parsed.policy);
+		}
+		hash[gen] = g.policy_hash;
+		sink[gen] = std::make_unique<EventSink>(out, *pol[gen]);
+	}
+
+	void event(const bw_event &e)
+	{
+		bw_event copy = e;
+		uint32_t gen;
+		if (e.rule < BW_RULE_DEFAULT_EXEC) {
+			gen = (e.rule / BW_MAX_RULES) & 1;
+			copy.rule = e.rule % BW_MAX_RULES;
+		} else {
+			gen = maps->read_config().active_gen & 1;
+		}
+		try {
+			refresh(gen);
+		} catch (const std::exception &ex) {
+			say(ex.what());
+			return;
+		}
+		sink[gen]->lsm(copy);
+	}
+};
+
+// One line per missing piece, each with its fix. Fatal ones make enforce
+// exit; hooks missing from this kernel are fatal unless --allow-degraded.
+struct Probe {
+	std::vector<std::string> fatal;
+	std::vector<std::string> missing_hooks;
+};
+
+Probe probe(const LsmNeeds &needs)
+{
+	Probe p;
+	std::string r = LsmLayer::lsm_inactive_reason();
+	if (!r.empty())
+		p.fatal.push_back(r);
+	if (!have_vmlinux_btf())
+		p.fatal.push_back("lsm: this kernel has no BTF (/sys/kernel/btf/vmlinux); BPF LSM programs need a kernel "
+				  "built with CONFIG_DEBUG_INFO_BTF=y");
+	if (p.fatal.empty()) {
+		r = LsmLayer::load_probe();
+		if (!r.empty())
+			p.fatal.push_back(r + "; run as root on a kernel that permits BPF LSM programs");
+	}
+	if (have_vmlinux_btf())
+		for (const auto &h : hooks_needed(needs))
+			if (!hook_exists(h))
+				p.missing_hooks.push_back(h);
+	return p;
+}
+
+} // namespace
+
+int run_enforce(const EnforceOptions &o)
+{
+	auto pol = load_policy(o.policy);
+	if (!pol)
+		return 1;
+	const std::string policy_path = abs_path(o.policy);
+	const std::string scope_spec = o.scope.empty() ? pol->scope : o.scope;
+	LsmScope scope;
+	try {
+		scope = LsmScope::parse(scope_spec);
+	} catch (const std::exception &e) {
+		say(e.what());
+		return 1;
+	}
+	if (scope.kind == BW_SCOPE_RUN) {
+		say("enforce: scope 'run' means the tree `bulwark run` starts; use bulwark run, or give --scope "
+		    "cgroup:PATH, exe:PATH or host");
+		return 1;
+	}
+	if (scope.kind == BW_SCOPE_HOST && !o.i_mean_host) {
+		say("enforce: scope host confines every process on this machine but bulwark and pid 1; add "
+		    "--i-mean-host to confirm");
+		return 1;
+	}
+	if (scope.kind == BW_SCOPE_HOST && !o.pin_dir.empty()) {
+		// A pinned host policy outlives the enforcer, and with it the one
+		// exempt process: nothing could then remove it but a reboot.
+		say("enforce: scope host cannot be pinned (--pin): with no enforcer running, nothing on the host "
+		    "could remove it; run it unpinned under systemd");
+		return 1;
+	}
+	if (scope.kind == BW_SCOPE_CGROUP) {
+		// The enforcer inside its own scope would have to survive its own
+		// self-protection rules on restart.
+		std::string self;
+		std::istringstream cg(slurp("/proc/self/cgroup"));
+		for (std::string line; std::getline(cg, line);)
+			if (line.rfind("0::", 0) == 0)
+				self = line.substr(3);
+		if (self == scope.path || (self.size() > scope.path.size() && self.compare(0, scope.path.size(), scope.path) == 0 &&
+					   (scope.path == "/" || self[scope.path.size()] == '/'))) {
+			say("enforce: this enforcer runs in cgroup " + self + ", inside its own scope " + scope.path +
+			    "; run it from another cgroup");
+			return 1;
+		}
+	}
+	bool lost = false;
+	for (const auto &n : policy::scope_notes(*pol, scope.str())) {
+		say(n.loc.file + ":" + std::to_string(n.loc.line) + ":" + std::to_string(n.loc.col) + ": " +
+		    (n.lost ? "" : "warning: ") + n.message);
+		lost |= n.lost;
+	}
+	if (lost && !o.allow_degraded) {
+		say("enforce: refusing a policy with rules no layer enforces under this scope (--allow-degraded to run "
+		    "without them)");
+		return 1;
+	}
+
+	LsmPlan plan;
+	try {
+		plan = plan_lsm(*pol);
+	} catch (const std::exception &e) {
+		say(e.what());
+		return 1;
+	}
+	LsmNeeds all = plan.needs;
+	all.all = true;
+	Probe pr = probe(all);
+	for (const auto &f : pr.fatal)
+		say(f);
+	if (!pr.fatal.empty()) {
+		// The LSM layer is the only one a scope can have, so degraded
+		// mode has nothing left to run.
+		say("enforce: nothing enforced: the BPF-LSM layer is the only layer for scope " + scope.str() +
+		    (o.allow_degraded ? " (--allow-degraded cannot help)" : ""));
+		return 1;
+	}
+	for (const auto &h : pr.missing_hooks)
+		say("lsm: this kernel has no LSM hook " + h + " (bpf_lsm_" + h +
+		    " not in its BTF); a kernel of 6.1 or newer has it");
+	if (!pr.missing_hooks.empty()) {
+		say("enforce: refusing to run without hooks the programs need (degraded operation per hook is not "
+		    "implemented)");
+		return 1;
+	}
+
+	std::FILE *out = nullptr;
+	std::unique_ptr<std::FILE, int (*)(std::FILE *)> out_guard(nullptr, std::fclose);
+	if (o.events == "-") {
+		out = stdout;
+	} else if (!o.events.empty()) {
+		out = std::fopen(o.events.c_str(), "ae");
+		if (!out) {
+			say("enforce: cannot open events file " + o.events + ": " + std::strerror(errno));
+			return 1;
+		}
+		out_guard.reset(out);
+	}
+	std::setvbuf(out ? out : stderr, nullptr, _IOLBF, 0);
+
+	Namer namer;
+	namer.out = out;
+	auto on_event = [&namer](const bw_event &e) { namer.event(e); };
+	std::unique_ptr<LsmLayer> lsm;
+	const uint64_t hash = fnv1a(slurp(o.policy));
+	try {
+		Fd lock;
+		bool adopt = !o.pin_dir.empty() && access((o.pin_dir + "/map_bw_config").c_str(), F_OK) == 0;
+		if (!o.pin_dir.empty())
+			lock = lock_pins(o.pin_dir);
+		if (adopt) {
+			lsm = std::make_unique<LsmLayer>(o.pin_dir, on_event);
+			bw_config cfg = lsm->maps().read_config();
+			if (cfg.scope != scope.kind || cfg.cgroup_id != scope.cgroup_id || cfg.exe_ino != scope.exe_ino ||
+			    cfg.exe_dev != scope.exe_dev)
+				throw Error("enforce: " + o.pin_dir + " enforces scope " + scope_name(cfg.scope) +
+					    ", not " + scope.str() + "; bulwark unload --pin " + o.pin_dir + " first");
+			namer.maps = &lsm->maps();
+			bw_gen g = lsm->maps().read_gen(cfg.active_gen & 1);
+			say("enforce: re-adopted " + std::to_string(lsm->attached()) + " pinned programs in " + o.pin_dir +
+			    " (generation " + std::to_string(cfg.active_gen & 1) + ")");
+			if (g.policy_hash != hash || std::string(g.policy_path) != policy_path) {
+				uint32_t gen = replace_policy(lsm->maps(), *pol, policy_path, hash);
+				say("enforce: policy " + policy_path + " replaced the pinned one (generation " +
+				    std::to_string(gen) + ")");
+			}
+		} else {
+			LsmEnforce en;
+			en.scope = scope;
+			en.pin_dir = o.pin_dir;
+			en.policy_path = policy_path;
+			en.policy_hash = hash;
+			lsm = std::make_unique<LsmLayer>(*pol, on_event, &en);
+			namer.maps = &lsm->maps();
+			say("enforce: " + std::to_string(lsm->attached()) + " programs attached" +
+			    (o.pin_dir.empty() ? "" : ", pinned in " + o.pin_dir));
+		}
+		if (scope.kind == BW_SCOPE_EXE) {
+			int n = adopt_running_exe(*lsm, scope);
+			say("enforce: " + std::to_string(n) + " running process" + (n == 1 ? "" : "es") + " of " +
+			    scope.path + " (with descendants) put in scope");
+		}
+	} catch (const std::exception &e) {
+		say(e.what());
+		say("enforce: nothing was applied");
+		return 1;
+	}
+	say("enforce: policy " + pol->name + " in force for scope " + scope.str() + " (" +
+	    std::to_string(pol->rules.size()) + " rules)");
+
+	sigset_t set;
+	sigemptyset(&set);
+	for (int s : {SIGINT, SIGTERM, SIGHUP})
+		sigaddset(&set, s);
+	sigprocmask(SIG_BLOCK, &set, nullptr);
+	Fd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+	Fd ep(epoll_create1(EPOLL_CLOEXEC));
+	if (!sigfd || !ep) {
+		say(std::string("enforce: signalfd/epoll: ") + std::strerror(errno));
+		return 1;
+	}
+	epoll_event ev{};
+	ev.events = EPOLLIN;
+	ev.data.u64 = 0;
+	epoll_ctl(ep.get(), EPOLL_CTL_ADD, sigfd.get(), &ev);
+	ev.data.u64 = 1;
+	epoll_ctl(ep.get(), EPOLL_CTL_ADD, lsm->poll_fd(), &ev);
+	sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() + "\nMAINPID=" +
+		  std::to_string(getpid()));
+
+	uint64_t reported_drops = lsm->dropped();
+	for (;;) {
+		epoll_event evs[4];
+		int k = epoll_wait(ep.get(), evs, 4, 1000);
+		bool stop = false;
+		for (int i = 0; i < k; i++) {
+			if (evs[i].data.u64 == 1) {
+				lsm->consume();
+				continue;
+			}
+			signalfd_siginfo si;
+			while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo != SIGHUP) {
+					stop = true;
+					continue;
+				}
+				sd_notify("RELOADING=1");
+				auto np = load_policy(o.policy);
+				if (!np) {
+					say("enforce: reload: " + o.policy + " has errors; the running policy stays");
+				} else {
+					try {
+						Fd lock;
+						if (!o.pin_dir.empty())
+							lock = lock_pins(o.pin_dir);
+						uint32_t gen = replace_policy(lsm->maps(), *np, policy_path, fnv1a(slurp(o.policy)));
+						say("enforce: reloaded " + o.policy + " (generation " + std::to_string(gen) + ")");
+					} catch (const std::exception &e) {
+						say(std::string(e.what()) + "\nenforce: reload failed; the running policy stays");
+					}
+				}
+				sd_notify("READY=1");
+			}
+		}
+		uint64_t d = lsm->dropped();
+		if (d != reported_drops) {
+			say("lsm: " + std::to_string(d - reported_drops) + " events dropped (ring buffer full)");
+			reported_drops = d;
+		}
+		if (stop)
+			break;
+	}
+	sd_notify("STOPPING=1");
+	lsm->consume();
+	if (lsm->pinned())
+		say("enforce: exiting; the policy stays in force through the pins in " + o.pin_dir +
+		    " (bulwark unload --pin " + o.pin_dir + " removes it)");
+	else
+		say("enforce: exiting; programs detach");
+	return 0;
+}
+
+int run_reload(const ReloadOptions &o)
+{
+	auto pol = load_policy(o.policy);
+	if (!pol)
+		return 1;
+	try {
+		Fd lock = lock_pins(o.pin_dir);
+		LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
+		bw_config cfg = m.read_config();
+		for (const auto &n : policy::scope_notes(*pol, LsmScope{cfg.scope}.str()))
+			if (n.lost) {
+				say(n.loc.file + ":" + std::to_string(n.loc.line) + ": " + n.message);
+				say("reload: refused; the running policy stays");
+				return 1;
+			}
+		uint32_t gen = replace_policy(m, *pol, abs_path(o.policy), fnv1a(slurp(o.policy)));
+		std::printf("enforce: %s now enforces %s (generation %u)\n", o.pin_dir.c_str(), o.policy.c_str(), gen);
+	} catch (const std::exception &e) {
+		say(e.what());
+		say("reload: the running policy stays");
+		return 1;
+	}
+	return 0;
+}
+
+int run_unload(const UnloadOptions &o)
+{
+	try {
+		Fd lock = lock_pins(o.pin_dir);
+		pid_t enforcer = 0;
+		{
+			LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
+			enforcer = static_cast<pid_t>(m.read_config().supervisor_tgid);
+		}
+		// A running enforcer holds the links too: stop it, or its fds
+		// would keep the programs attached after the pins are gone.
+		if (enforcer > 1 && slurp("/proc/" + std::to_string(enforcer) + "/comm").rfind("bulwark", 0) == 0) {
+			kill(enforcer, SIGTERM);
+			for (int i = 0; i < 100 && kill(enforcer, 0) == 0; i++)
+				usleep(50 * 1000);
+			if (kill(enforcer, 0) == 0)
+				throw Error("enforce: the enforcer (pid " + std::to_string(enforcer) +
+					    ") did not exit on SIGTERM; nothing removed");
+			std::printf("enforce: stopped the enforcer (pid %d)\n", enforcer);
+		}
+		auto removed = unpin_all(o.pin_dir);
+		for (const auto &r : removed)
+			std::printf("enforce: removed %s/%s\n", o.pin_dir.c_str(), r.c_str());
+		std::printf("enforce: unloaded %s (%zu pins)\n", o.pin_dir.c_str(), removed.size());
+	} catch (const std::exception &e) {
+		say(e.what());
+		return 1;
+	}
+	return 0;
+}
+
+int run_status(const StatusOptions &o)
+{
+	try {
+		LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
+		bw_config cfg = m.read_config();
+		uint32_t gen = cfg.active_gen & 1;
+		bw_gen g = m.read_gen(gen);
+		std::string path(g.policy_path, strnlen(g.policy_path, sizeof(g.policy_path)));
+		std::string name = "?";
+		auto parsed = policy::parse_file(path);
+		if (parsed.ok())
+			name = parsed.policy->name;
+		int links = 0;
+		if (DIR *d = opendir(o.pin_dir.c_str())) {
+			while (dirent *e = readdir(d))
+				links += std::strncmp(e->d_name, "link_", 5) == 0;
+			closedir(d);
+		}
+		std::string scope = scope_name(cfg.scope);
+		if (cfg.scope == BW_SCOPE_CGROUP)
+			scope += ":id=" + std::to_string(cfg.cgroup_id) + ",level=" + std::to_string(cfg.cgroup_level);
+		if (cfg.scope == BW_SCOPE_EXE)
+			scope += ":ino=" + std::to_string(cfg.exe_ino);
+		bool alive = cfg.supervisor_tgid > 1 && kill(static_cast<pid_t>(cfg.supervisor_tgid), 0) == 0;
+		nlohmann::json j = {{"pin_dir", o.pin_dir},         {"policy", name},
+				    {"policy_file", path},          {"scope", scope},
+				    {"generation", gen},            {"rules", g.nrules},
+				    {"links", links},               {"enforcer_pid", cfg.supervisor_tgid},
+				    {"enforcer_running", alive},    {"policy_changed_on_disk", parsed.ok() && fnv1a(slurp(path)) != g.policy_hash}};
+		if (o.json) {
+			std::printf("%s\n", j.dump().c_str());
+		} else {
+			std::printf("%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s)\n",
+				    o.pin_dir.c_str(), name.c_str(), path.c_str(), scope.c_str(), gen, g.nrules, links,
+				    cfg.supervisor_tgid, alive ? "running" : "not running");
+		}
+	} catch (const std::exception &e) {
+		say(e.what());
+		return 1;
+	}
+	return 0;
+}
+
+} // namespace bulwark

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bulwark enforce` and its companions: a long-running enforcer for a scope
+// (cgroup, executable, host), pinned so it survives its own restart, with
+// live policy replacement, status and unload.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bulwark {
+
+struct EnforceOptions {
+	std::string policy;
+	std::string scope; // "" = the policy's scope:
+	bool i_mean_host = false;
+	std::string pin_dir;
+	std::string events; // "" = none, "-" = stdout, else a file (appended)
+	bool allow_degraded = false;
+	bool verbose = false;
+};
+// Runs until SIGTERM/SIGINT; SIGHUP reloads the policy file.
+int run_enforce(const EnforceOptions &o);
+
+struct ReloadOptions {
+	std::string pin_dir;
+	std::string policy;
+};
+int run_reload(const ReloadOptions &o);
+
+struct UnloadOptions {
+	std::string pin_dir;
+};
+int run_unload(const UnloadOptions &o);
+
+struct StatusOptions {
+	std::string pin_dir;
+	bool json = false;
+};
+int run_status(const StatusOptions &o);
+
+} // namespace bulwark
