@@ -37,6 +37,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SOCK_RAW 3
 #define MAX_DEPTH 256
 
+/* `bulwark run` never replaces its policy, so it keeps these per-policy
+ * switches as load-time constants: the verifier then skips whole walks a
+ * policy does not use (subtrees, patterns, the allow-list), which keeps
+ * loading fast. The enforcer sets dynamic_gen and they come from the
+ * active generation in `gens` instead, since a reload may turn them on. */
+const volatile __u32 dynamic_gen = 0;
+const volatile __u32 static_exec_default_deny = 0;
+const volatile __u32 static_have_subtrees = 0;
+const volatile __u32 static_have_globs = 0;
+
 #define PF_KTHREAD 0x00200000
 #define BPF_FS_MAGIC 0xcafe4a11
 
@@ -220,12 +230,28 @@ struct bw_ctx {
 	__u32 supervisor;
 	__u32 protect;
 	__u32 scope;
-	__u8 exec_default_deny;
-	__u8 have_subtrees;
-	__u8 have_globs;
-	__u8 resolved; /* confined_task() ran: self is its answer */
+	__u32 exec_default_deny_gen;
+	__u32 have_subtrees_gen;
+	__u32 have_globs_gen;
+	/* 64-bit so the verifier tracks the constant through the stack. */
+	__u64 resolved; /* confined_task() ran: self is its answer */
 	struct bw_task *self;
 };
+
+static __always_inline bool exec_default_deny(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->exec_default_deny_gen != 0 : static_exec_default_deny != 0;
+}
+
+static __always_inline bool have_subtrees(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->have_subtrees_gen != 0 : static_have_subtrees != 0;
+}
+
+static __always_inline bool have_globs(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->have_globs_gen != 0 : static_have_globs != 0;
+}
 
 /* Dynamic scopes: whether the current task is a subject right now. */
 static __always_inline bool in_dynamic_scope(const struct bw_config *cfg, struct task_struct *task)
@@ -268,9 +294,9 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 	c->supervisor = cfg->supervisor_tgid;
 	c->protect = cfg->protect;
 	c->scope = cfg->scope;
-	c->exec_default_deny = g->exec_default_deny != 0;
-	c->have_subtrees = g->have_subtrees != 0;
-	c->have_globs = g->have_globs != 0;
+	c->exec_default_deny_gen = g->exec_default_deny;
+	c->have_subtrees_gen = g->have_subtrees;
+	c->have_globs_gen = g->have_globs;
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (!(t && t->confined == BW_TASK_STICKY)) {
 		if (!in_dynamic_scope(cfg, task))
@@ -606,7 +632,7 @@ static __always_inline struct bw_file_match *match_subtree_at(struct dentry *den
 	struct subtree_walk w = {};
 
 	*exhausted = false;
-	if (!c->have_subtrees)
+	if (!have_subtrees(c))
 		return 0;
 	w.gen = c->gen;
 	w.dentry = (__u64)dentry;
@@ -754,7 +780,7 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 	struct glob_walk w = {};
 	struct bw_scratch *sc;
 
-	if (!c->have_globs)
+	if (!have_globs(c))
 		return 0;
 	sc = get_scratch();
 	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
@@ -875,7 +901,7 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 
 	c->access = BW_ACC_EXEC;
 	ret = file_check(self, file, 2, c);
-	if (ret || !c->exec_default_deny)
+	if (ret || !exec_default_deny(c))
 		return ret;
 	/* Allow-list: the file itself or a directory above it must be listed. */
 	m = match_exact(file, c->gen);
@@ -1476,7 +1502,7 @@ static __always_inline int escape_ctx(__u32 n, struct bw_ctx *c)
 	/* The exec allow-list trusts resolved paths; a new root would let the
 	 * sandbox make its own "/usr/bin". pivot_root (2) and chroot (3) are
 	 * therefore denied whenever the allow-list is on. */
-	if (c->exec_default_deny && (n == 2 || n == 3) && !idx)
+	if (exec_default_deny(c) && (n == 2 || n == 3) && !idx)
 		return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
 	if (!idx)
 		return 0;

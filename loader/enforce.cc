@@ -587,9 +587,15 @@ int run_unload(const UnloadOptions &o)
 		// would keep the programs attached after the pins are gone.
 		if (enforcer > 1 && slurp("/proc/" + std::to_string(enforcer) + "/comm").rfind("bulwark", 0) == 0) {
 			kill(enforcer, SIGTERM);
-			for (int i = 0; i < 100 && kill(enforcer, 0) == 0; i++)
+			// A zombie has let go of its fds already: gone enough.
+			auto running = [enforcer] {
+				std::string st = slurp("/proc/" + std::to_string(enforcer) + "/stat");
+				auto cp = st.rfind(')');
+				return cp != std::string::npos && st.size() > cp + 2 && st[cp + 2] != 'Z';
+			};
+			for (int i = 0; i < 200 && running(); i++)
 				usleep(50 * 1000);
-			if (kill(enforcer, 0) == 0)
+			if (running())
 				throw Error("enforce: the enforcer (pid " + std::to_string(enforcer) +
 					    ") did not exit on SIGTERM; nothing removed");
 			std::printf("enforce: stopped the enforcer (pid %d)\n", enforcer);
@@ -628,7 +634,10 @@ int run_status(const StatusOptions &o)
 			scope += ":id=" + std::to_string(cfg.cgroup_id) + ",level=" + std::to_string(cfg.cgroup_level);
 		if (cfg.scope == BW_SCOPE_EXE)
 			scope += ":ino=" + std::to_string(cfg.exe_ino);
-		bool alive = cfg.supervisor_tgid > 1 && kill(static_cast<pid_t>(cfg.supervisor_tgid), 0) == 0;
+		std::string stat = slurp("/proc/" + std::to_string(cfg.supervisor_tgid) + "/stat");
+		auto cp = stat.rfind(')');
+		bool alive = cfg.supervisor_tgid > 1 && cp != std::string::npos && stat.size() > cp + 2 && stat[cp + 2] != 'Z' &&
+			     slurp("/proc/" + std::to_string(cfg.supervisor_tgid) + "/comm").rfind("bulwark", 0) == 0;
 		nlohmann::json j = {{"pin_dir", o.pin_dir},         {"policy", name},
 				    {"policy_file", path},          {"scope", scope},
 				    {"generation", gen},            {"rules", g.nrules},

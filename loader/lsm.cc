@@ -623,6 +623,10 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, const LsmEnfo
 		if (enforce)
 			needs.all = true;
 		select_programs(skel_, needs);
+		skel_->rodata->dynamic_gen = enforce ? 1 : 0;
+		skel_->rodata->static_exec_default_deny = plan_.exec_default_deny ? 1 : 0;
+		skel_->rodata->static_have_subtrees = plan_.subtrees.empty() ? 0 : 1;
+		skel_->rodata->static_have_globs = plan_.globs.empty() ? 0 : 1;
 		int err = bulwark_bpf__load(skel_);
 		if (err)
 			throw Error("lsm: failed to load BPF programs", -err);

@@ -13,6 +13,7 @@
 #include "loader/import.h"
 #include "loader/lsm.h"
 #include "loader/run.h"
+#include "policy/catalog.h"
 #include "policy/policy.h"
 
 #ifndef BULWARK_VERSION
@@ -38,6 +39,10 @@ int run_check(const CheckOptions &o)
 		return 1;
 	}
 	const auto &p = *r.policy;
+	// Under a scope other than run, seccomp cannot reach the subjects.
+	for (const auto &n : policy::scope_notes(p, p.scope))
+		std::fprintf(stderr, "%s:%d:%d: warning: %s%s\n", n.loc.file.c_str(), n.loc.line, n.loc.col,
+			     n.message.c_str(), n.lost ? " (bulwark enforce refuses this without --allow-degraded)" : "");
 	std::printf("policy: %s: ok (%s: %zu rule%s, %zu syscall entr%s, %zu hook%s)\n", o.policy.c_str(),
 		    p.name.c_str(), p.rules.size(), p.rules.size() == 1 ? "" : "s", p.syscalls.size(),
 		    p.syscalls.size() == 1 ? "y" : "ies", p.hooks.size(), p.hooks.size() == 1 ? "" : "s");

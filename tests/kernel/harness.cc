@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,168 @@ Result Run::wait()
 		if (!line.empty())
 			r.events.push_back(nlohmann::json::parse(line));
 	return r;
+}
+
+static Cmd run_capture(const std::vector<std::string> &args)
+{
+	char tmpl[] = "/tmp/bwcmd.XXXXXX";
+	if (!mkdtemp(tmpl))
+		throw std::runtime_error("mkdtemp");
+	std::string dir = tmpl;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int out = open((dir + "/out").c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		int err = open((dir + "/err").c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		dup2(out, 1);
+		dup2(err, 2);
+		std::vector<char *> argv;
+		for (auto &a : args)
+			argv.push_back(const_cast<char *>(a.c_str()));
+		argv.push_back(nullptr);
+		execv(argv[0], argv.data());
+		_exit(99);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	Cmd c;
+	c.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	c.out = slurp(dir + "/out");
+	c.err = slurp(dir + "/err");
+	std::system(("rm -rf " + dir).c_str());
+	return c;
+}
+
+Cmd bulwark(const std::vector<std::string> &args)
+{
+	std::vector<std::string> a = {bulwark_bin()};
+	a.insert(a.end(), args.begin(), args.end());
+	return run_capture(a);
+}
+
+Cmd shell(const std::string &cmd)
+{
+	return run_capture({"/usr/bin/bash", "-c", cmd});
+}
+
+Enforcer::Enforcer(const std::vector<std::string> &args, bool events_pipe)
+{
+	char tmpl[] = "/tmp/bwenf.XXXXXX";
+	if (!mkdtemp(tmpl))
+		throw std::runtime_error("mkdtemp");
+	dir_ = tmpl;
+	std::vector<std::string> a = {bulwark_bin(), "enforce", "--events", events_pipe ? "-" : dir_ + "/events.jsonl"};
+	a.insert(a.end(), args.begin(), args.end());
+	int p[2] = {-1, -1};
+	if (events_pipe && pipe2(p, O_CLOEXEC))
+		throw std::runtime_error("pipe");
+	pid_ = fork();
+	if (pid_ == 0) {
+		int err = open((dir_ + "/err").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(events_pipe ? p[1] : devnull, 1);
+		dup2(err, 2);
+		std::vector<char *> argv;
+		for (auto &x : a)
+			argv.push_back(const_cast<char *>(x.c_str()));
+		argv.push_back(nullptr);
+		execv(argv[0], argv.data());
+		_exit(99);
+	}
+	if (events_pipe) {
+		close(p[1]);
+		pipe_ = p[0];
+		fcntl(pipe_, F_SETFL, O_NONBLOCK);
+	}
+}
+
+Enforcer::~Enforcer()
+{
+	if (pipe_ >= 0)
+		close(pipe_);
+	if (pid_ > 0 && !reaped_) {
+		kill(pid_, SIGKILL);
+		waitpid(pid_, nullptr, 0);
+	}
+	if (!dir_.empty())
+		std::system(("rm -rf " + dir_).c_str());
+}
+
+void Enforcer::close_events_pipe()
+{
+	events(); // keep what was written so far
+	if (pipe_ >= 0)
+		close(pipe_);
+	pipe_ = -1;
+}
+
+std::string Enforcer::err() const
+{
+	return slurp(dir_ + "/err");
+}
+
+bool Enforcer::alive() const
+{
+	if (reaped_ || pid_ <= 0)
+		return false;
+	int st;
+	if (waitpid(pid_, &st, WNOHANG) == pid_) {
+		const_cast<Enforcer *>(this)->reaped_ = true;
+		return false;
+	}
+	return true;
+}
+
+bool Enforcer::wait_ready(int timeout_ms)
+{
+	for (int t = 0; t < timeout_ms; t += 50) {
+		if (err().find(" in force for scope ") != std::string::npos)
+			return true;
+		if (!alive())
+			return false;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+int Enforcer::stop(int sig)
+{
+	if (reaped_ || pid_ <= 0)
+		return -1;
+	kill(pid_, sig);
+	int st = 0;
+	waitpid(pid_, &st, 0);
+	reaped_ = true;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+std::vector<nlohmann::json> Enforcer::events() const
+{
+	std::vector<nlohmann::json> v;
+	if (pipe_ >= 0) {
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(pipe_, buf, sizeof(buf))) > 0)
+			piped_.append(buf, static_cast<size_t>(n));
+	}
+	std::istringstream ev(piped_.empty() ? slurp(dir_ + "/events.jsonl") : piped_);
+	std::string line;
+	while (std::getline(ev, line))
+		if (!line.empty())
+			v.push_back(nlohmann::json::parse(line));
+	return v;
+}
+
+std::vector<nlohmann::json> Enforcer::wait_events(size_t n, int timeout_ms) const
+{
+	std::vector<nlohmann::json> v;
+	for (int t = 0; t < timeout_ms; t += 50) {
+		v = events();
+		if (v.size() >= n)
+			break;
+		usleep(50 * 1000);
+	}
+	return v;
 }
 
 Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd)

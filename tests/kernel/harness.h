@@ -3,6 +3,7 @@
 // produced: exit status, the workload's output, the event stream.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,47 @@ private:
 };
 
 Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd);
+
+// A command's outcome.
+struct Cmd {
+	int status = -1;
+	std::string out, err;
+};
+// Runs the bulwark binary with args (no shell).
+Cmd bulwark(const std::vector<std::string> &args);
+// Runs cmd under bash -c.
+Cmd shell(const std::string &cmd);
+
+// A `bulwark enforce` in the background. The destructor kills it (SIGKILL)
+// if it is still running; pins are the test's to unload.
+class Enforcer {
+public:
+	// events_pipe: events go to the enforcer's stdout, a pipe this object
+	// reads. Closing it (close_events_pipe) makes the enforcer's next event
+	// write raise SIGPIPE: a signal from the kernel, which is how a test
+	// that is itself in scope (host) can end an enforcer it may not signal.
+	Enforcer(const std::vector<std::string> &args, bool events_pipe = false);
+	~Enforcer();
+	// True once the enforcer said the policy is in force; false if it
+	// exited first or timed out.
+	bool wait_ready(int timeout_ms = 60000);
+	// Sends sig and returns the exit status (code, or 128+signal).
+	int stop(int sig = SIGTERM);
+	void close_events_pipe();
+	bool alive() const;
+	pid_t pid() const { return pid_; }
+	std::string err() const;
+	std::vector<nlohmann::json> events() const;
+	// Waits until at least n events were written (or timeout).
+	std::vector<nlohmann::json> wait_events(size_t n, int timeout_ms = 10000) const;
+
+private:
+	std::string dir_;
+	pid_t pid_ = -1;
+	int pipe_ = -1;
+	mutable std::string piped_;
+	bool reaped_ = false;
+};
 
 // Names of loaded BPF programs that belong to bulwark (bw_ prefix).
 std::vector<std::string> loaded_bulwark_programs();

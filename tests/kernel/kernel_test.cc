@@ -885,3 +885,391 @@ TEST(Lsm, DenyWriteCoversMoreThanOpen)
 	EXPECT_EQ(ok.out, "fine\n") << diag(ok);
 	std::system("rm -rf /tmp/bww");
 }
+
+// --- bulwark enforce: scopes, pins, reload, self-protection -------------------
+// Each test cleans up what it made (enforcers, pins, cgroups) in a guard's
+// destructor, so a failing assertion does not leave the next test confined.
+
+namespace {
+
+const char *kEnforcePolicy = R"(name: hardening
+rules:
+  - id: no-shadow
+    deny: [read, write]
+    paths: [/etc/shadow]
+  - id: no-mount
+    deny: mount
+)";
+
+// Same denial of /etc/shadow under another rule number: the reload test
+// alternates the two, so every reload moves the rule.
+const char *kEnforcePolicyB = R"(name: hardening
+rules:
+  - id: no-trace
+    deny: ptrace
+  - id: no-keys
+    deny: keyring
+  - id: no-shadow
+    deny: [read]
+    paths: [/etc/shadow]
+)";
+
+struct EnforceGuard {
+	std::string dir;
+	std::vector<std::string> cgroups;
+	std::string pin;
+
+	explicit EnforceGuard(std::vector<std::string> cgs = {}, std::string pin_dir = "") : cgroups(std::move(cgs)), pin(std::move(pin_dir))
+	{
+		char tmpl[] = "/tmp/bwenforce.XXXXXX";
+		dir = mkdtemp(tmpl) ? tmpl : "/tmp";
+		for (const auto &c : cgroups)
+			mkdir(("/sys/fs/cgroup/" + c).c_str(), 0755);
+		if (!pin.empty())
+			ktest::bulwark({"unload", "--pin", pin}); // a previous run's leftovers
+	}
+	~EnforceGuard()
+	{
+		if (!pin.empty() && access(pin.c_str(), F_OK) == 0)
+			ktest::bulwark({"unload", "--pin", pin});
+		for (const auto &c : cgroups) {
+			// Whatever a test left in the cgroup goes first.
+			std::string procs = slurp("/sys/fs/cgroup/" + c + "/cgroup.procs");
+			std::istringstream in(procs);
+			for (long p; in >> p;)
+				kill(static_cast<pid_t>(p), SIGKILL);
+			for (int i = 0; i < 100 && rmdir(("/sys/fs/cgroup/" + c).c_str()) != 0; i++)
+				usleep(20000);
+		}
+		std::system(("rm -rf " + dir).c_str());
+	}
+	std::string write(const std::string &name, const std::string &text) const
+	{
+		std::ofstream(dir + "/" + name) << text;
+		return dir + "/" + name;
+	}
+};
+
+// cmd, run from a shell that first moves itself into cgroup cg.
+ktest::Cmd in_cgroup(const std::string &cg, const std::string &cmd)
+{
+	return ktest::shell("echo $$ > /sys/fs/cgroup/" + cg + "/cgroup.procs && exec " + cmd);
+}
+
+std::string ediag(const ktest::Enforcer &e)
+{
+	std::string s = "enforcer stderr:\n" + e.err() + "events:\n";
+	for (const auto &ev : e.events())
+		s += ev.dump() + "\n";
+	return s;
+}
+
+std::string cdiag(const ktest::Cmd &c)
+{
+	return "status " + std::to_string(c.status) + "\nstdout:\n" + c.out + "stderr:\n" + c.err;
+}
+
+size_t count_rule(const std::vector<nlohmann::json> &evs, const std::string &rule)
+{
+	size_t n = 0;
+	for (const auto &e : evs)
+		n += e["rule"]["id"] == rule;
+	return n;
+}
+
+} // namespace
+
+TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
+{
+	REQUIRE_LSM();
+	EnforceGuard g({"bw-in", "bw-out"});
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	// Already in the cgroup before the enforcer starts: confined as well.
+	std::string go = g.dir + "/go";
+	std::system(("/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-in/cgroup.procs; "
+		     "while [ ! -e " + go + " ]; do sleep 0.05; done; exec " + probe() + " open /etc/shadow r' > " +
+		     g.dir + "/early.out 2>&1 &")
+			    .c_str());
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-in"});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	std::ofstream(go) << "";
+	// Joins the cgroup after the enforcer started.
+	ktest::Cmd in = in_cgroup("bw-in", probe() + " open /etc/shadow r");
+	EXPECT_EQ(in.out, "err open EPERM\n") << cdiag(in) << ediag(e);
+	ktest::Cmd mnt = in_cgroup("bw-in", probe() + " mount /mnt");
+	EXPECT_EQ(mnt.out, "err mount EPERM\n") << cdiag(mnt);
+	// A sibling in another cgroup, and this test process: untouched.
+	ktest::Cmd out = in_cgroup("bw-out", probe() + " open /etc/shadow r");
+	EXPECT_EQ(out.out, "ok\n") << cdiag(out);
+	int fd = open("/etc/shadow", O_RDONLY);
+	EXPECT_GE(fd, 0) << strerror(errno);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 200 && slurp(g.dir + "/early.out").empty(); i++)
+		usleep(50000);
+	EXPECT_EQ(slurp(g.dir + "/early.out"), "err open EPERM\n") << ediag(e);
+	auto evs = e.wait_events(3);
+	EXPECT_EQ(count_rule(evs, "no-shadow"), 2u) << ediag(e);
+	EXPECT_EQ(count_rule(evs, "no-mount"), 1u) << ediag(e);
+	for (const auto &ev : evs) {
+		EXPECT_EQ(ev["bulwark"]["layer"], "lsm");
+		EXPECT_EQ(ev["rule"]["ruleset"], "hardening");
+	}
+	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty()) << "an unpinned enforcer's programs outlived it";
+	ktest::Cmd after = in_cgroup("bw-in", probe() + " open /etc/shadow r");
+	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
+}
+
+TEST(Enforce, ExeScopeConfinesOneBinaryAndItsDescendants)
+{
+	REQUIRE_LSM();
+	EnforceGuard g;
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	std::string bash = g.dir + "/bash";
+	ASSERT_EQ(std::system(("cp /usr/bin/bash " + bash).c_str()), 0);
+	// Already running the binary when the enforcer starts: found in /proc.
+	std::string go = g.dir + "/go";
+	std::system((bash + " -c 'while [ ! -e " + go + " ]; do sleep 0.05; done; " + probe() +
+		     " open /etc/shadow r' > " + g.dir + "/early.out 2>&1 &")
+			    .c_str());
+	usleep(200000);
+	ktest::Enforcer e({"--policy", pol, "--scope", "exe:" + bash});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	// The early bash and the sleep it runs at that moment.
+	EXPECT_NE(e.err().find(" running process"), std::string::npos) << ediag(e);
+	EXPECT_EQ(e.err().find("enforce: 0 running process"), std::string::npos) << ediag(e);
+	std::ofstream(go) << "";
+	// The copy, and what it starts, are confined; the original bash is not.
+	ktest::Cmd child = ktest::shell("exec " + bash + " -c '" + probe() + " open /etc/shadow r; true'");
+	EXPECT_EQ(child.out, "err open EPERM\n") << cdiag(child) << ediag(e);
+	ktest::Cmd self = ktest::shell("exec " + bash + " -c 'read x < /etc/shadow && echo read'");
+	EXPECT_EQ(self.out, "") << cdiag(self);
+	ktest::Cmd other = ktest::shell(probe() + " open /etc/shadow r");
+	EXPECT_EQ(other.out, "ok\n") << cdiag(other);
+	for (int i = 0; i < 200 && slurp(g.dir + "/early.out").empty(); i++)
+		usleep(50000);
+	EXPECT_EQ(slurp(g.dir + "/early.out"), "err open EPERM\n") << ediag(e);
+	auto evs = e.wait_events(3);
+	EXPECT_EQ(count_rule(evs, "no-shadow"), 3u) << ediag(e);
+	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
+}
+
+TEST(Enforce, HostScopeNeedsConfirmationAndSparesTheEnforcer)
+{
+	REQUIRE_LSM();
+	EnforceGuard g;
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	ktest::Cmd refused = ktest::bulwark({"enforce", "--policy", pol, "--scope", "host"});
+	EXPECT_EQ(refused.status, 1) << cdiag(refused);
+	EXPECT_NE(refused.err.find("--i-mean-host"), std::string::npos) << cdiag(refused);
+	ktest::Cmd pinned = ktest::bulwark({"enforce", "--policy", pol, "--scope", "host", "--i-mean-host", "--pin",
+					    "/sys/fs/bpf/bw-host"});
+	EXPECT_EQ(pinned.status, 1) << cdiag(pinned);
+	EXPECT_NE(access("/sys/fs/bpf/bw-host", F_OK), 0);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+
+	// This test process is in scope too and may not signal the enforcer;
+	// it ends it through the kernel instead: its event pipe is closed, and
+	// the next event write raises SIGPIPE.
+	ktest::Enforcer e({"--policy", pol, "--scope", "host", "--i-mean-host"}, true);
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	ktest::Cmd denied = ktest::shell(probe() + " open /etc/shadow r");
+	EXPECT_EQ(denied.out, "err open EPERM\n") << cdiag(denied);
+	int fd = open("/etc/shadow", O_RDONLY);
+	EXPECT_LT(fd, 0) << "the test process itself is in the host scope";
+	if (fd >= 0)
+		close(fd);
+	ktest::Cmd kill9 = ktest::shell(probe() + " kill " + std::to_string(e.pid()) + " 9");
+	EXPECT_EQ(kill9.out, "err kill EPERM\n") << cdiag(kill9);
+	EXPECT_TRUE(e.alive());
+	// No event came from the enforcer or from init.
+	auto evs = e.wait_events(3);
+	for (const auto &ev : evs) {
+		EXPECT_NE(ev["process"]["pid"], e.pid()) << ev.dump();
+		EXPECT_NE(ev["process"]["pid"], 1) << ev.dump();
+	}
+	EXPECT_EQ(count_rule(evs, "no-shadow"), 2u) << ediag(e);
+	EXPECT_EQ(count_rule(evs, "builtin:protect-supervisor"), 1u) << ediag(e);
+	e.close_events_pipe();
+	ktest::shell(probe() + " open /etc/shadow r");
+	for (int i = 0; i < 200 && e.alive(); i++)
+		usleep(50000);
+	EXPECT_FALSE(e.alive()) << ediag(e);
+	fd = open("/etc/shadow", O_RDONLY);
+	EXPECT_GE(fd, 0) << "still confined after the enforcer exited: " << strerror(errno);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+}
+
+TEST(Enforce, PinnedSurvivesKillIsReadoptedAndUnloads)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/sys/fs/bpf/bw-pinned";
+	EnforceGuard g({"bw-pin"}, pin);
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	size_t programs;
+	{
+		ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-pin", "--pin", pin});
+		ASSERT_TRUE(e.wait_ready()) << ediag(e);
+		programs = ktest::loaded_bulwark_programs().size();
+		EXPECT_GT(programs, 20u);
+		EXPECT_EQ(in_cgroup("bw-pin", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+		EXPECT_EQ(e.stop(SIGKILL), 128 + SIGKILL);
+	}
+	// No enforcer: the pins keep the programs attached and the policy on.
+	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs);
+	ktest::Cmd held = in_cgroup("bw-pin", probe() + " open /etc/shadow r");
+	EXPECT_EQ(held.out, "err open EPERM\n") << cdiag(held);
+	ktest::Cmd st = ktest::bulwark({"status", "--pin", pin, "--json"});
+	ASSERT_EQ(st.status, 0) << cdiag(st);
+	auto sj = nlohmann::json::parse(st.out);
+	EXPECT_EQ(sj["policy"], "hardening");
+	EXPECT_EQ(sj["rules"], 2);
+	EXPECT_EQ(sj["enforcer_running"], false);
+	EXPECT_EQ(sj["scope"].get<std::string>().rfind("cgroup:", 0), 0u) << st.out;
+
+	// A restart re-adopts: nothing loaded twice, events flow to it.
+	{
+		ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-pin", "--pin", pin});
+		ASSERT_TRUE(e.wait_ready()) << ediag(e);
+		EXPECT_NE(e.err().find("re-adopted"), std::string::npos) << ediag(e);
+		EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs);
+		EXPECT_EQ(in_cgroup("bw-pin", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+		auto evs = e.wait_events(1);
+		EXPECT_GE(count_rule(evs, "no-shadow"), 1u) << ediag(e);
+		ktest::Cmd st2 = ktest::bulwark({"status", "--pin", pin, "--json"});
+		EXPECT_EQ(nlohmann::json::parse(st2.out)["enforcer_running"], true) << st2.out;
+		// A scope other than the pinned one is refused, not merged.
+		ktest::Cmd other = ktest::bulwark({"enforce", "--policy", pol, "--scope", "cgroup:/", "--pin", pin});
+		EXPECT_EQ(other.status, 1) << cdiag(other);
+		// unload stops the running enforcer, then removes the pins.
+		ktest::Cmd un = ktest::bulwark({"unload", "--pin", pin});
+		EXPECT_EQ(un.status, 0) << cdiag(un);
+		EXPECT_NE(un.out.find("stopped the enforcer"), std::string::npos) << cdiag(un);
+		EXPECT_NE(un.out.find("link_bw_file_open"), std::string::npos) << cdiag(un);
+		EXPECT_FALSE(e.alive());
+	}
+	EXPECT_NE(access(pin.c_str(), F_OK), 0);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	ktest::Cmd free = in_cgroup("bw-pin", probe() + " open /etc/shadow r");
+	EXPECT_EQ(free.out, "ok\n") << cdiag(free);
+}
+
+TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/sys/fs/bpf/bw-reload";
+	EnforceGuard g({"bw-reload"}, pin);
+	std::string a = g.write("a.yaml", kEnforcePolicy);
+	std::string b = g.write("b.yaml", kEnforcePolicyB);
+	ktest::Enforcer e({"--policy", a, "--scope", "cgroup:/bw-reload", "--pin", pin});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	size_t programs = ktest::loaded_bulwark_programs().size();
+	std::string flag = g.dir + "/loop";
+	std::system(("/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-reload/cgroup.procs; exec " + probe() +
+		     " open-loop /etc/shadow " + flag + "' > " + g.dir + "/loop.out 2>&1 &")
+			    .c_str());
+	for (int i = 0; i < 200 && access((flag + ".ready").c_str(), F_OK) != 0; i++)
+		usleep(50000);
+	ASSERT_EQ(access((flag + ".ready").c_str(), F_OK), 0) << "the loop never started";
+	int failed = 0;
+	for (int i = 0; i < 100; i++) {
+		ktest::Cmd r = ktest::bulwark({"reload", "--pin", pin, "--policy", i % 2 ? a : b});
+		if (r.status != 0 && failed++ < 3)
+			ADD_FAILURE() << "reload " << i << ": " << cdiag(r);
+	}
+	EXPECT_EQ(failed, 0);
+	unlink(flag.c_str());
+	for (int i = 0; i < 200 && slurp(g.dir + "/loop.out").empty(); i++)
+		usleep(50000);
+	std::string out = slurp(g.dir + "/loop.out");
+	long opened = -1, denied = -1, other = -1;
+	ASSERT_EQ(std::sscanf(out.c_str(), "loop opened=%ld denied=%ld other=%ld", &opened, &denied, &other), 3) << out;
+	EXPECT_EQ(opened, 0) << out;
+	EXPECT_GT(denied, 100) << out;
+	EXPECT_EQ(other, 0) << out;
+	std::printf("reload: 100 reloads while the loop was denied %ld opens, opened 0\n", denied);
+	// Reloads never re-attach.
+	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs);
+	// SIGHUP reloads the enforcer's own --policy file (a now).
+	std::ofstream(a) << std::string(kEnforcePolicy) + "  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\n";
+	kill(e.pid(), SIGHUP);
+	for (int i = 0; i < 200 && e.err().find("enforce: reloaded") == std::string::npos; i++)
+		usleep(50000);
+	EXPECT_NE(e.err().find("enforce: reloaded"), std::string::npos) << ediag(e);
+	ktest::Cmd pw = in_cgroup("bw-reload", probe() + " open /etc/passwd r");
+	EXPECT_EQ(pw.out, "err open EPERM\n") << cdiag(pw) << ediag(e);
+	auto evs = e.wait_events(1);
+	EXPECT_GE(count_rule(evs, "no-passwd"), 1u) << ediag(e);
+	// Events of both policies were named after the right one's rules.
+	for (const auto &ev : evs)
+		EXPECT_NE(ev["rule"]["id"], "") << ev.dump();
+	// A policy with errors changes nothing.
+	std::ofstream(b) << "name: broken\nrules: [{id: x, deny: nonsense}]\n";
+	ktest::Cmd bad = ktest::bulwark({"reload", "--pin", pin, "--policy", b});
+	EXPECT_NE(bad.status, 0);
+	EXPECT_EQ(in_cgroup("bw-reload", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+}
+
+TEST(Enforce, ConfinedProcessCannotReachTheEnforcer)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/sys/fs/bpf/bw-self";
+	EnforceGuard g({"bw-self"}, pin);
+	std::string pol = g.write("p.yaml", "name: open\nrules: []\n");
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-self", "--pin", pin});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	std::string pid = std::to_string(e.pid());
+	EXPECT_EQ(in_cgroup("bw-self", probe() + " kill " + pid + " 9").out, "err kill EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-self", probe() + " ptrace-pid " + pid).out, "err ptrace EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-self", probe() + " obj-get " + pin + "/map_bw_config").out, "err obj_get EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-self", probe() + " unlink " + pin + "/link_bw_file_open").out, "err unlink EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-self", probe() + " umount /sys/fs/bpf").out, "err umount2 EPERM\n");
+	EXPECT_TRUE(e.alive());
+	EXPECT_EQ(access((pin + "/link_bw_file_open").c_str(), F_OK), 0);
+	auto evs = e.wait_events(5);
+	EXPECT_EQ(count_rule(evs, "builtin:protect-supervisor"), 2u) << ediag(e);
+	EXPECT_EQ(count_rule(evs, "builtin:protect-enforcer"), 3u) << ediag(e);
+	// The same calls from outside the scope work (the unlink is left to
+	// unload).
+	ktest::Cmd outside = ktest::shell(probe() + " obj-get " + pin + "/map_bw_config");
+	EXPECT_EQ(outside.out, "ok\n") << cdiag(outside);
+}
+
+TEST(Examples, HostHardeningPinnedOnACgroupSurvivesKillAndReloads)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/sys/fs/bpf/bw-example";
+	EnforceGuard g({"bw-app"}, pin);
+	std::string pol = example("host-hardening.yaml");
+	ASSERT_EQ(ktest::bulwark({"check", pol}).status, 0);
+	{
+		ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-app", "--pin", pin});
+		ASSERT_TRUE(e.wait_ready()) << ediag(e);
+		EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+		EXPECT_EQ(in_cgroup("bw-app", probe() + " bpf-map").out, "err bpf EPERM\n");
+		EXPECT_EQ(in_cgroup("bw-app", probe() + " syslog").out, "err syslog EPERM\n");
+		auto evs = e.wait_events(3);
+		EXPECT_EQ(count_rule(evs, "no-secrets"), 1u) << ediag(e);
+		EXPECT_EQ(count_rule(evs, "no-kernel-change"), 1u) << ediag(e);
+		EXPECT_EQ(count_rule(evs, "no-dmesg"), 1u) << ediag(e);
+		e.stop(SIGKILL);
+	}
+	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-app", probe() + " mount /mnt").out, "err mount EPERM\n");
+	// Live update while no enforcer runs: the pinned maps take it.
+	std::string text = slurp(pol);
+	ASSERT_NE(text.find("\nhooks:\n"), std::string::npos);
+	text.replace(text.find("\nhooks:\n"), 8, "\n  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\nhooks:\n");
+	std::string relaxed = g.write("relaxed.yaml", text);
+	ktest::Cmd r = ktest::bulwark({"reload", "--pin", pin, "--policy", relaxed});
+	EXPECT_EQ(r.status, 0) << cdiag(r);
+	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/passwd r").out, "err open EPERM\n");
+	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "err open EPERM\n");
+	ktest::Cmd un = ktest::bulwark({"unload", "--pin", pin});
+	EXPECT_EQ(un.status, 0) << cdiag(un);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "ok\n");
+}

@@ -392,6 +392,60 @@ static int do_exec(int argc, char **argv)
 
 // Blocks until `flag` disappears: lets a test act outside the confined tree
 // while this one is alive.
+// Self-protection probes: reach for the enforcer's objects from inside.
+static int do_obj_get(const char *path)
+{
+	union bpf_attr attr;
+	std::memset(&attr, 0, sizeof(attr));
+	attr.pathname = reinterpret_cast<__u64>(path);
+	long fd = syscall(SYS_bpf, BPF_OBJ_GET, &attr, sizeof(attr));
+	if (fd < 0)
+		return report_err("obj_get", errno);
+	close(static_cast<int>(fd));
+	return report_ok();
+}
+
+static int do_ptrace_pid(const char *pid)
+{
+	if (ptrace(PTRACE_SEIZE, std::atoi(pid), nullptr, nullptr) < 0)
+		return report_err("ptrace", errno);
+	return report_ok();
+}
+
+static int do_kill(const char *pid, const char *sig)
+{
+	if (kill(std::atoi(pid), std::atoi(sig)) < 0)
+		return report_err("kill", errno);
+	return report_ok();
+}
+
+// Opens path for reading in a loop until flag disappears; prints how many
+// opens succeeded and how many were denied.
+static int do_open_loop(const char *path, const char *flag)
+{
+	long opened = 0, denied = 0, other = 0;
+	int fd0 = open(flag, O_CREAT | O_WRONLY, 0600);
+	if (fd0 >= 0)
+		close(fd0);
+	std::string ready = std::string(flag) + ".ready";
+	fd0 = open(ready.c_str(), O_CREAT | O_WRONLY, 0600);
+	if (fd0 >= 0)
+		close(fd0);
+	while (access(flag, F_OK) == 0) {
+		int fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			opened++;
+			close(fd);
+		} else if (errno == EPERM) {
+			denied++;
+		} else {
+			other++;
+		}
+	}
+	std::printf("loop opened=%ld denied=%ld other=%ld\n", opened, denied, other);
+	return 0;
+}
+
 static int do_hold(const char *flag)
 {
 	int fd = open(flag, O_CREAT | O_WRONLY, 0600);
@@ -433,6 +487,16 @@ int main(int argc, char **argv)
 		return do_exec(argc - 2, argv + 2);
 	if (cmd == "hold" && argc == 3)
 		return do_hold(argv[2]);
+	if (cmd == "obj-get" && argc == 3)
+		return do_obj_get(argv[2]);
+	if (cmd == "unlink" && argc == 3)
+		return unlink(argv[2]) < 0 ? report_err("unlink", errno) : report_ok();
+	if (cmd == "ptrace-pid" && argc == 3)
+		return do_ptrace_pid(argv[2]);
+	if (cmd == "kill" && argc == 4)
+		return do_kill(argv[2], argv[3]);
+	if (cmd == "open-loop" && argc == 4)
+		return do_open_loop(argv[2], argv[3]);
 	if (cmd == "x32") {
 		// getpid through the x32 ABI: same arch token as x86_64, so only
 		// the filter's syscall-number check can catch it.
