@@ -124,8 +124,16 @@ const Variant kVariants[] = {
 	{"perf_event_open", "bw_perf_v1", 1},
 };
 
+bool is_trace_prog(const std::string &name)
+{
+	return name == "bw_sys_enter" || name == "bw_sys_exit" || name == "bw_signal_generate" ||
+	       name == "bw_trace_fork";
+}
+
 bool prog_needed(const std::string &name, const LsmNeeds &n)
 {
+	if (is_trace_prog(name))
+		return false; // chosen by BpfOptions, not by the policy
 	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed" || name == "bw_esc_kill" ||
 	    name == "bw_ptrace_access")
 		return true;
@@ -178,14 +186,18 @@ bool prog_needed(const std::string &name, const LsmNeeds &n)
 
 // Sets autoload on every program: the variant matching this kernel, and
 // only what the policy needs.
-void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
+void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions &opts)
 {
 	std::map<std::string, int> arity;
 	bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		std::string name = bpf_program__name(prog);
-		bool load = prog_needed(name, needs);
+		if (is_trace_prog(name)) {
+			bpf_program__set_autoload(prog, opts.trace);
+			continue;
+		}
+		bool load = opts.lsm && prog_needed(name, needs);
 		for (const auto &v : kVariants) {
 			if (name != v.prog)
 				continue;
@@ -203,7 +215,7 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
 			if (std::string(v.hook) != hook)
 				continue;
 			bpf_program *p = bpf_object__find_program_by_name(skel->obj, v.prog);
-			needed |= prog_needed(v.prog, needs);
+			needed |= opts.lsm && prog_needed(v.prog, needs);
 			loaded |= p && bpf_program__autoload(p);
 		}
 		if (needed && !loaded)
@@ -232,7 +244,7 @@ std::string LsmLayer::load_probe()
 		LsmNeeds all;
 		all.all = true;
 		try {
-			select_programs(skel, all);
+			select_programs(skel, all, BpfOptions{});
 		} catch (const Error &e) {
 			libbpf_set_print(old);
 			bulwark_bpf__destroy(skel);
@@ -251,18 +263,25 @@ std::string LsmLayer::load_probe()
 	return "";
 }
 
-LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event)
-	: on_event_(std::move(on_event)), plan_(plan_lsm(policy))
+LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions opts)
+	: on_event_(std::move(on_event)), opts_(opts), plan_(plan_lsm(policy))
 {
 	libbpf_set_print(quiet_print);
-	std::string reason = lsm_inactive_reason();
-	if (!reason.empty())
-		throw Error(reason);
+	if (opts_.lsm) {
+		std::string reason = lsm_inactive_reason();
+		if (!reason.empty())
+			throw Error(reason);
+	}
 	skel_ = bulwark_bpf__open();
 	if (!skel_)
 		throw Error("lsm: failed to open BPF object", errno);
 	try {
-		select_programs(skel_, plan_.needs);
+		select_programs(skel_, plan_.needs, opts_);
+		skel_->rodata->trace_propagates = opts_.lsm ? 0 : 1;
+		if (opts_.ringbuf_bytes && bpf_map__set_max_entries(skel_->maps.events, opts_.ringbuf_bytes))
+			throw Error("lsm: ring buffer size " + std::to_string(opts_.ringbuf_bytes) +
+					    " refused (a power of two, at least a page)",
+				    errno);
 		skel_->rodata->exec_default_deny = plan_.exec_default_deny ? 1 : 0;
 		skel_->rodata->have_subtrees = plan_.subtrees.empty() ? 0 : 1;
 		skel_->rodata->have_globs = plan_.globs.empty() ? 0 : 1;
@@ -378,6 +397,8 @@ void LsmLayer::confine(pid_t pid)
 		throw Error("lsm: pidfd_open(" + std::to_string(pid) + ")", errno);
 	bw_task val{};
 	val.confined = 1;
+	// It is inside a syscall right now (waiting to be released).
+	val.sys_state = BW_SYS_UNKNOWN;
 	// Task storage is keyed by pidfd from user space.
 	int key = pidfd.get();
 	if (bpf_map_update_elem(bpf_map__fd(skel_->maps.tasks), &key, &val, BPF_NOEXIST))
@@ -396,7 +417,36 @@ int LsmLayer::consume()
 
 uint64_t LsmLayer::dropped() const
 {
-	return skel_->bss->dropped_events;
+	return __atomic_load_n(&skel_->bss->dropped_events, __ATOMIC_RELAXED);
+}
+
+bool LsmLayer::mark_pending(uint32_t tid, uint32_t seq)
+{
+	return bpf_map_update_elem(bpf_map__fd(skel_->maps.syscall_pending), &tid, &seq, BPF_ANY) == 0;
+}
+
+void LsmLayer::clear_pending(uint32_t tid)
+{
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_pending), &tid);
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> LsmLayer::counters() const
+{
+	int ncpu = libbpf_num_possible_cpus();
+	std::vector<std::pair<uint64_t, uint64_t>> out(BW_COUNTERS);
+	if (ncpu <= 0)
+		return out;
+	std::vector<bw_counter> vals(static_cast<size_t>(ncpu));
+	int fd = bpf_map__fd(skel_->maps.rule_hits);
+	for (__u32 k = 0; k < BW_COUNTERS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals.data()))
+			continue;
+		for (const auto &v : vals) {
+			out[k].first += v.deny;
+			out[k].second += v.audit;
+		}
+	}
+	return out;
 }
 
 } // namespace bulwark

@@ -19,6 +19,15 @@ struct bw_event;
 
 namespace bulwark {
 
+// Which program sets to load from the object. The syscall tracepoints
+// report seccomp's own denials into the same ring buffer; they load where LSM
+// programs cannot (a seccomp-only run on this kind of host).
+struct BpfOptions {
+	bool lsm = true;
+	bool trace = false;
+	uint32_t ringbuf_bytes = 0; // 0: BW_RINGBUF_BYTES; else a power of two >= page size
+};
+
 class LsmLayer {
 public:
 	// Empty when BPF LSM is active on this kernel, else one line saying why
@@ -31,7 +40,7 @@ public:
 
 	// Opens, loads, fills and attaches everything, or throws Error and
 	// leaves nothing attached.
-	LsmLayer(const policy::Policy &policy, EventFn on_event);
+	LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions opts = {});
 	~LsmLayer();
 	LsmLayer(const LsmLayer &) = delete;
 	LsmLayer &operator=(const LsmLayer &) = delete;
@@ -43,6 +52,13 @@ public:
 	// Delivers pending events to on_event; returns how many.
 	int consume();
 	uint64_t dropped() const;
+	// Marks thread tid's current syscall as let through by the seccomp
+	// listener: LSM records inside it carry seq, and its exit is reported.
+	bool mark_pending(uint32_t tid, uint32_t seq);
+	void clear_pending(uint32_t tid);
+	// Per-rule hits summed over CPUs, indexed like the rule_hits map.
+	std::vector<std::pair<uint64_t, uint64_t>> counters() const;
+	bool lsm_loaded() const { return opts_.lsm; }
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
 	const LsmPlan &plan() const { return plan_; }
@@ -54,6 +70,7 @@ private:
 	bulwark_bpf *skel_ = nullptr;
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
+	BpfOptions opts_;
 	LsmPlan plan_;
 	int attached_ = 0;
 };

@@ -72,7 +72,14 @@ int main(int argc, char **argv)
 	std::string layers = "all";
 	auto *run_cmd = app.add_subcommand("run", "Run a command confined by a policy");
 	run_cmd->add_option("--policy,-p", run.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
-	run_cmd->add_option("--events,-e", run.events, "Write events as JSON lines to PATH, or - for stdout");
+	run_cmd->add_option("--events,-e", run.events,
+			    "Write events as JSON lines: - (stdout), unix:PATH (socket), or a file (repeatable)")
+		->allow_extra_args(false);
+	run_cmd->add_option("--rate-limit", run.rate_limit,
+			    "At most N events per rule and process per second; the rest are summarised")
+		->check(CLI::NonNegativeNumber);
+	run_cmd->add_option("--ring-buffer", run.ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
+		->check(CLI::Range(4096u, 1u << 30));
 	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
 	run_cmd->add_flag("--verbose,-v", run.verbose, "Log what each layer loaded");
 	run_cmd->add_option("command", run.command, "Command and arguments (after --)")->required();

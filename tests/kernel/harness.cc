@@ -63,7 +63,8 @@ static std::string slurp(const std::string &p)
 	return ss.str();
 }
 
-Run::Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd)
+Run::Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	 const std::vector<std::string> &extra)
 {
 	char tmpl[] = "/tmp/bwtest.XXXXXX";
 	if (!mkdtemp(tmpl))
@@ -71,7 +72,9 @@ Run::Run(const std::string &policy_yaml, const std::string &layers, const std::v
 	dir_ = tmpl;
 	std::ofstream(dir_ + "/policy.yaml") << policy_yaml;
 	std::vector<std::string> args = {bulwark_bin(), "run", "--policy", dir_ + "/policy.yaml",
-					 "--events", dir_ + "/events.jsonl", "--layers", layers, "--"};
+					 "--events", dir_ + "/events.jsonl", "--layers", layers};
+	args.insert(args.end(), extra.begin(), extra.end());
+	args.push_back("--");
 	args.insert(args.end(), cmd.begin(), cmd.end());
 	pid_ = fork();
 	if (pid_ == 0) {
@@ -115,10 +118,27 @@ Result Run::wait()
 	return r;
 }
 
-Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd)
+Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	   const std::vector<std::string> &extra)
 {
-	Run r(policy_yaml, layers, cmd);
+	Run r(policy_yaml, layers, cmd, extra);
 	return r.wait();
+}
+
+std::string describe(const Result &r)
+{
+	std::string s = "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
+	for (const auto &e : r.events)
+		s += e.dump() + "\n";
+	return s;
+}
+
+bool lsm_usable()
+{
+	std::ifstream in("/sys/kernel/security/lsm");
+	std::string l;
+	return std::getline(in, l) && ("," + l + ",").find(",bpf,") != std::string::npos &&
+	       std::getenv("BULWARK_LSM_TESTS") != nullptr;
 }
 
 std::vector<std::string> loaded_bulwark_programs()

@@ -28,7 +28,9 @@ std::string probe();
 // A started `bulwark run`, for tests that act while it is alive.
 class Run {
 public:
-	Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd);
+	// extra: more `bulwark run` options, placed before `--`.
+	Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	    const std::vector<std::string> &extra = {});
 	~Run();
 	Result wait();
 	pid_t pid() const { return pid_; }
@@ -38,7 +40,15 @@ private:
 	pid_t pid_ = -1;
 };
 
-Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd);
+Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	   const std::vector<std::string> &extra = {});
+
+// Everything a failing assertion should show: status, output, events.
+std::string describe(const Result &r);
+
+// Whether this kernel runs BPF-LSM tests (the VM, or a host that loads the
+// programs, as run-suite.sh says through BULWARK_LSM_TESTS).
+bool lsm_usable();
 
 // Names of loaded BPF programs that belong to bulwark (bw_ prefix).
 std::vector<std::string> loaded_bulwark_programs();
