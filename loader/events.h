@@ -35,6 +35,7 @@ struct SeccompAttempt {
 	bool valid = false;     // false: the task was gone (pid may be reused): write nothing
 	long tgid = -1, ppid = -1, uid = -1;
 	std::string comm, exe;
+	std::vector<std::string> args; // /proc/PID/cmdline, best effort (the first 16 KiB)
 	uint64_t epoch_ns = 0;
 };
 
@@ -44,6 +45,17 @@ struct SinkOptions {
 	// Per (rule, process): at most this many events per second, then one
 	// summary ("n more") when the second is over. 0: no limit.
 	unsigned rate_limit = 0;
+	// Tests: every @timestamp is this instead of the clock (0: the clock).
+	uint64_t fixed_time_ns = 0;
+};
+
+// Denials (audit mode: would-be denials) of one rule by one layer, counted
+// before rate limiting, for metrics.
+struct RuleDenials {
+	std::string rule;
+	unsigned layer; // kLayerSeccomp or kLayerLsm
+	bool audit;
+	uint64_t count;
 };
 
 class EventSink {
@@ -68,12 +80,19 @@ public:
 	// by the BPF side since the last report.
 	void lost(uint64_t n);
 	// Rate limiting: writes the "n more" summaries of windows that closed.
+	// now_ns: CLOCK_REALTIME, ns since the epoch (the events' clock).
 	void flush_summaries(uint64_t now_ns);
+	// Hands the buffered lines to the output (Output::flush()); call once
+	// per poll-loop iteration.
+	void flush();
 
 	uint64_t count() const { return count_; }
 	uint64_t suppressed() const { return suppressed_; }
 	// Events written per rule id (after rate limiting, before the output).
 	const std::map<std::string, uint64_t> &per_rule() const { return per_rule_; }
+	// Sum of every lost(n).
+	uint64_t lost_total() const { return lost_total_; }
+	std::vector<RuleDenials> denials() const;
 
 	// Exposed for tests: nanoseconds since the epoch -> RFC 3339 UTC.
 	static std::string rfc3339(uint64_t epoch_ns);
@@ -83,6 +102,7 @@ private:
 	std::unique_ptr<Impl> impl_;
 	uint64_t count_ = 0;
 	uint64_t suppressed_ = 0;
+	uint64_t lost_total_ = 0;
 	std::map<std::string, uint64_t> per_rule_;
 };
 

@@ -14,7 +14,13 @@ public:
 	// One complete line, without its '\n'. A consumer never sees half a
 	// line, whatever happens to another consumer.
 	virtual void line(const std::string &s) = 0;
-	// SIGHUP: reopen a file that logrotate moved away.
+	// Lines are buffered (whole lines only) until flush(), or until a
+	// buffer is full: one write() per poll-loop iteration instead of one per
+	// event. Call it once the iteration has written its events; outputs are
+	// flushed when destroyed too.
+	virtual void flush() {}
+	// SIGHUP: reopen a file that logrotate moved away. Never throws: if the
+	// path cannot be opened, the old file stays in use (said on stderr).
 	virtual void reopen() {}
 	// A listening socket's fd for the caller's poll loop, or -1.
 	virtual int poll_fd() const { return -1; }
