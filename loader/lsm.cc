@@ -430,22 +430,29 @@ void LsmLayer::clear_pending(uint32_t tid)
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_pending), &tid);
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> LsmLayer::counters() const
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> LsmLayer::counters(size_t n) const
 {
+	std::map<uint32_t, std::pair<uint64_t, uint64_t>> out;
 	int ncpu = libbpf_num_possible_cpus();
-	std::vector<std::pair<uint64_t, uint64_t>> out(BW_COUNTERS);
 	if (ncpu <= 0)
 		return out;
 	std::vector<bw_counter> vals(static_cast<size_t>(ncpu));
 	int fd = bpf_map__fd(skel_->maps.rule_hits);
-	for (__u32 k = 0; k < BW_COUNTERS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals.data()))
-			continue;
+	auto read = [&](__u32 slot, uint32_t rule) {
+		if (bpf_map_lookup_elem(fd, &slot, vals.data()))
+			return;
+		std::pair<uint64_t, uint64_t> sum{};
 		for (const auto &v : vals) {
-			out[k].first += v.deny;
-			out[k].second += v.audit;
+			sum.first += v.deny;
+			sum.second += v.audit;
 		}
-	}
+		if (sum.first || sum.second)
+			out[rule] = sum;
+	};
+	for (__u32 k = 0; k < n && k < BW_MAX_RULES; k++)
+		read(k, k);
+	for (__u32 b = 0; b < BW_COUNTERS - BW_MAX_RULES; b++)
+		read(BW_MAX_RULES + b, BW_RULE_BUILTIN_BASE + b);
 	return out;
 }
 

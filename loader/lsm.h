@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,9 @@ public:
 	// listener: LSM records inside it carry seq, and its exit is reported.
 	bool mark_pending(uint32_t tid, uint32_t seq);
 	void clear_pending(uint32_t tid);
-	// Per-rule hits summed over CPUs, indexed like the rule_hits map.
-	std::vector<std::pair<uint64_t, uint64_t>> counters() const;
+	// Hits (deny, audit) summed over CPUs for the first n rule slots and
+	// the built-in rules, keyed by rule index as events carry it.
+	std::map<uint32_t, std::pair<uint64_t, uint64_t>> counters(size_t n) const;
 	bool lsm_loaded() const { return opts_.lsm; }
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }

@@ -12,6 +12,7 @@
 #include "loader/import.h"
 #include "loader/lsm.h"
 #include "loader/run.h"
+#include "loader/tail.h"
 #include "policy/policy.h"
 
 #ifndef BULWARK_VERSION
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 	run_cmd->add_option("--rate-limit", run.rate_limit,
 			    "At most N events per rule and process per second; the rest are summarised")
 		->check(CLI::NonNegativeNumber);
+	run_cmd->add_option("--metrics", run.metrics,
+			    "Serve Prometheus counters on [HOST:]PORT (loopback only)");
 	run_cmd->add_option("--ring-buffer", run.ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
 		->check(CLI::Range(4096u, 1u << 30));
 	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
@@ -112,6 +115,10 @@ int main(int argc, char **argv)
 	docker_cmd->add_option("--kernel", imp.kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
 	docker_cmd->add_option("--name", imp.name, "Policy name (default: the profile's file name)");
 
+	EventsOptions events;
+	auto *events_cmd = app.add_subcommand("events", "Read a running enforcer's event stream");
+	events_cmd->add_option("--from", events.from, "unix:PATH (the enforcer's --events unix:PATH)")->required();
+
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
 
 	try {
@@ -133,6 +140,8 @@ int main(int argc, char **argv)
 		return run_compile(compile);
 	if (docker_cmd->parsed())
 		return run_import_docker(imp);
+	if (events_cmd->parsed())
+		return run_events(events);
 	if (version_cmd->parsed())
 		return run_version();
 	return 2;

@@ -25,6 +25,7 @@
 #include "loader/events.h"
 #include "loader/fd.h"
 #include "loader/lsm.h"
+#include "loader/metrics.h"
 #include "loader/output.h"
 #include "loader/stream.h"
 #include "policy/policy.h"
@@ -192,6 +193,7 @@ int run_run(const RunOptions &o)
 	bool use_lsm = o.layers != Layers::Seccomp;
 
 	std::unique_ptr<Output> out;
+	std::unique_ptr<MetricsServer> metrics;
 	std::optional<seccomp::Filter> filter;
 	std::unique_ptr<LsmLayer> lsm;
 	EventStream *stream_ptr = nullptr;
@@ -200,6 +202,8 @@ int run_run(const RunOptions &o)
 	try {
 		if (!o.events.empty())
 			out = open_outputs(o.events);
+		if (!o.metrics.empty())
+			metrics = std::make_unique<MetricsServer>(o.metrics);
 		// Built even when not applied: events say what it would answer.
 		filter.emplace(pol, seccomp::DenyAction::Notify);
 		if (use_seccomp)
@@ -241,7 +245,7 @@ int run_run(const RunOptions &o)
 		return 125;
 	}
 	SinkOptions so;
-	so.layers_active = (use_seccomp ? kLayerSeccomp : 0) | (use_lsm ? kLayerLsm : 0);
+	so.layers_active = (use_seccomp ? kLayerSeccomp : 0u) | (use_lsm ? kLayerLsm : 0u);
 	so.rate_limit = o.rate_limit;
 	EventSink sink(out.get(), pol, so);
 	EventStream stream(sink, pol, &*filter, lsm.get(), so.layers_active);
@@ -249,6 +253,10 @@ int run_run(const RunOptions &o)
 
 	// Signals meant for the sandbox are forwarded to it, not acted on here:
 	// our exit would detach the LSM programs under a running child.
+	// A consumer of --events - that goes away must not kill us (our exit
+	// would detach the LSM layer under a running sandbox); the output
+	// sees EPIPE instead. The child gets the default back before exec.
+	signal(SIGPIPE, SIG_IGN);
 	sigset_t fwd, oldmask;
 	sigemptyset(&fwd);
 	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
@@ -282,6 +290,7 @@ int run_run(const RunOptions &o)
 		if (getppid() != parent)
 			_exit(125);
 		sigprocmask(SIG_SETMASK, &oldmask, nullptr);
+		signal(SIGPIPE, SIG_DFL);
 		go_w.reset();
 		st_r.reset();
 		sk_p.reset();
@@ -366,12 +375,14 @@ int run_run(const RunOptions &o)
 		ev.data.u64 = tag;
 		epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
 	};
-	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY, TAG_OUT };
+	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY, TAG_OUT, TAG_METRICS };
 	add(sigfd.get(), TAG_SIG);
 	if (lsm)
 		add(lsm->poll_fd(), TAG_RB);
 	if (out && out->poll_fd() >= 0)
 		add(out->poll_fd(), TAG_OUT);
+	if (metrics)
+		add(metrics->fd(), TAG_METRICS);
 	if (notify)
 		add(notify.get(), TAG_NOTIFY);
 
@@ -397,6 +408,9 @@ int run_run(const RunOptions &o)
 			case TAG_OUT:
 				out->on_ready();
 				break;
+			case TAG_METRICS:
+				metrics->on_ready([&] { return render_metrics(stream.metrics()); });
+				break;
 			case TAG_SIG: {
 				signalfd_siginfo si;
 				// A terminal's ^C (sent by the kernel to the whole
@@ -413,6 +427,7 @@ int run_run(const RunOptions &o)
 			}
 		}
 		stream.tick();
+		sink.flush();
 		if (waitpid(child, &wstatus, WNOHANG) == child)
 			done = true;
 		reap_orphans();
@@ -431,6 +446,7 @@ int run_run(const RunOptions &o)
 	}
 	// Deliver what the kernel wrote before the child exited.
 	stream.finish();
+	sink.flush();
 	if (stream.lost())
 		std::fprintf(stderr, "bulwark: %llu events lost (ring buffer full); the stream says where\n",
 			     static_cast<unsigned long long>(stream.lost()));

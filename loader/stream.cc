@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "loader/lsm.h"
+#include "policy/catalog.h"
 #include "seccomp/filter.h"
 
 namespace bulwark {
@@ -206,8 +207,8 @@ void EventStream::on_notification(int nfd)
 
 void EventStream::emit_held(Held &h)
 {
-	unsigned evaluated = kLayerSeccomp | (lsm_ && lsm_->lsm_loaded() ? kLayerLsm : 0);
-	unsigned denied = kLayerSeccomp | (h.lsm ? kLayerLsm : 0);
+	unsigned evaluated = kLayerSeccomp | (lsm_ && lsm_->lsm_loaded() ? kLayerLsm : 0u);
+	unsigned denied = kLayerSeccomp | (h.lsm ? kLayerLsm : 0u);
 	sink_.seccomp(h.attempt, h.lsm ? &*h.lsm : nullptr, denied, evaluated);
 }
 
@@ -235,6 +236,27 @@ void EventStream::tick()
 	timespec ts{};
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sink_.flush_summaries(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
+}
+
+MetricsSnapshot EventStream::metrics() const
+{
+	MetricsSnapshot m = metrics_snapshot(sink_);
+	m.lost = lost_total_;
+	if (!lsm_ || !lsm_->lsm_loaded())
+		return m;
+	std::vector<RuleDenials> rows;
+	for (auto &r : m.denials)
+		if (r.layer != kLayerLsm)
+			rows.push_back(r);
+	for (const auto &[rule, c] : lsm_->counters(policy_.rules.size() + policy_.hooks.size())) {
+		std::string id = policy::rule_id_for(policy_, rule);
+		if (c.first)
+			rows.push_back({id, kLayerLsm, false, c.first});
+		if (c.second)
+			rows.push_back({id, kLayerLsm, true, c.second});
+	}
+	m.denials = std::move(rows);
+	return m;
 }
 
 void EventStream::finish()

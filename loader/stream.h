@@ -14,6 +14,7 @@ extern "C" {
 #include "bulwark.h"
 }
 #include "loader/events.h"
+#include "loader/metrics.h"
 #include "policy/policy.h"
 
 namespace bulwark {
@@ -42,6 +43,9 @@ public:
 	void finish();
 
 	uint64_t lost() const { return lost_total_; }
+	// Counters for --metrics: the LSM layer's exact per-rule counts from
+	// the kernel, seccomp's as the loader saw them.
+	MetricsSnapshot metrics() const;
 	uint64_t seccomp_denials() const { return seccomp_denials_; }
 
 private:

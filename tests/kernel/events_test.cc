@@ -6,11 +6,17 @@
 //   LsmStream.*   needs BPF LSM: the VM
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -212,6 +218,78 @@ TEST(Stream, RateLimitSummarisesRepeats)
 	EXPECT_GT(t.suppressed, 0) << describe(r);
 	EXPECT_LT(t.denials, n);
 	EXPECT_EQ(t.denials + t.suppressed, n) << describe(r);
+}
+
+// Lines from a unix stream socket until n have arrived (or 20 s pass).
+std::vector<std::string> read_lines(int fd, size_t n)
+{
+	std::vector<std::string> lines;
+	std::string buf;
+	char chunk[4096];
+	for (int i = 0; i < 200 && lines.size() < n; i++) {
+		pollfd p{fd, POLLIN, 0};
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		ssize_t k = read(fd, chunk, sizeof(chunk));
+		if (k <= 0)
+			break;
+		buf.append(chunk, static_cast<size_t>(k));
+		size_t nl;
+		while ((nl = buf.find('\n')) != std::string::npos) {
+			lines.push_back(buf.substr(0, nl));
+			buf.erase(0, nl + 1);
+		}
+	}
+	return lines;
+}
+
+void wait_for(const std::string &path)
+{
+	struct stat st;
+	for (int i = 0; i < 6000 && stat(path.c_str(), &st) != 0; i++)
+		usleep(10000);
+}
+
+TEST(Stream, SecondReaderComesAndGoes)
+{
+	std::string dir = "/tmp/bw-fanout." + std::to_string(getpid());
+	std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+	std::string sock = dir + "/events.sock", go1 = dir + "/go1", go2 = dir + "/go2", ready = dir + "/ready";
+	std::string script = "touch " + ready + "; while [ ! -e " + go1 + " ]; do sleep 0.05; done; " + probe() +
+			     " getppid-many 2; while [ ! -e " + go2 + " ]; do sleep 0.05; done; " + probe() +
+			     " getppid-many 3";
+	ktest::Run run(kTableErrno, "seccomp", {"/bin/sh", "-c", script}, {"--events", "unix:" + sock});
+	wait_for(ready);
+	// A monitor connects, takes what happens while it is there, and leaves.
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock.c_str());
+	ASSERT_EQ(connect(s, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0) << std::strerror(errno);
+	std::ofstream(go1).flush();
+	auto first = read_lines(s, 2);
+	close(s);
+	// Another one comes, through `bulwark events`, and reads to the end.
+	std::string cmd = ktest::bulwark_bin() + " events --from unix:" + sock;
+	FILE *p = popen(cmd.c_str(), "r");
+	ASSERT_NE(p, nullptr);
+	usleep(300000); // let it connect
+	std::ofstream(go2).flush();
+	std::vector<std::string> second;
+	char line[65536];
+	while (fgets(line, sizeof(line), p))
+		second.emplace_back(line);
+	int pst = pclose(p);
+	Result r = run.wait();
+	std::system(("rm -rf " + dir).c_str());
+	ASSERT_EQ(r.status, 0) << describe(r);
+	ASSERT_EQ(first.size(), 2u);
+	ASSERT_EQ(second.size(), 3u);
+	EXPECT_EQ(WEXITSTATUS(pst), 0);
+	for (const auto &l : first)
+		EXPECT_EQ(nlohmann::json::parse(l)["rule"]["id"], "syscalls[0]");
+	for (const auto &l : second)
+		EXPECT_EQ(nlohmann::json::parse(l)["rule"]["id"], "syscalls[0]");
 }
 
 // --- both layers ------------------------------------------------------------

@@ -46,7 +46,7 @@ std::string probe()
 	return d + "/bulwark-probe";
 }
 
-static std::string bulwark_bin()
+std::string bulwark_bin()
 {
 	std::string d = bin_dir();
 	for (const char *rel : {"/bulwark", "/../bulwark"})

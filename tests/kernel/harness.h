@@ -43,6 +43,9 @@ private:
 Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
 	   const std::vector<std::string> &extra = {});
 
+// The bulwark binary under test.
+std::string bulwark_bin();
+
 // Everything a failing assertion should show: status, output, events.
 std::string describe(const Result &r);
 

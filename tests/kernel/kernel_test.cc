@@ -566,6 +566,18 @@ TEST_P(Words, EachLayerStopsWhatItCanSee)
 			EXPECT_EQ(e["bulwark"]["syscall"]["name"], c.syscall) << diag(r);
 		else
 			EXPECT_EQ(e["bulwark"]["hook"], c.hook) << diag(r);
+		// The differential view: which layers would have denied this
+		// attempt. With the LSM alone, the event also says whether the
+		// seccomp filter (evaluated, not loaded) would have.
+		std::vector<std::string> want;
+		if (*c.syscall && (by_seccomp || layers == "lsm"))
+			want.push_back("seccomp");
+		if (!by_seccomp)
+			want.push_back("lsm");
+		std::vector<std::string> got;
+		for (const auto &x : e["bulwark"]["denied_by"])
+			got.push_back(x.get<std::string>());
+		EXPECT_EQ(got, want) << diag(r);
 	}
 }
 
