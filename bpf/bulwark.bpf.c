@@ -47,6 +47,7 @@ const volatile __u32 static_exec_default_deny = 0;
 const volatile __u32 static_have_subtrees = 0;
 const volatile __u32 static_have_globs = 0;
 
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 #define BPF_FS_MAGIC 0xcafe4a11
 
@@ -213,6 +214,29 @@ struct {
  * flood cannot silently hide denials. */
 __u64 dropped_events = 0;
 
+/* Hits per rule, exact whatever the ring buffer drops (status, metrics). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct bw_counter);
+} rule_hits SEC(".maps");
+
+/* Syscalls the seccomp listener let continue in audit mode, by thread id:
+ * the loader sets the token before answering, LSM records made inside the
+ * syscall carry it, and sys_exit reports the syscall done. That is how one
+ * attempt seen by both layers becomes one event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} syscall_pending SEC(".maps");
+
+/* Set by the loader when no LSM program runs (seccomp layer alone): the
+ * tracepoints then copy the confinement mark on fork themselves. */
+const volatile __u32 trace_propagates = 0;
+
 /* What a report carries besides the rule; filled by the hook. */
 struct bw_ctx {
 	__u32 hook;
@@ -373,6 +397,54 @@ static __always_inline bool when_holds(__u32 idx, const struct bw_rule *rule, co
 	return true;
 }
 
+#define TS_COMPAT 0x0002
+#define X32_SYSCALL_BIT 0x40000000
+#define AUDIT_ARCH_X86_64 0xc000003e
+#define AUDIT_ARCH_I386 0x40000003
+
+/* The syscall `task` is in, from its saved user registers: the number as
+ * seccomp saw it (orig_ax) and the six arguments in the order of its ABI. */
+static __always_inline void fill_syscall(struct bw_syscall *sc, struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u32 status = BPF_CORE_READ(task, thread_info.status);
+
+	sc->nr = (__s32)BPF_CORE_READ(regs, orig_ax);
+	sc->ret = BPF_CORE_READ(regs, ax);
+	if (status & TS_COMPAT) {
+		sc->arch = AUDIT_ARCH_I386;
+		sc->args[0] = (__u32)BPF_CORE_READ(regs, bx);
+		sc->args[1] = (__u32)BPF_CORE_READ(regs, cx);
+		sc->args[2] = (__u32)BPF_CORE_READ(regs, dx);
+		sc->args[3] = (__u32)BPF_CORE_READ(regs, si);
+		sc->args[4] = (__u32)BPF_CORE_READ(regs, di);
+		sc->args[5] = (__u32)BPF_CORE_READ(regs, bp);
+	} else {
+		sc->arch = AUDIT_ARCH_X86_64;
+		sc->args[0] = BPF_CORE_READ(regs, di);
+		sc->args[1] = BPF_CORE_READ(regs, si);
+		sc->args[2] = BPF_CORE_READ(regs, dx);
+		sc->args[3] = BPF_CORE_READ(regs, r10);
+		sc->args[4] = BPF_CORE_READ(regs, r8);
+		sc->args[5] = BPF_CORE_READ(regs, r9);
+	}
+}
+
+static __always_inline void count_hit(__u32 rule_idx, bool deny)
+{
+	/* Rule numbers are absolute (generation * BW_MAX_RULES + index). */
+	__u32 k = rule_idx >= BW_RULE_BUILTIN_BASE ? BW_MAX_RULES * BW_GENS + (rule_idx - BW_RULE_BUILTIN_BASE)
+						   : rule_idx;
+	struct bw_counter *cnt = bpf_map_lookup_elem(&rule_hits, &k);
+
+	if (!cnt)
+		return;
+	if (deny)
+		cnt->deny++;
+	else
+		cnt->audit++;
+}
+
 /* Returns the value the hook must return: -errno when enforcing, 0 when
  * auditing. The event is best effort; the verdict is not. */
 static __always_inline int report(struct bw_task *self, __u32 rule_idx, const struct bw_rule *rule,
@@ -390,11 +462,20 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 			ret = -(int)rule->errno_value;
 	}
 
+	count_hit(rule_idx, ret != 0);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&dropped_events, 1);
 		return ret;
 	}
+	e->kind = BW_KIND_LSM;
+	{
+		__u32 tid = (__u32)id;
+		__u32 *seq = bpf_map_lookup_elem(&syscall_pending, &tid);
+
+		e->seq = seq ? *seq : 0;
+	}
+	fill_syscall(&e->sc, task);
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->hook = c->hook;
 	e->verdict = ret ? BW_VERDICT_DENY : BW_VERDICT_AUDIT;
@@ -496,6 +577,8 @@ int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	/* A dynamic subject's child is re-checked against the scope too (it
 	 * may be moved out of the cgroup); the stand-in record has 0 here. */
 	child->confined = parent->confined ? parent->confined : BW_TASK_DYNAMIC;
+	/* The child's first return (from fork) never entered in its name. */
+	child->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
 	return 0;
 }
@@ -1564,11 +1647,180 @@ int BPF_PROG(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, in
 
 	if (ret)
 		return ret;
-	/* sig 0 only probes for existence. */
-	if (sig) {
+	/* sig 0 only probes for existence. A task in do_exit runs no code of
+	 * its own any more: what it sends then is the kernel's doing, e.g.
+	 * the parent-death signal the supervisor asked for itself (which is
+	 * how an init that is not pid 1 can still stop a host enforcer). */
+	if (sig && !(bpf_get_current_task_btf()->flags & PF_EXITING)) {
 		ret = protect_supervisor(p, &c);
 		if (ret)
 			return ret;
 	}
 	return escape(6);
+}
+
+/*
+ * seccomp's denials, seen from the syscall tracepoints. These are tracing
+ * programs (they load where LSM programs cannot) and they run for every
+ * task, so each returns at once for a task outside a confined tree.
+ *
+ * seccomp's filters run before sys_enter fires: a syscall they refuse with
+ * an errno exits without having entered. A confined task's state goes
+ * IDLE -> ENTERED at sys_enter and back at sys_exit; an exit from IDLE with
+ * an error is a seccomp denial. Those the listener answered are reported by
+ * the loader already and recognised there by their rule; the rest come from
+ * the `syscalls:` table. Kill actions never return: they show up as the
+ * SIGSYS that seccomp forces on the task.
+ */
+static __always_inline void fill_common(struct bw_event *e, struct bw_task *self, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->seq = 0;
+	e->boot_ns = bpf_ktime_get_boot_ns();
+	e->hook = 0;
+	e->verdict = BW_VERDICT_DENY;
+	e->rule = 0;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->access = 0;
+	e->flags = 0;
+	e->family = 0;
+	e->type = 0;
+	e->port = 0;
+	e->pad = 0;
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->target[0] = 0;
+	__builtin_memcpy(e->exe, self->exe, sizeof(e->exe));
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(bw_sys_enter, struct pt_regs *regs, long nr)
+{
+	struct bw_ctx c = {};
+	struct bw_task *self = confined_task(&c);
+
+	if (self)
+		self->sys_state = BW_SYS_ENTERED;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(bw_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct bw_ctx c = {};
+	struct bw_task *self = confined_task(&c);
+	struct task_struct *task;
+	struct bw_event *e;
+	__u32 tid, state, *seq;
+
+	if (!self)
+		return 0;
+	state = self->sys_state;
+	self->sys_state = BW_SYS_IDLE;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	seq = bpf_map_lookup_elem(&syscall_pending, &tid);
+	if (seq) {
+		__u32 token = *seq;
+
+		bpf_map_delete_elem(&syscall_pending, &tid);
+		task = bpf_get_current_task_btf();
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			__sync_fetch_and_add(&dropped_events, 1);
+			return 0;
+		}
+		fill_common(e, self, task);
+		e->kind = BW_KIND_SYSCALL_DONE;
+		e->seq = token;
+		e->verdict = BW_VERDICT_AUDIT;
+		fill_syscall(&e->sc, task);
+		e->sc.ret = ret;
+		bpf_ringbuf_submit(e, 0);
+		return 0;
+	}
+	/* -4095..-1 is an errno; ret_from_fork and the first exit of a newly
+	 * marked task are UNKNOWN; a tracer-skipped call has nr -1. */
+	if (state != BW_SYS_IDLE || ret >= 0 || ret < -4095)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if ((long)BPF_CORE_READ(regs, orig_ax) < 0)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&dropped_events, 1);
+		return 0;
+	}
+	fill_common(e, self, task);
+	e->kind = BW_KIND_SECCOMP_ERRNO;
+	e->err = (__s32)ret;
+	fill_syscall(&e->sc, task);
+	e->sc.ret = ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#define SIGSYS 31
+#define SYS_SECCOMP 1
+#define SECCOMP_MODE_DEAD 3
+
+/* seccomp's kill actions mark the task dead, then force SIGSYS with
+ * si_code SYS_SECCOMP on it. Only that pairing counts: a task may send
+ * itself a SIGSYS with that code, but cannot set its own seccomp mode. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(bw_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *t, int group,
+	     int result)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bw_task *self;
+	struct bw_event *e;
+
+	struct bw_ctx c = {};
+
+	if (sig != SIGSYS || t != task || BPF_CORE_READ(info, si_code) != SYS_SECCOMP)
+		return 0;
+	self = confined_task(&c);
+	if (!self || BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_DEAD)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&dropped_events, 1);
+		return 0;
+	}
+	fill_common(e, self, task);
+	e->kind = BW_KIND_SECCOMP_KILL;
+	e->err = 0;
+	e->flags = sig;
+	fill_syscall(&e->sc, task);
+	/* The siginfo names the syscall and ABI exactly as seccomp saw them. */
+	e->sc.nr = BPF_CORE_READ(info, _sifields._sigsys._syscall);
+	e->sc.arch = BPF_CORE_READ(info, _sifields._sigsys._arch);
+	e->sc.ret = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* With no LSM program loaded, nothing else copies the mark to new tasks.
+ * sched_process_fork fires before the child first runs. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(bw_trace_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct bw_task *p, *c;
+	struct bw_ctx bc = {};
+
+	if (!trace_propagates)
+		return 0;
+	p = confined_task(&bc);
+	if (!p)
+		return 0;
+	c = bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return 0;
+	c->confined = p->confined ? p->confined : BW_TASK_DYNAMIC;
+	c->sys_state = BW_SYS_UNKNOWN;
+	__builtin_memcpy(c->exe, p->exe, sizeof(c->exe));
+	return 0;
 }

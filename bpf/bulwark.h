@@ -174,16 +174,53 @@ struct bw_addr_key {
 
 #define BW_MAX_FAMILIES 64
 
+/* Where a confined task is in its syscall, as the syscall tracepoints see
+ * it: a syscall that exits without having entered was refused by seccomp
+ * (its filters run before sys_enter fires). UNKNOWN covers tasks marked or
+ * forked mid-syscall, whose first exit proves nothing. */
+#define BW_SYS_IDLE 0
+#define BW_SYS_ENTERED 1
+#define BW_SYS_UNKNOWN 2
+
 /* Task-storage value: present only on tasks inside a confined tree. The
  * executable is recorded when an exec commits, zero-padded so it can be
  * part of a hash key. */
 struct bw_task {
 	__u32 confined;
-	__u32 pad;
+	__u32 sys_state; /* BW_SYS_* */
 	char exe[BW_PATH_MAX];
 };
 
+/* What a ring-buffer record reports. */
+enum bw_kind {
+	BW_KIND_LSM = 0,           /* an LSM hook denied (or audited) an access */
+	BW_KIND_SECCOMP_ERRNO = 1, /* a confined task's syscall failed without entering: seccomp refused it */
+	BW_KIND_SECCOMP_KILL = 2,  /* seccomp killed a confined task (SIGSYS with SYS_SECCOMP) */
+	BW_KIND_SYSCALL_DONE = 3,  /* a syscall the loader let continue (seccomp audit) returned; seq names it */
+};
+
+/* The syscall a record happened in, read from the task's registers: lets the
+ * loader name it, and ask what the other layer would have said. */
+struct bw_syscall {
+	__u32 arch; /* AUDIT_ARCH_X86_64 or AUDIT_ARCH_I386; x32 has nr's 0x40000000 bit */
+	__s32 nr;   /* -1: not in a syscall (e.g. a page fault) */
+	__u64 args[6];
+	__s64 ret;  /* BW_KIND_SECCOMP_ERRNO / SYSCALL_DONE: the return value */
+};
+
+/* Per-rule hit counters (per CPU), indexed by rule, then the built-in
+ * rules from BW_RULE_BUILTIN_BASE. Exact even when events are lost. */
+#define BW_RULE_BUILTIN_BASE 0xfffffff0u
+/* Two generations of rules (see BW_GENS below), then the built-ins. */
+#define BW_COUNTERS (BW_MAX_RULES * 2 + 16)
+struct bw_counter {
+	__u64 deny;
+	__u64 audit;
+};
+
 struct bw_event {
+	__u32 kind;    /* enum bw_kind */
+	__u32 seq;     /* SYSCALL_DONE, and LSM records inside such a syscall: the loader's token */
 	__u64 boot_ns; /* bpf_ktime_get_boot_ns(); loader converts to wall time */
 	__u32 hook;    /* enum bw_hook */
 	__u32 verdict; /* enum bw_verdict */
@@ -203,6 +240,7 @@ struct bw_event {
 	char comm[BW_COMM_LEN];
 	char target[BW_PATH_MAX]; /* resolved path, mount target, module name */
 	char exe[BW_PATH_MAX];    /* running executable, resolved */
+	struct bw_syscall sc;
 };
 
 /* --- Scopes, rule generations, self-protection --------------------------

@@ -28,6 +28,7 @@
 #include "loader/events.h"
 #include "loader/fd.h"
 #include "loader/lsm.h"
+#include "loader/output.h"
 #include "policy/catalog.h"
 #include "policy/policy.h"
 
@@ -251,7 +252,7 @@ namespace {
 // the policy, and events already queued still carry the old numbering.
 struct Namer {
 	const LsmMaps *maps = nullptr;
-	std::FILE *out = nullptr;
+	Output *out = nullptr;
 	std::array<std::unique_ptr<policy::Policy>, BW_GENS> pol;
 	std::array<std::unique_ptr<EventSink>, BW_GENS> sink;
 	std::array<uint64_t, BW_GENS> hash{};
@@ -274,7 +275,9 @@ struct Namer {
 			pol[gen] = std::make_unique<policy::Policy>(*parsed.policy);
 		}
 		hash[gen] = g.policy_hash;
-		sink[gen] = std::make_unique<EventSink>(out, *pol[gen]);
+		SinkOptions so;
+		so.layers_active = kLayerLsm; // a scope has no seccomp layer
+		sink[gen] = std::make_unique<EventSink>(out, *pol[gen], so);
 	}
 
 	void event(const bw_event &e)
@@ -293,7 +296,7 @@ struct Namer {
 			say(ex.what());
 			return;
 		}
-		sink[gen]->lsm(copy);
+		sink[gen]->lsm(copy, e.verdict == BW_VERDICT_DENY ? kLayerLsm : 0u, kLayerLsm);
 	}
 };
 
@@ -413,22 +416,20 @@ int run_enforce(const EnforceOptions &o)
 		return 1;
 	}
 
-	std::FILE *out = nullptr;
-	std::unique_ptr<std::FILE, int (*)(std::FILE *)> out_guard(nullptr, std::fclose);
-	if (o.events == "-") {
-		out = stdout;
-	} else if (!o.events.empty()) {
-		out = std::fopen(o.events.c_str(), "ae");
-		if (!out) {
-			say("enforce: cannot open events file " + o.events + ": " + std::strerror(errno));
-			return 1;
-		}
-		out_guard.reset(out);
+	std::unique_ptr<Output> out;
+	try {
+		if (!o.events.empty())
+			out = open_outputs(o.events);
+	} catch (const std::exception &e) {
+		say(e.what());
+		return 1;
 	}
-	std::setvbuf(out ? out : stderr, nullptr, _IOLBF, 0);
+	// A reader of our output going away must not end the enforcer (for an
+	// unpinned one that would end enforcement): the write fails instead.
+	signal(SIGPIPE, SIG_IGN);
 
 	Namer namer;
-	namer.out = out;
+	namer.out = out.get();
 	auto on_event = [&namer](const bw_event &e) { namer.event(e); };
 	std::unique_ptr<LsmLayer> lsm;
 	const uint64_t hash = fnv1a(slurp(o.policy));
@@ -459,7 +460,7 @@ int run_enforce(const EnforceOptions &o)
 			en.pin_dir = o.pin_dir;
 			en.policy_path = policy_path;
 			en.policy_hash = hash;
-			lsm = std::make_unique<LsmLayer>(*pol, on_event, &en);
+			lsm = std::make_unique<LsmLayer>(*pol, on_event, BpfOptions{}, &en);
 			namer.maps = &lsm->maps();
 			say("enforce: " + std::to_string(lsm->attached()) + " programs attached" +
 			    (o.pin_dir.empty() ? "" : ", pinned in " + o.pin_dir));
@@ -505,6 +506,8 @@ int run_enforce(const EnforceOptions &o)
 		for (int i = 0; i < k; i++) {
 			if (evs[i].data.u64 == 1) {
 				lsm->consume();
+				if (out)
+					out->flush();
 				continue;
 			}
 			signalfd_siginfo si;
@@ -541,6 +544,8 @@ int run_enforce(const EnforceOptions &o)
 	}
 	sd_notify("STOPPING=1");
 	lsm->consume();
+	if (out)
+		out->flush();
 	if (lsm->pinned())
 		say("enforce: exiting; the policy stays in force through the pins in " + o.pin_dir +
 		    " (bulwark unload --pin " + o.pin_dir + " removes it)");

@@ -14,7 +14,7 @@ struct EnforceOptions {
 	std::string scope; // "" = the policy's scope:
 	bool i_mean_host = false;
 	std::string pin_dir;
-	std::string events; // "" = none, "-" = stdout, else a file (appended)
+	std::vector<std::string> events; // outputs (see open_outputs()); empty = none
 	bool allow_degraded = false;
 	bool verbose = false;
 };

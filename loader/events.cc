@@ -2,96 +2,56 @@
 #include "loader/events.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/types.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <climits>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <deque>
+#include <unordered_map>
 
 extern "C" {
 #include "bulwark.h"
 }
+#include "loader/fd.h"
+#include "loader/json_writer.h"
 #include "loader/lsm.h"
+#include "loader/output.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
 
 namespace bulwark {
 
-using json = nlohmann::ordered_json;
+namespace {
 
-static int64_t now_ns(clockid_t clk)
+constexpr const char *kEcsVersion = "8.11.0";
+
+uint64_t clock_ns(clockid_t clk)
 {
 	timespec ts{};
 	clock_gettime(clk, &ts);
-	return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-EventSink::EventSink(std::FILE *out, const policy::Policy &policy)
-	: out_(out), policy_(policy),
-	  boot_to_epoch_ns_(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME))
-{
-}
-
-std::string EventSink::rfc3339(uint64_t epoch_ns)
-{
-	time_t secs = static_cast<time_t>(epoch_ns / 1000000000);
-	struct tm tm{};
-	gmtime_r(&secs, &tm);
-	char buf[64];
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%09lluZ",
-		 static_cast<unsigned long long>(epoch_ns % 1000000000));
-	return buf;
-}
-
-static const char *errno_name(int err)
+const char *errno_name(int err)
 {
 	switch (err) {
-	case 0: return "";
 	case EPERM: return "EPERM";
 	case EACCES: return "EACCES";
 	case ENOSYS: return "ENOSYS";
-	case ENOMEM: return "ENOMEM";
 	}
-	return strerrorname_np(err) ? strerrorname_np(err) : "";
+	const char *n = strerrorname_np(err);
+	return n ? n : "";
 }
 
-static std::string fixed_str(const char *s, size_t max)
-{
-	return std::string(s, strnlen(s, max));
-}
-
-static json base(const std::string &ts, const char *layer, const char *action_word,
-		 const policy::Policy &policy, const std::string &rule_id, bool audit)
-{
-	json j;
-	j["@timestamp"] = ts;
-	j["ecs"] = {{"version", "8.11.0"}};
-	j["event"] = {
-		{"kind", "alert"},
-		{"module", "bulwark"},
-		{"dataset", std::string("bulwark.") + layer},
-		{"action", action_word},
-		{"type", json::array({audit ? "info" : "denied"})},
-		{"outcome", audit ? "success" : "failure"},
-	};
-	j["rule"] = {{"id", rule_id}, {"ruleset", policy.name}};
-	return j;
-}
-
-static void write_errno(json &b, int err)
-{
-	b["errno"] = err;
-	b["errno_name"] = errno_name(err);
-}
-
-static const char *category(uint32_t hook)
+const char *category(uint32_t hook)
 {
 	switch (hook) {
 	case BW_HOOK_FILE_OPEN:
@@ -125,133 +85,824 @@ static const char *category(uint32_t hook)
 	return "process";
 }
 
-static std::string ip_text(uint32_t family, const uint8_t *addr)
+// Hooks whose target is a path ECS should see as file.path.
+bool has_file_path(uint32_t hook)
 {
-	char buf[INET6_ADDRSTRLEN] = "";
-	inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof(buf));
+	return (hook >= BW_HOOK_PATH_TRUNCATE && hook <= BW_HOOK_PATH_CHOWN) || hook == BW_HOOK_FILE_OPEN ||
+	       hook == BW_HOOK_READ_FILE || hook == BW_HOOK_BPRM_CHECK || hook == BW_HOOK_MMAP_EXEC;
+}
+
+bool is_addr_hook(uint32_t hook)
+{
+	return hook == BW_HOOK_SOCKET_CONNECT || hook == BW_HOOK_SOCKET_BIND || hook == BW_HOOK_SOCKET_SENDMSG;
+}
+
+std::string_view fixed(const char *s, size_t max) { return std::string_view(s, strnlen(s, max)); }
+
+// Reads a small /proc file whole (they are generated on read, so size it
+// by reading, not by stat).
+std::string read_proc(const std::string &path, size_t limit)
+{
+	std::string r;
+	Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		return r;
+	char buf[4096];
+	while (r.size() < limit) {
+		ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), limit - r.size()));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r.append(buf, static_cast<size_t>(n));
+	}
+	return r;
+}
+
+long status_field(const std::string &status, const char *key)
+{
+	size_t at = status.find(key);
+	if (at == std::string::npos)
+		return -1;
+	return std::strtol(status.c_str() + at + std::strlen(key), nullptr, 10);
+}
+
+std::string describe(const policy::Policy &pol, size_t idx)
+{
+	auto join = [](const auto &v, auto get) {
+		std::string s;
+		for (const auto &x : v) {
+			if (!s.empty())
+				s += ", ";
+			s += get(x);
+		}
+		return s;
+	};
+	if (idx < pol.rules.size()) {
+		const policy::Rule &r = pol.rules[idx];
+		std::string d = r.verb == policy::Verb::Allow ? "allow " : "deny ";
+		d += join(r.words, [](const std::string &w) { return w; });
+		// A few paths say what the rule is about; a long list belongs in
+		// the policy, not in every event.
+		if (!r.paths.empty()) {
+			d += ": ";
+			for (size_t i = 0; i < r.paths.size() && i < 3; i++) {
+				if (i)
+					d += ", ";
+				d += r.paths[i].path;
+				if (r.paths[i].kind == policy::PathKind::Subtree)
+					d += "/**";
+			}
+			if (r.paths.size() > 3)
+				d += ", +" + std::to_string(r.paths.size() - 3) + " more";
+		}
+		if (!r.ports.empty()) {
+			d += ": ports ";
+			for (size_t i = 0; i < r.ports.size() && i < 3; i++) {
+				if (i)
+					d += ", ";
+				d += std::to_string(r.ports[i].lo);
+				if (r.ports[i].hi != r.ports[i].lo)
+					d += "-" + std::to_string(r.ports[i].hi);
+			}
+			if (r.ports.size() > 3)
+				d += ", +" + std::to_string(r.ports.size() - 3) + " more";
+		}
+		if (!r.addresses.empty()) {
+			d += r.ports.empty() ? ": " : " to ";
+			for (size_t i = 0; i < r.addresses.size() && i < 3; i++) {
+				if (i)
+					d += ", ";
+				d += r.addresses[i].text;
+			}
+			if (r.addresses.size() > 3)
+				d += ", +" + std::to_string(r.addresses.size() - 3) + " more";
+		}
+		return d;
+	}
+	size_t h = idx - pol.rules.size();
+	if (idx >= pol.rules.size() && h < pol.hooks.size())
+		return "deny hook " + pol.hooks[h].hook;
+	switch (idx) {
+	case BW_RULE_DEFAULT_EXEC: return "exec allow-list: not listed";
+	case BW_RULE_SUPERVISOR: return "signal or ptrace aimed at bulwark";
+	case BW_RULE_DEPTH: return "path deeper than a subtree rule can check";
+	case BW_RULE_GLOB_LIMIT: return "'*' match too long to decide";
+	case BW_RULE_SELF: return "confined tasks may not reach the enforcer's BPF objects or pins";
+	}
+	return "";
+}
+
+} // namespace
+
+struct EventSink::Impl {
+	struct RuleInfo {
+		std::string id;
+		std::string members;           // "rule":{...}, formatted once
+		uint64_t *written = nullptr;   // its per_rule_ node (std::map nodes never move)
+		uint64_t denials[2][2] = {};   // [lsm?][audit?]
+		uint32_t slot = 0;
+	};
+	// Per (rule, pid): the open one-second window.
+	struct Window {
+		uint64_t start = 0;
+		unsigned n = 0;
+		uint64_t suppressed = 0;
+		const RuleInfo *rule = nullptr;
+		uint32_t pid = 0;
+		std::string comm, exe; // of the first suppressed event
+	};
+
+	EventSink &self;
+	Output *out;
+	const policy::Policy &policy;
+	SinkOptions opts;
+	uint64_t boot_to_epoch_ns;
+	std::string constant;      // "ecs", "host": the same in every event
+	std::string layers_active; // ["seccomp","lsm"]
+	std::deque<RuleInfo> rules;
+	std::vector<RuleInfo *> by_index; // rules, then hooks
+	RuleInfo *builtin[5] = {};        // BW_RULE_BUILTIN_BASE + i
+	std::unordered_map<std::string, RuleInfo *> by_id;
+	std::unordered_map<uint64_t, std::string> syscall_names;
+	std::unordered_map<uint64_t, Window> windows;
+	uint64_t oldest_window = UINT64_MAX;
+	JsonWriter w;
+	std::string line;
+	// @timestamp: the seconds part only changes once a second.
+	int64_t ts_sec = -1;
+	char ts_text[24] = {};
+	size_t ts_len = 0;
+
+	Impl(EventSink &s, Output *o, const policy::Policy &p, SinkOptions op)
+		: self(s), out(o), policy(p), opts(std::move(op)),
+		  boot_to_epoch_ns(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME))
+	{
+		if (opts.host_name.empty()) {
+			char h[HOST_NAME_MAX + 1] = {};
+			if (gethostname(h, sizeof(h) - 1) == 0)
+				opts.host_name = h;
+		}
+		constant = ",\"ecs\":{\"version\":\"" + std::string(kEcsVersion) + "\"},\"host\":{\"name\":";
+		append_json_string(constant, opts.host_name);
+		constant += "}";
+		JsonWriter l;
+		layer_array(l, opts.layers_active);
+		layers_active = l.str();
+		size_t n = policy.rules.size() + policy.hooks.size();
+		for (size_t i = 0; i < n; i++)
+			by_index.push_back(add_rule(policy::rule_id_for(policy, i), describe(policy, i)));
+		for (uint32_t i = 0; i < 5; i++) {
+			size_t idx = BW_RULE_BUILTIN_BASE + i;
+			builtin[i] = add_rule(policy::rule_id_for(policy, idx), describe(policy, idx));
+		}
+	}
+
+	RuleInfo *add_rule(const std::string &id, const std::string &desc)
+	{
+		auto it = by_id.find(id);
+		if (it != by_id.end())
+			return it->second;
+		RuleInfo &r = rules.emplace_back();
+		r.id = id;
+		r.slot = static_cast<uint32_t>(rules.size() - 1);
+		JsonWriter j;
+		j.key("rule");
+		j.begin_object();
+		if (!id.empty()) {
+			j.key("id");
+			j.string(id);
+			j.key("name");
+			j.string(id);
+		}
+		if (!desc.empty()) {
+			j.key("description");
+			j.string(desc);
+		}
+		j.key("ruleset");
+		j.string(policy.name);
+		j.end_object();
+		r.members = j.str();
+		by_id.emplace(id, &r);
+		return &r;
+	}
+
+	RuleInfo *rule_at(size_t idx)
+	{
+		if (idx < by_index.size())
+			return by_index[idx];
+		if (idx >= BW_RULE_BUILTIN_BASE && idx < BW_RULE_BUILTIN_BASE + 5)
+			return builtin[idx - BW_RULE_BUILTIN_BASE];
+		return add_rule(policy::rule_id_for(policy, idx), "");
+	}
+
+	RuleInfo *rule_named(const std::string &id)
+	{
+		auto it = by_id.find(id);
+		return it != by_id.end() ? it->second : add_rule(id, "");
+	}
+
+	uint64_t now() const { return opts.fixed_time_ns ? opts.fixed_time_ns : clock_ns(CLOCK_REALTIME); }
+	uint64_t from_boot(uint64_t boot_ns) const
+	{
+		return opts.fixed_time_ns ? opts.fixed_time_ns : boot_ns + boot_to_epoch_ns;
+	}
+
+	static void layer_array(JsonWriter &j, unsigned bits)
+	{
+		j.begin_array();
+		if (bits & kLayerSeccomp)
+			j.raw("\"seccomp\"");
+		if (bits & kLayerLsm)
+			j.raw("\"lsm\"");
+		j.end_array();
+	}
+
+	void timestamp(uint64_t epoch_ns)
+	{
+		int64_t sec = static_cast<int64_t>(epoch_ns / 1000000000);
+		if (sec != ts_sec) {
+			time_t t = static_cast<time_t>(sec);
+			struct tm tm{};
+			gmtime_r(&t, &tm);
+			ts_len = strftime(ts_text, sizeof(ts_text), "%Y-%m-%dT%H:%M:%S", &tm);
+			ts_sec = sec;
+		}
+		char frac[12];
+		frac[0] = '.';
+		uint32_t ns = static_cast<uint32_t>(epoch_ns % 1000000000);
+		for (int i = 9; i >= 1; i--, ns /= 10)
+			frac[i] = static_cast<char>('0' + ns % 10);
+		frac[10] = 'Z';
+		w.append("{\"@timestamp\":\"");
+		w.append(std::string_view(ts_text, ts_len));
+		w.append(std::string_view(frac, 11));
+		w.append("\"");
+		w.append(constant);
+	}
+
+	// {"@timestamp":...,"ecs":...,"host":...,"event":{...}; the event
+	// object is left open for category and type.
+	void begin(uint64_t epoch_ns, const char *kind, const char *dataset, std::string_view action)
+	{
+		w.clear();
+		timestamp(epoch_ns);
+		w.mark_value();
+		w.key("event");
+		w.begin_object();
+		w.key("kind");
+		w.raw(kind);
+		w.key("module");
+		w.raw("\"bulwark\"");
+		w.key("dataset");
+		w.raw(dataset);
+		w.key("action");
+		w.string(action);
+	}
+
+	void outcome(bool audit, const char *cat)
+	{
+		w.key("category");
+		w.begin_array();
+		w.string(cat);
+		w.end_array();
+		w.key("type");
+		w.raw(audit ? "[\"info\"]" : "[\"denied\"]");
+		w.key("outcome");
+		w.raw(audit ? "\"success\"" : "\"failure\"");
+	}
+
+	void process(long pid, long tid, long ppid, std::string_view comm, std::string_view exe,
+		     const std::vector<std::string> *args, long uid)
+	{
+		w.key("process");
+		w.begin_object();
+		if (pid >= 0) {
+			w.key("pid");
+			w.sint(pid);
+		}
+		if (tid >= 0) {
+			w.key("thread");
+			w.begin_object();
+			w.key("id");
+			w.sint(tid);
+			w.end_object();
+		}
+		if (ppid >= 0) {
+			w.key("parent");
+			w.begin_object();
+			w.key("pid");
+			w.sint(ppid);
+			w.end_object();
+		}
+		w.key("name");
+		w.string(comm);
+		w.key("executable");
+		w.string(exe);
+		if (args && !args->empty()) {
+			w.key("args");
+			w.begin_array();
+			for (const auto &a : *args)
+				w.string(a);
+			w.end_array();
+			w.key("args_count");
+			w.uint(args->size());
+		}
+		w.end_object();
+		if (uid >= 0) {
+			// ECS keeps ids as strings.
+			char b[24];
+			auto r = std::to_chars(b, b + sizeof(b), uid);
+			w.key("user");
+			w.begin_object();
+			w.key("id");
+			w.string(std::string_view(b, static_cast<size_t>(r.ptr - b)));
+			w.end_object();
+		}
+	}
+
+	// The ECS side of an LSM record: file.path, destination / source.
+	void lsm_ecs(const bw_event &e)
+	{
+		if (has_file_path(e.hook) && e.target[0]) {
+			w.key("file");
+			w.begin_object();
+			w.key("path");
+			w.string_n(e.target, sizeof(e.target));
+			w.end_object();
+		} else if (is_addr_hook(e.hook)) {
+			char ip[INET6_ADDRSTRLEN] = "";
+			inet_ntop(e.family == AF_INET6 ? AF_INET6 : AF_INET, e.addr, ip, sizeof(ip));
+			if (e.hook == BW_HOOK_SOCKET_BIND)
+				w.key("source");
+			else
+				w.key("destination");
+			w.begin_object();
+			w.key("ip");
+			w.string(ip);
+			w.key("port");
+			w.uint(e.port);
+			w.end_object();
+			w.key("network");
+			w.begin_object();
+			w.key("type");
+			w.raw(e.family == AF_INET6 ? "\"ipv6\"" : "\"ipv4\"");
+			w.end_object();
+		}
+	}
+
+	// bulwark.hook, access, target and the hook's own details.
+	void lsm_details(const bw_event &e)
+	{
+		w.key("hook");
+		w.string(hook_name(e.hook));
+		if (e.access) {
+			w.key("access");
+			w.begin_array();
+			if (e.access & BW_ACC_READ)
+				w.raw("\"read\"");
+			if (e.access & BW_ACC_WRITE)
+				w.raw("\"write\"");
+			if (e.access & BW_ACC_EXEC)
+				w.raw("\"exec\"");
+			w.end_array();
+		}
+		// What file.path, destination or source already say is not
+		// repeated; the target of a mount, a module name... have no ECS
+		// field of their own.
+		if (!has_file_path(e.hook) && !is_addr_hook(e.hook) && e.target[0]) {
+			w.key("target");
+			w.string_n(e.target, sizeof(e.target));
+		}
+		if (e.hook >= BW_HOOK_SB_MOUNT && e.hook <= BW_HOOK_SB_REMOUNT) {
+			w.key("mount_flags");
+			w.uint(e.flags);
+		} else if (e.hook == BW_HOOK_SOCKET_CREATE) {
+			w.key("socket");
+			w.begin_object();
+			w.key("family");
+			w.uint(e.family);
+			w.key("type");
+			w.uint(e.type & 0xf);
+			w.end_object();
+		} else if (e.hook == BW_HOOK_BPF || e.hook == BW_HOOK_PERF || e.hook == BW_HOOK_PTRACE_ACCESS ||
+			   e.hook == BW_HOOK_READ_FILE || e.hook == BW_HOOK_LOAD_DATA) {
+			w.key("arg");
+			w.uint(e.flags);
+		}
+	}
+
+	const std::string &syscall_name(uint32_t arch, int nr)
+	{
+		uint64_t k = static_cast<uint64_t>(arch) << 32 | static_cast<uint32_t>(nr);
+		auto it = syscall_names.find(k);
+		if (it == syscall_names.end())
+			it = syscall_names.emplace(k, seccomp::syscall_name(arch, nr)).first;
+		return it->second;
+	}
+
+	void syscall(uint32_t arch, int nr, const __u64 *args, const std::string &name)
+	{
+		w.key("syscall");
+		w.begin_object();
+		w.key("name");
+		w.string(name);
+		w.key("nr");
+		w.sint(nr);
+		w.key("arch");
+		w.string(arch == AUDIT_ARCH_X86_64 && (nr & 0x40000000) ? "x32" : seccomp::arch_name(arch));
+		w.key("args");
+		w.begin_array();
+		for (int i = 0; i < 6; i++)
+			w.hex_string(args[i]);
+		w.end_array();
+		w.end_object();
+	}
+
+	void verdict(const char *layer, const char *action, bool audit, int err)
+	{
+		w.key("layer");
+		w.raw(layer);
+		w.key("action");
+		w.raw(action);
+		w.key("mode");
+		w.raw(audit ? "\"audit\"" : "\"enforce\"");
+		w.key("errno");
+		w.sint(err);
+		if (err) {
+			w.key("errno_name");
+			w.string(errno_name(err));
+		}
+		w.key("policy");
+		w.string(policy.name);
+	}
+
+	void layers(unsigned denied_by, unsigned evaluated_by)
+	{
+		w.key("layers_active");
+		w.raw(layers_active);
+		w.key("denied_by");
+		layer_array(w, denied_by);
+		w.key("evaluated_by");
+		layer_array(w, evaluated_by);
+	}
+
+	void count_denial(RuleInfo &r, unsigned denied_by, bool audit)
+	{
+		if (denied_by & kLayerLsm)
+			r.denials[1][audit]++;
+		if (denied_by & kLayerSeccomp)
+			r.denials[0][audit]++;
+	}
+
+	// Rate limiting. True: write the event. False: counted into its
+	// window's summary instead.
+	bool admit(RuleInfo &r, uint32_t pid, uint64_t t, std::string_view comm, std::string_view exe)
+	{
+		if (!opts.rate_limit)
+			return true;
+		uint64_t k = static_cast<uint64_t>(r.slot) << 32 | pid;
+		auto [it, fresh] = windows.try_emplace(k);
+		Window &win = it->second;
+		if (fresh) {
+			win.rule = &r;
+			win.pid = pid;
+			win.start = t;
+			oldest_window = std::min(oldest_window, t);
+		} else if (t >= win.start + 1000000000ull || t < win.start) {
+			// The window closed without flush_summaries() seeing it.
+			summary(win, t);
+			win.start = t;
+			win.n = 0;
+			win.suppressed = 0;
+			win.comm.clear();
+			win.exe.clear();
+			oldest_window = std::min(oldest_window, t);
+		}
+		if (win.n < opts.rate_limit) {
+			win.n++;
+			return true;
+		}
+		if (!win.suppressed++) {
+			win.comm.assign(comm);
+			win.exe.assign(exe);
+		}
+		self.suppressed_++;
+		return false;
+	}
+
+	void summary(const Window &win, uint64_t t)
+	{
+		if (!win.suppressed)
+			return;
+		begin(t, "\"event\"", "\"bulwark.events\"", "events-suppressed");
+		w.key("category");
+		w.raw("[\"process\"]");
+		w.key("type");
+		w.raw("[\"info\"]");
+		w.end_object();
+		w.raw(win.rule->members);
+		process(win.pid, -1, -1, win.comm, win.exe, nullptr, -1);
+		std::string msg = std::to_string(win.suppressed) + " more events from rule " +
+				  (win.rule->id.empty() ? "(none)" : win.rule->id) + ", pid " +
+				  std::to_string(win.pid) + ", not written (rate limit " +
+				  std::to_string(opts.rate_limit) + "/s)";
+		w.key("message");
+		w.string(msg);
+		w.key("bulwark");
+		w.begin_object();
+		w.key("policy");
+		w.string(policy.name);
+		w.key("suppressed");
+		w.uint(win.suppressed);
+		w.key("rate_limit");
+		w.uint(opts.rate_limit);
+		w.end_object();
+		emit();
+	}
+
+	void emit()
+	{
+		w.end_object();
+		self.count_++;
+		if (out) {
+			line.assign(w.view()); // keeps its capacity: no allocation
+			out->line(line);
+		}
+	}
+
+	void written(RuleInfo &r)
+	{
+		if (!r.written)
+			r.written = &self.per_rule_[r.id];
+		++*r.written;
+	}
+};
+
+EventSink::EventSink(Output *out, const policy::Policy &policy, SinkOptions opts)
+	: impl_(std::make_unique<Impl>(*this, out, policy, std::move(opts)))
+{
+}
+
+EventSink::~EventSink()
+{
+	flush_summaries(UINT64_MAX);
+	flush();
+}
+
+std::string EventSink::rfc3339(uint64_t epoch_ns)
+{
+	time_t secs = static_cast<time_t>(epoch_ns / 1000000000);
+	struct tm tm{};
+	gmtime_r(&secs, &tm);
+	char buf[64];
+	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%09lluZ", static_cast<unsigned long long>(epoch_ns % 1000000000));
 	return buf;
 }
 
-void EventSink::lsm(const bw_event &e)
+void EventSink::lsm(const bw_event &e, unsigned denied_by, unsigned evaluated_by)
 {
-	std::string rule_id = policy::rule_id_for(policy_, e.rule);
+	Impl &m = *impl_;
+	Impl::RuleInfo &r = *m.rule_at(e.rule);
 	bool audit = e.verdict == BW_VERDICT_AUDIT;
+	// The record exists because this layer denied (or would have).
+	denied_by |= kLayerLsm;
+	evaluated_by |= kLayerLsm;
+	m.count_denial(r, denied_by, audit);
+	uint64_t t = m.from_boot(e.boot_ns);
+	if (!m.admit(r, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
+		return;
+	m.written(r);
+	if (!m.out) {
+		count_++;
+		return;
+	}
+	JsonWriter &w = m.w;
 	const char *hook = hook_name(e.hook);
-	json j = base(rfc3339(e.boot_ns + boot_to_epoch_ns_), "lsm", hook, policy_, rule_id, audit);
-	j["event"]["category"] = json::array({category(e.hook)});
-	json b = {{"layer", "lsm"}, {"hook", hook}, {"action", audit ? "audit" : "deny"},
-		  {"mode", audit ? "audit" : "enforce"}};
-	write_errno(b, e.err < 0 ? -e.err : 0);
-	if (e.access) {
-		json acc = json::array();
-		if (e.access & BW_ACC_READ) acc.push_back("read");
-		if (e.access & BW_ACC_WRITE) acc.push_back("write");
-		if (e.access & BW_ACC_EXEC) acc.push_back("exec");
-		b["access"] = acc;
-	}
-	std::string target = fixed_str(e.target, sizeof(e.target));
-	b["target"] = target;
-	if (e.hook >= BW_HOOK_SB_MOUNT && e.hook <= BW_HOOK_SB_REMOUNT)
-		b["mount_flags"] = e.flags;
-	if (e.hook == BW_HOOK_SOCKET_CREATE) {
-		b["socket"] = {{"family", e.family}, {"type", e.type & 0xf}};
-	} else if (e.hook == BW_HOOK_SOCKET_CONNECT || e.hook == BW_HOOK_SOCKET_BIND ||
-		   e.hook == BW_HOOK_SOCKET_SENDMSG) {
-		std::string ip = ip_text(e.family, e.addr);
-		const char *side = e.hook == BW_HOOK_SOCKET_CONNECT ? "destination" : "source";
-		j[side] = {{"ip", ip}, {"port", e.port}};
-		b["target"] = (e.family == AF_INET6 ? "[" + ip + "]" : ip) + ":" + std::to_string(e.port);
-	} else if (e.hook == BW_HOOK_BPF || e.hook == BW_HOOK_PERF || e.hook == BW_HOOK_PTRACE_ACCESS ||
-		   e.hook == BW_HOOK_READ_FILE || e.hook == BW_HOOK_LOAD_DATA) {
-		b["arg"] = e.flags;
-	}
-	j["bulwark"] = b;
-	j["process"] = {
-		{"pid", e.pid},
-		{"thread", {{"id", e.tid}}},
-		{"parent", {{"pid", e.ppid}}},
-		{"name", fixed_str(e.comm, sizeof(e.comm))},
-		{"executable", fixed_str(e.exe, sizeof(e.exe))},
-	};
-	j["user"] = {{"id", std::to_string(e.uid)}};
-	if (category(e.hook) == std::string("file") || e.hook == BW_HOOK_BPRM_CHECK || e.hook == BW_HOOK_MMAP_EXEC)
-		if (!target.empty())
-			j["file"] = {{"path", target}};
-	write(j.dump());
+	m.begin(t, "\"alert\"", "\"bulwark.lsm\"", hook);
+	m.outcome(audit, category(e.hook));
+	w.end_object();
+	w.raw(r.members);
+	m.process(e.pid, e.tid, e.ppid, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe)), nullptr, e.uid);
+	m.lsm_ecs(e);
+	w.key("bulwark");
+	w.begin_object();
+	m.verdict("\"lsm\"", audit ? "\"audit\"" : "\"deny\"", audit, e.err < 0 ? -e.err : 0);
+	m.lsm_details(e);
+	if (e.sc.nr >= 0)
+		m.syscall(e.sc.arch, e.sc.nr, e.sc.args,
+			  m.syscall_name(e.sc.arch, e.sc.nr));
+	m.layers(denied_by, evaluated_by);
+	w.end_object();
+	m.emit();
 }
 
-// What /proc says about the task that made the syscall. Read while the task
-// is parked in the notification, so it cannot have exited or exec'd yet.
-struct ProcInfo {
-	long tgid = -1, ppid = -1, uid = -1;
-	std::string comm, exe;
-};
-
-static ProcInfo proc_info(uint32_t tid)
+SeccompAttempt EventSink::capture(const seccomp_notif &n, size_t rule, int err,
+				  const std::function<bool()> &still_valid)
 {
-	ProcInfo p;
-	std::string dir = "/proc/" + std::to_string(tid);
-	std::ifstream st(dir + "/status");
-	std::string line;
-	while (std::getline(st, line)) {
-		auto field = [&](const char *k) { return line.rfind(k, 0) == 0; };
-		if (field("Name:"))
-			p.comm = line.substr(line.find_first_not_of(" \t", 5));
-		else if (field("Tgid:"))
-			p.tgid = std::stol(line.substr(5));
-		else if (field("PPid:"))
-			p.ppid = std::stol(line.substr(5));
-		else if (field("Uid:"))
-			p.uid = std::stol(line.substr(4));
-	}
+	SeccompAttempt a;
+	a.notif = n;
+	a.rule = rule;
+	a.err = err;
+	a.epoch_ns = clock_ns(CLOCK_REALTIME);
+	std::string dir = "/proc/" + std::to_string(n.pid);
+	std::string status = read_proc(dir + "/status", 8192);
+	a.tgid = status_field(status, "\nTgid:");
+	a.ppid = status_field(status, "\nPPid:");
+	a.uid = status_field(status, "\nUid:");
+	// comm raw, not status's Name: (which the kernel escapes).
+	a.comm = read_proc(dir + "/comm", 64);
+	if (!a.comm.empty() && a.comm.back() == '\n')
+		a.comm.pop_back();
 	char buf[4096];
-	ssize_t n = readlink((dir + "/exe").c_str(), buf, sizeof(buf) - 1);
-	if (n > 0)
-		p.exe.assign(buf, static_cast<size_t>(n));
-	return p;
-}
-
-void EventSink::seccomp(const seccomp_notif &n, size_t rule_idx, int err, const std::function<bool()> &still_valid)
-{
-	bool audit = err == 0;
-	std::string name = seccomp::syscall_name(n.data.arch, n.data.nr);
-	json j = base(rfc3339(static_cast<uint64_t>(now_ns(CLOCK_REALTIME))), "seccomp", name.c_str(),
-		      policy_, policy::rule_id_for(policy_, rule_idx), audit);
-	j["event"]["category"] = json::array({"process"});
-	json args = json::array();
-	for (auto a : n.data.args) {
-		char hex[32];
-		snprintf(hex, sizeof(hex), "0x%llx", static_cast<unsigned long long>(a));
-		args.push_back(hex);
+	ssize_t len = ::readlink((dir + "/exe").c_str(), buf, sizeof(buf));
+	if (len > 0)
+		a.exe.assign(buf, static_cast<size_t>(len));
+	std::string cmdline = read_proc(dir + "/cmdline", 16384);
+	for (size_t i = 0; i < cmdline.size();) {
+		size_t z = cmdline.find('\0', i);
+		if (z == std::string::npos)
+			z = cmdline.size();
+		a.args.emplace_back(cmdline, i, z - i);
+		i = z + 1;
 	}
-	json b = {{"layer", "seccomp"}, {"action", audit ? "audit" : "deny"},
-		  {"mode", audit ? "audit" : "enforce"}};
-	write_errno(b, err);
-	b["syscall"] = {{"name", name}, {"nr", n.data.nr}, {"arch", (n.data.arch == AUDIT_ARCH_X86_64 && (n.data.nr & 0x40000000)) ? "x32" : seccomp::arch_name(n.data.arch)}, {"args", args}};
-	j["bulwark"] = b;
-	ProcInfo p = proc_info(n.pid);
-	if (!still_valid())
-		return;
-	j["process"] = {
-		{"pid", p.tgid},
-		{"thread", {{"id", n.pid}}},
-		{"parent", {{"pid", p.ppid}}},
-		{"name", p.comm},
-		{"executable", p.exe},
-	};
-	j["user"] = {{"id", std::to_string(p.uid)}};
-	write(j.dump());
+	// Only now can the answers be trusted: the task was still parked on
+	// this notification while /proc was read, so the pid was not reused.
+	a.valid = !status.empty() && still_valid();
+	return a;
 }
 
-void EventSink::write(const std::string &line)
+void EventSink::seccomp(const SeccompAttempt &a, const bw_event *lsm_part, unsigned denied_by, unsigned evaluated_by)
 {
-	count_++;
-	if (!out_)
+	if (!a.valid)
 		return;
-	std::fputs(line.c_str(), out_);
-	std::fputc('\n', out_);
-	// Line-at-a-time: a shipper tailing the file must never see half an event.
-	std::fflush(out_);
+	Impl &m = *impl_;
+	Impl::RuleInfo &r = *m.rule_at(a.rule);
+	bool audit = a.err == 0;
+	denied_by |= kLayerSeccomp;
+	evaluated_by |= kLayerSeccomp;
+	if (lsm_part)
+		evaluated_by |= kLayerLsm;
+	m.count_denial(r, denied_by, audit);
+	uint64_t t = m.opts.fixed_time_ns ? m.opts.fixed_time_ns : a.epoch_ns;
+	if (!m.admit(r, static_cast<uint32_t>(a.tgid), t, a.comm, a.exe))
+		return;
+	m.written(r);
+	if (!m.out) {
+		count_++;
+		return;
+	}
+	JsonWriter &w = m.w;
+	const seccomp_data &d = a.notif.data;
+	const std::string &name = m.syscall_name(d.arch, d.nr);
+	m.begin(t, "\"alert\"", "\"bulwark.seccomp\"", name);
+	m.outcome(audit, lsm_part ? category(lsm_part->hook) : "process");
+	w.end_object();
+	w.raw(r.members);
+	m.process(a.tgid, a.notif.pid, a.ppid, a.comm, a.exe, &a.args, a.uid);
+	if (lsm_part)
+		m.lsm_ecs(*lsm_part);
+	w.key("bulwark");
+	w.begin_object();
+	m.verdict("\"seccomp\"", audit ? "\"audit\"" : "\"deny\"", audit, a.err);
+	m.syscall(d.arch, d.nr, d.args, name);
+	if (lsm_part) {
+		m.lsm_details(*lsm_part);
+		w.key("lsm");
+		w.begin_object();
+		bool lsm_audit = lsm_part->verdict == BW_VERDICT_AUDIT;
+		w.key("action");
+		w.raw(lsm_audit ? "\"audit\"" : "\"deny\"");
+		w.key("errno");
+		w.sint(lsm_part->err < 0 ? -lsm_part->err : 0);
+		w.key("rule");
+		w.string(m.rule_at(lsm_part->rule)->id);
+		w.end_object();
+	}
+	m.layers(denied_by, evaluated_by);
+	w.end_object();
+	m.emit();
+}
+
+void EventSink::seccomp_kernel(const bw_event &e, const std::string &rule_id, bool audit)
+{
+	Impl &m = *impl_;
+	Impl::RuleInfo &r = *m.rule_named(rule_id);
+	bool kill = e.kind == BW_KIND_SECCOMP_KILL;
+	// Refused before sys_enter: the LSM never saw this syscall.
+	unsigned layers = kLayerSeccomp;
+	m.count_denial(r, layers, audit);
+	uint64_t t = m.from_boot(e.boot_ns);
+	if (!m.admit(r, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
+		return;
+	m.written(r);
+	if (!m.out) {
+		count_++;
+		return;
+	}
+	JsonWriter &w = m.w;
+	int err = kill || e.sc.ret >= 0 ? 0 : static_cast<int>(-e.sc.ret);
+	static const std::string unknown = "unknown";
+	const std::string &name = e.sc.nr >= 0 ? m.syscall_name(e.sc.arch, e.sc.nr) : unknown;
+	m.begin(t, "\"alert\"", "\"bulwark.seccomp\"", name);
+	if (kill) {
+		w.key("category");
+		w.raw("[\"process\"]");
+		w.key("type");
+		w.raw("[\"denied\",\"end\"]");
+		w.key("outcome");
+		w.raw("\"failure\"");
+	} else {
+		m.outcome(audit, "process");
+	}
+	w.end_object();
+	w.raw(r.members);
+	m.process(e.pid, e.tid, e.ppid, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe)), nullptr, e.uid);
+	w.key("bulwark");
+	w.begin_object();
+	m.verdict("\"seccomp\"", kill ? "\"kill\"" : audit ? "\"audit\"" : "\"deny\"", audit, err);
+	if (kill) {
+		w.key("signal");
+		w.raw("\"SIGSYS\"");
+	}
+	if (e.sc.nr >= 0)
+		m.syscall(e.sc.arch, e.sc.nr, e.sc.args, name);
+	m.layers(layers, layers);
+	w.end_object();
+	m.emit();
+}
+
+void EventSink::lost(uint64_t n)
+{
+	if (!n)
+		return;
+	Impl &m = *impl_;
+	lost_total_ += n;
+	if (!m.out) {
+		count_++;
+		return;
+	}
+	JsonWriter &w = m.w;
+	m.begin(m.now(), "\"event\"", "\"bulwark.events\"", "events-lost");
+	w.key("category");
+	w.raw("[\"process\"]");
+	w.key("type");
+	w.raw("[\"info\"]");
+	w.end_object();
+	w.key("message");
+	w.string(std::to_string(n) + " events lost: the kernel's ring buffer was full (rule counters stay exact)");
+	w.key("bulwark");
+	w.begin_object();
+	w.key("policy");
+	w.string(m.policy.name);
+	w.key("lost");
+	w.uint(n);
+	w.key("lost_total");
+	w.uint(lost_total_);
+	w.end_object();
+	m.emit();
+}
+
+void EventSink::flush_summaries(uint64_t now_ns)
+{
+	Impl &m = *impl_;
+	bool all = now_ns == UINT64_MAX; // the destructor: every window closes
+	// Nothing can have closed before the oldest window's second is over.
+	if (m.windows.empty() || (!all && m.oldest_window <= UINT64_MAX - 1000000000ull &&
+				  now_ns < m.oldest_window + 1000000000ull))
+		return;
+	uint64_t oldest = UINT64_MAX;
+	uint64_t at = all ? m.now() : (m.opts.fixed_time_ns ? m.opts.fixed_time_ns : now_ns);
+	for (auto it = m.windows.begin(); it != m.windows.end();) {
+		Impl::Window &win = it->second;
+		if (all || now_ns >= win.start + 1000000000ull) {
+			// Idle windows go too, so the table only holds active pairs.
+			m.summary(win, at);
+			it = m.windows.erase(it);
+			continue;
+		}
+		oldest = std::min(oldest, win.start);
+		++it;
+	}
+	m.oldest_window = oldest;
+}
+
+void EventSink::flush()
+{
+	if (impl_->out)
+		impl_->out->flush();
+}
+
+std::vector<RuleDenials> EventSink::denials() const
+{
+	std::vector<RuleDenials> r;
+	for (const auto &ri : impl_->rules)
+		for (int l = 0; l < 2; l++)
+			for (int a = 0; a < 2; a++)
+				if (ri.denials[l][a])
+					r.push_back({ri.id, l ? kLayerLsm : kLayerSeccomp, a != 0, ri.denials[l][a]});
+	return r;
 }
 
 } // namespace bulwark

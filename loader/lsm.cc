@@ -130,8 +130,16 @@ const Variant kVariants[] = {
 	{"perf_event_open", "bw_perf_v1", 1},
 };
 
+bool is_trace_prog(const std::string &name)
+{
+	return name == "bw_sys_enter" || name == "bw_sys_exit" || name == "bw_signal_generate" ||
+	       name == "bw_trace_fork";
+}
+
 bool prog_needed(const std::string &name, const LsmNeeds &n)
 {
+	if (is_trace_prog(name))
+		return false; // chosen by BpfOptions, not by the policy
 	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed" || name == "bw_esc_kill" ||
 	    name == "bw_ptrace_access")
 		return true;
@@ -184,14 +192,18 @@ bool prog_needed(const std::string &name, const LsmNeeds &n)
 
 // Sets autoload on every program: the variant matching this kernel, and
 // only what the policy needs.
-void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
+void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions &opts)
 {
 	std::map<std::string, int> arity;
 	bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		std::string name = bpf_program__name(prog);
-		bool load = prog_needed(name, needs);
+		if (is_trace_prog(name)) {
+			bpf_program__set_autoload(prog, opts.trace);
+			continue;
+		}
+		bool load = opts.lsm && prog_needed(name, needs);
 		for (const auto &v : kVariants) {
 			if (name != v.prog)
 				continue;
@@ -209,7 +221,7 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs)
 			if (std::string(v.hook) != hook)
 				continue;
 			bpf_program *p = bpf_object__find_program_by_name(skel->obj, v.prog);
-			needed |= prog_needed(v.prog, needs);
+			needed |= opts.lsm && prog_needed(v.prog, needs);
 			loaded |= p && bpf_program__autoload(p);
 		}
 		if (needed && !loaded)
@@ -238,7 +250,7 @@ std::string LsmLayer::load_probe()
 		LsmNeeds all;
 		all.all = true;
 		try {
-			select_programs(skel, all);
+			select_programs(skel, all, BpfOptions{});
 		} catch (const Error &e) {
 			libbpf_set_print(old);
 			bulwark_bpf__destroy(skel);
@@ -287,7 +299,7 @@ int *map_slot(LsmMaps &m, const std::string &name)
 		 {"when_exe", &LsmMaps::when_exe},   {"when_uid", &LsmMaps::when_uid},
 		 {"when_cgroup", &LsmMaps::when_cgroup}, {"net_ports", &LsmMaps::net_ports},
 		 {"net_addrs", &LsmMaps::net_addrs}, {"tasks", &LsmMaps::tasks},
-		 {"events", &LsmMaps::events}};
+		 {"events", &LsmMaps::events}, {"rule_hits", &LsmMaps::rule_hits}};
 	for (auto &e : t)
 		if (name == e.n)
 			return &(m.*(e.f));
@@ -386,6 +398,44 @@ bw_file_match shift(bw_file_match m, uint32_t gen)
 
 } // namespace
 
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int fd, uint32_t gen, size_t n)
+{
+	std::map<uint32_t, std::pair<uint64_t, uint64_t>> out;
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || fd < 0)
+		return out;
+	std::vector<bw_counter> vals(static_cast<size_t>(ncpu));
+	auto read = [&](__u32 slot, uint32_t rule) {
+		if (bpf_map_lookup_elem(fd, &slot, vals.data()))
+			return;
+		std::pair<uint64_t, uint64_t> sum{};
+		for (const auto &v : vals) {
+			sum.first += v.deny;
+			sum.second += v.audit;
+		}
+		if (sum.first || sum.second)
+			out[rule] = sum;
+	};
+	for (__u32 k = 0; k < n && k < BW_MAX_RULES; k++)
+		read(gen * BW_MAX_RULES + k, k);
+	for (__u32 b = 0; b < BW_COUNTERS - BW_MAX_RULES * BW_GENS; b++)
+		read(BW_MAX_RULES * BW_GENS + b, BW_RULE_BUILTIN_BASE + b);
+	return out;
+}
+
+// A generation's hit counters start at zero for the policy written into it.
+void zero_counters(int fd, uint32_t gen, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || fd < 0)
+		return;
+	std::vector<bw_counter> zero(static_cast<size_t>(ncpu));
+	for (__u32 k = 0; k < n && k < BW_MAX_RULES; k++) {
+		__u32 slot = gen * BW_MAX_RULES + k;
+		update(fd, &slot, zero.data(), "the rule counters");
+	}
+}
+
 uint64_t fnv1a(const std::string &text)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -402,6 +452,11 @@ void write_generation(const LsmMaps &m, const LsmPlan &plan, uint32_t gen, const
 	if (gen >= BW_GENS)
 		throw Error("lsm: generation " + std::to_string(gen) + " out of range");
 	clear_generation(m, gen);
+	{
+		bw_gen old{};
+		if (bpf_map_lookup_elem(m.gens, &gen, &old) == 0)
+			zero_counters(m.rule_hits, gen, std::max<size_t>(old.nrules, plan.rules.size()));
+	}
 	const uint32_t rbase = gen * BW_MAX_RULES;
 	for (size_t i = 0; i < plan.rules.size(); i++) {
 		__u32 k = static_cast<__u32>(rbase + i);
@@ -604,13 +659,15 @@ std::vector<std::string> unpin_all(const std::string &dir)
 	return removed;
 }
 
-LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, const LsmEnforce *enforce)
-	: on_event_(std::move(on_event)), plan_(plan_lsm(policy))
+LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions opts, const LsmEnforce *enforce)
+	: on_event_(std::move(on_event)), opts_(opts), plan_(plan_lsm(policy))
 {
 	libbpf_set_print(quiet_print);
-	std::string reason = lsm_inactive_reason();
-	if (!reason.empty())
-		throw Error(reason);
+	if (opts_.lsm) {
+		std::string reason = lsm_inactive_reason();
+		if (!reason.empty())
+			throw Error(reason);
+	}
 	skel_ = bulwark_bpf__open();
 	if (!skel_)
 		throw Error("lsm: failed to open BPF object", errno);
@@ -618,11 +675,20 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, const LsmEnfo
 	bool created_dir = false;
 	try {
 		LsmNeeds needs = plan_.needs;
-		// Enforce mode attaches everything, so a reload never needs a
-		// re-attach: any policy's hooks are already in place.
-		if (enforce)
+		// Enforce mode attaches every LSM program, so a reload never needs
+		// a re-attach: any policy's hooks are already in place. It has no
+		// seccomp layer, so none of the syscall tracepoints.
+		if (enforce) {
 			needs.all = true;
-		select_programs(skel_, needs);
+			opts_.lsm = true;
+			opts_.trace = false;
+		}
+		select_programs(skel_, needs, opts_);
+		skel_->rodata->trace_propagates = opts_.lsm ? 0 : 1;
+		if (opts_.ringbuf_bytes && bpf_map__set_max_entries(skel_->maps.events, opts_.ringbuf_bytes))
+			throw Error("lsm: ring buffer size " + std::to_string(opts_.ringbuf_bytes) +
+					    " refused (a power of two, at least a page)",
+				    errno);
 		skel_->rodata->dynamic_gen = enforce ? 1 : 0;
 		skel_->rodata->static_exec_default_deny = plan_.exec_default_deny ? 1 : 0;
 		skel_->rodata->static_have_subtrees = plan_.subtrees.empty() ? 0 : 1;
@@ -764,6 +830,8 @@ bool LsmLayer::confine(pid_t pid)
 		throw Error("lsm: pidfd_open(" + std::to_string(pid) + ")", errno);
 	bw_task val{};
 	val.confined = BW_TASK_STICKY;
+	// It is inside a syscall right now (waiting to be released).
+	val.sys_state = BW_SYS_UNKNOWN;
 	// Task storage is keyed by pidfd from user space.
 	int key = pidfd.get();
 	if (bpf_map_update_elem(maps_.tasks, &key, &val, BPF_NOEXIST)) {
@@ -797,6 +865,21 @@ uint64_t LsmLayer::dropped() const
 	uint64_t n;
 	std::memcpy(&n, v.data() + dropped_offset(), sizeof(n));
 	return n;
+}
+
+bool LsmLayer::mark_pending(uint32_t tid, uint32_t seq)
+{
+	return bpf_map_update_elem(bpf_map__fd(skel_->maps.syscall_pending), &tid, &seq, BPF_ANY) == 0;
+}
+
+void LsmLayer::clear_pending(uint32_t tid)
+{
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_pending), &tid);
+}
+
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> LsmLayer::counters(size_t n) const
+{
+	return read_counters(maps_.rule_hits, 0, n);
 }
 
 } // namespace bulwark

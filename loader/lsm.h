@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct bulwark_bpf;
 struct ring_buffer;
 
 namespace bulwark {
+
+// Which program sets to load from the object. The syscall tracepoints
+// report seccomp's own denials into the same ring buffer; they load where LSM
+// programs cannot (a seccomp-only run on this kind of host).
+struct BpfOptions {
+	bool lsm = true;
+	bool trace = false;
+	uint32_t ringbuf_bytes = 0; // 0: BW_RINGBUF_BYTES; else a power of two >= page size
+};
+
 
 // Who the programs apply to (bw_config's scope fields).
 struct LsmScope {
@@ -52,7 +63,7 @@ struct LsmMaps {
 	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1,
 	    file_inodes = -1, file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1,
 	    when_uid = -1, when_cgroup = -1, net_ports = -1, net_addrs = -1, tasks = -1, events = -1,
-	    bss = -1;
+	    bss = -1, rule_hits = -1;
 
 	// Opens every map pinned under dir; throws Error("enforce: ...") if one
 	// is missing or the config is not bulwark's.
@@ -75,6 +86,10 @@ uint32_t replace_policy(const LsmMaps &m, const policy::Policy &policy, const st
 
 uint64_t fnv1a(const std::string &text);
 
+// Hits per rule (deny, audit) of generation gen's first n rules, keyed by
+// rule index, plus the built-in rules keyed by their BW_RULE_* number.
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int rule_hits_fd, uint32_t gen, size_t n);
+
 class LsmLayer {
 public:
 	// Empty when BPF LSM is active on this kernel, else one line saying why
@@ -86,10 +101,11 @@ public:
 	using EventFn = std::function<void(const bw_event &)>;
 
 	// Opens, loads, fills and attaches everything, or throws Error and
-	// leaves nothing attached. With enforce: every program (so any later
-	// policy's hooks are already there), the scope and self-protection,
-	// and pins under enforce->pin_dir when set.
-	LsmLayer(const policy::Policy &policy, EventFn on_event, const LsmEnforce *enforce = nullptr);
+	// leaves nothing attached. With enforce: every LSM program (so any
+	// later policy's hooks are already there), the scope and
+	// self-protection, and pins under enforce->pin_dir when set.
+	LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions opts = {},
+		 const LsmEnforce *enforce = nullptr);
 	// Re-adopts what a previous enforcer pinned under dir: nothing is
 	// loaded or attached; the maps and the ring buffer are reopened.
 	LsmLayer(const std::string &pin_dir, EventFn on_event);
@@ -105,6 +121,14 @@ public:
 	// Delivers pending events to on_event; returns how many.
 	int consume();
 	uint64_t dropped() const;
+	// Marks thread tid's current syscall as let through by the seccomp
+	// listener: LSM records inside it carry seq, and its exit is reported.
+	bool mark_pending(uint32_t tid, uint32_t seq);
+	void clear_pending(uint32_t tid);
+	// Hits (deny, audit) summed over CPUs for the first n rule slots and
+	// the built-in rules, keyed by rule index as events carry it.
+	std::map<uint32_t, std::pair<uint64_t, uint64_t>> counters(size_t n) const;
+	bool lsm_loaded() const { return opts_.lsm; }
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
 	const LsmPlan &plan() const { return plan_; }
@@ -119,6 +143,7 @@ private:
 	bulwark_bpf *skel_ = nullptr;
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
+	BpfOptions opts_;
 	LsmPlan plan_;
 	LsmMaps maps_;
 	int attached_ = 0;

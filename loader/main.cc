@@ -14,6 +14,7 @@
 #include "loader/lsm.h"
 #include "loader/run.h"
 #include "policy/catalog.h"
+#include "loader/tail.h"
 #include "policy/policy.h"
 
 #ifndef BULWARK_VERSION
@@ -78,7 +79,16 @@ int main(int argc, char **argv)
 	std::string layers = "all";
 	auto *run_cmd = app.add_subcommand("run", "Run a command confined by a policy");
 	run_cmd->add_option("--policy,-p", run.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
-	run_cmd->add_option("--events,-e", run.events, "Write events as JSON lines to PATH, or - for stdout");
+	run_cmd->add_option("--events,-e", run.events,
+			    "Write events as JSON lines: - (stdout), unix:PATH (socket), or a file (repeatable)")
+		->allow_extra_args(false);
+	run_cmd->add_option("--rate-limit", run.rate_limit,
+			    "At most N events per rule and process per second; the rest are summarised")
+		->check(CLI::NonNegativeNumber);
+	run_cmd->add_option("--metrics", run.metrics,
+			    "Serve Prometheus counters on [HOST:]PORT (loopback only)");
+	run_cmd->add_option("--ring-buffer", run.ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
+		->check(CLI::Range(4096u, 1u << 30));
 	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
 	run_cmd->add_flag("--verbose,-v", run.verbose, "Log what each layer loaded");
 	run_cmd->add_option("command", run.command, "Command and arguments (after --)")->required();
@@ -111,6 +121,10 @@ int main(int argc, char **argv)
 	docker_cmd->add_option("--kernel", imp.kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
 	docker_cmd->add_option("--name", imp.name, "Policy name (default: the profile's file name)");
 
+	EventsOptions events;
+	auto *events_cmd = app.add_subcommand("events", "Read a running enforcer's event stream");
+	events_cmd->add_option("--from", events.from, "unix:PATH (the enforcer's --events unix:PATH)")->required();
+
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
 
 	EnforceOptions enforce;
@@ -119,7 +133,7 @@ int main(int argc, char **argv)
 	enforce_cmd->add_option("--scope", enforce.scope, "run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
 	enforce_cmd->add_flag("--i-mean-host", enforce.i_mean_host, "Confirm scope host (everything but bulwark and pid 1)");
 	enforce_cmd->add_option("--pin", enforce.pin_dir, "bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
-	enforce_cmd->add_option("--events,-e", enforce.events, "Write events as JSON lines to PATH, or - for stdout");
+	enforce_cmd->add_option("--events,-e", enforce.events, "Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
 	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded, "Run even when some rules have no layer under this scope");
 	enforce_cmd->add_flag("--verbose,-v", enforce.verbose, "Log more");
 
@@ -156,6 +170,8 @@ int main(int argc, char **argv)
 		return run_compile(compile);
 	if (docker_cmd->parsed())
 		return run_import_docker(imp);
+	if (events_cmd->parsed())
+		return run_events(events);
 	if (version_cmd->parsed())
 		return run_version();
 	if (enforce_cmd->parsed())

@@ -25,6 +25,9 @@
 #include "loader/events.h"
 #include "loader/fd.h"
 #include "loader/lsm.h"
+#include "loader/metrics.h"
+#include "loader/output.h"
+#include "loader/stream.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
 
@@ -108,44 +111,6 @@ void log(const RunOptions &o, const std::string &msg)
 		std::fprintf(stderr, "%s\n", msg.c_str());
 }
 
-// Answers one notification from the seccomp filter: write the event, then
-// deny with the rule's errno, or let the call continue in audit mode.
-void handle_notification(int nfd, const seccomp::Filter &filter, const policy::Policy &pol,
-			 EventSink &sink)
-{
-	seccomp_notif *req = nullptr;
-	seccomp_notif_resp *resp = nullptr;
-	if (seccomp_notify_alloc(&req, &resp) < 0)
-		return;
-	std::unique_ptr<seccomp_notif, void (*)(seccomp_notif *)> req_guard(
-		req, [](seccomp_notif *r) { seccomp_notify_free(r, nullptr); });
-	std::unique_ptr<seccomp_notif_resp, void (*)(seccomp_notif_resp *)> resp_guard(
-		resp, [](seccomp_notif_resp *r) { seccomp_notify_free(nullptr, r); });
-	if (seccomp_notify_receive(nfd, req) < 0)
-		return; // the task died while we were waking up
-	uint64_t args[6];
-	for (int i = 0; i < 6; i++)
-		args[i] = req->data.args[i];
-	long rule = filter.rule_for(req->data.arch, req->data.nr, args);
-	bool audit = rule >= 0 && pol.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
-	resp->id = req->id;
-	resp->val = 0;
-	if (audit) {
-		resp->error = 0;
-		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	} else {
-		// Only syscalls with a deny rule are routed here; an unknown one
-		// is still denied.
-		resp->error = -EPERM;
-		resp->flags = 0;
-	}
-	// /proc is read while the task is parked; checking the id afterwards
-	// proves the pid still named that task while we read it.
-	sink.seccomp(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM,
-		     [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
-	seccomp_notify_respond(nfd, resp);
-}
-
 // Reaps children that were reparented to us, so they do not linger as
 // zombies while the command runs.
 void reap_orphans()
@@ -227,46 +192,71 @@ int run_run(const RunOptions &o)
 	bool use_seccomp = o.layers != Layers::Lsm;
 	bool use_lsm = o.layers != Layers::Seccomp;
 
-	std::FILE *out = nullptr;
-	std::unique_ptr<std::FILE, int (*)(std::FILE *)> out_guard(nullptr, std::fclose);
-	if (o.events == "-") {
-		out = stdout;
-	} else if (!o.events.empty()) {
-		out = std::fopen(o.events.c_str(), "ae");
-		if (!out) {
-			std::fprintf(stderr, "bulwark: cannot open events file %s: %s\n", o.events.c_str(),
-				     std::strerror(errno));
-			return 125;
-		}
-		out_guard.reset(out);
-	}
-	EventSink sink(out, pol);
-
-	// Everything that can fail is built before the child exists, so a
-	// failure leaves nothing applied.
+	std::unique_ptr<Output> out;
+	std::unique_ptr<MetricsServer> metrics;
 	std::optional<seccomp::Filter> filter;
 	std::unique_ptr<LsmLayer> lsm;
+	EventStream *stream_ptr = nullptr;
+	// Everything that can fail is built before the child exists, so a
+	// failure leaves nothing applied.
 	try {
-		if (use_seccomp) {
-			filter.emplace(pol, seccomp::DenyAction::Notify);
+		if (!o.events.empty())
+			out = open_outputs(o.events);
+		if (!o.metrics.empty())
+			metrics = std::make_unique<MetricsServer>(o.metrics);
+		// Built even when not applied: events say what it would answer.
+		filter.emplace(pol, seccomp::DenyAction::Notify);
+		if (use_seccomp)
 			log(o, "seccomp: filter built, " + std::to_string(filter->rules().size()) +
 				       " syscalls routed to the supervisor");
-		}
+		auto on_record = [&stream_ptr](const bw_event &e) {
+			if (stream_ptr)
+				stream_ptr->on_record(e);
+		};
 		if (use_lsm) {
-			lsm = std::make_unique<LsmLayer>(pol, [&sink](const bw_event &e) { sink.lsm(e); });
+			BpfOptions bo;
+			bo.trace = use_seccomp;
+			bo.ringbuf_bytes = o.ringbuf_bytes;
+			lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
 			for (const auto &w : lsm->plan().warnings)
 				std::fprintf(stderr, "%s\n", w.c_str());
-			log(o, "lsm: " + std::to_string(lsm->attached()) + " programs attached, " + std::to_string(lsm->file_entries().size()) +
-				       " file map entries");
+			log(o, "lsm: " + std::to_string(lsm->attached()) + " programs attached, " +
+				       std::to_string(lsm->file_entries().size()) + " file map entries");
+		} else if (use_seccomp) {
+			// Only the syscall tracepoints, to report what the
+			// `syscalls:` table denies. The filter enforces without
+			// them, so their absence costs events, not protection.
+			BpfOptions bo;
+			bo.lsm = false;
+			bo.trace = true;
+			bo.ringbuf_bytes = o.ringbuf_bytes;
+			try {
+				lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
+				log(o, "seccomp: " + std::to_string(lsm->attached()) + " syscall tracepoints attached");
+			} catch (const std::exception &e) {
+				std::fprintf(stderr, "seccomp: syscall tracepoints unavailable (%s); denials by the "
+						     "syscalls: table will not be reported\n",
+					     e.what());
+			}
 		}
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "%s\n", e.what());
 		std::fprintf(stderr, "bulwark: nothing was applied; %s was not started\n", o.command[0].c_str());
 		return 125;
 	}
+	SinkOptions so;
+	so.layers_active = (use_seccomp ? kLayerSeccomp : 0u) | (use_lsm ? kLayerLsm : 0u);
+	so.rate_limit = o.rate_limit;
+	EventSink sink(out.get(), pol, so);
+	EventStream stream(sink, pol, &*filter, lsm.get(), so.layers_active);
+	stream_ptr = &stream;
 
 	// Signals meant for the sandbox are forwarded to it, not acted on here:
 	// our exit would detach the LSM programs under a running child.
+	// A consumer of --events - that goes away must not kill us (our exit
+	// would detach the LSM layer under a running sandbox); the output
+	// sees EPIPE instead. The child gets the default back before exec.
+	signal(SIGPIPE, SIG_IGN);
 	sigset_t fwd, oldmask;
 	sigemptyset(&fwd);
 	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
@@ -300,13 +290,14 @@ int run_run(const RunOptions &o)
 		if (getppid() != parent)
 			_exit(125);
 		sigprocmask(SIG_SETMASK, &oldmask, nullptr);
+		signal(SIGPIPE, SIG_DFL);
 		go_w.reset();
 		st_r.reset();
 		sk_p.reset();
 		char c;
 		if (read(go_r.get(), &c, 1) != 1)
 			_exit(125); // the parent gave up: never run unconfined
-		if (filter) {
+		if (use_seccomp) {
 			int rc = filter->load();
 			if (rc < 0)
 				child_fail(st_w.get(), 1, -rc, 125);
@@ -353,7 +344,7 @@ int run_run(const RunOptions &o)
 	go_w.reset();
 
 	Fd notify;
-	if (filter && filter->has_listener()) {
+	if (use_seccomp && filter->has_listener()) {
 		int fd = recv_fd(sk_p.get());
 		if (fd >= 0)
 			notify.reset(fd);
@@ -379,7 +370,7 @@ int run_run(const RunOptions &o)
 			std::fprintf(stderr, "bulwark: %s: %s\n", o.command[0].c_str(), std::strerror(f.err));
 		return exit_status(ws);
 	}
-	if (filter && filter->has_listener() && !notify)
+	if (use_seccomp && filter->has_listener() && !notify)
 		return abort_child("seccomp: the child exec'd without handing over its listener");
 	st_r.reset();
 
@@ -391,10 +382,14 @@ int run_run(const RunOptions &o)
 		ev.data.u64 = tag;
 		epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
 	};
-	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY };
+	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY, TAG_OUT, TAG_METRICS };
 	add(sigfd.get(), TAG_SIG);
 	if (lsm)
 		add(lsm->poll_fd(), TAG_RB);
+	if (out && out->poll_fd() >= 0)
+		add(out->poll_fd(), TAG_OUT);
+	if (metrics)
+		add(metrics->fd(), TAG_METRICS);
 	if (notify)
 		add(notify.get(), TAG_NOTIFY);
 
@@ -415,19 +410,31 @@ int run_run(const RunOptions &o)
 					epoll_ctl(ep.get(), EPOLL_CTL_DEL, notify.get(), nullptr);
 					break;
 				}
-				handle_notification(notify.get(), *filter, pol, sink);
+				stream.on_notification(notify.get());
+				break;
+			case TAG_OUT:
+				out->on_ready();
+				break;
+			case TAG_METRICS:
+				metrics->on_ready([&] { return render_metrics(stream.metrics()); });
 				break;
 			case TAG_SIG: {
 				signalfd_siginfo si;
 				// A terminal's ^C (sent by the kernel to the whole
 				// foreground group) already reached the child.
-				while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si))
+				while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
+					// SIGHUP also reopens the events file (logrotate).
+					if (si.ssi_signo == SIGHUP && out)
+						out->reopen();
 					if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
 						kill(child, static_cast<int>(si.ssi_signo));
+				}
 				break;
 			}
 			}
 		}
+		stream.tick();
+		sink.flush();
 		if (waitpid(child, &wstatus, WNOHANG) == child)
 			done = true;
 		reap_orphans();
@@ -439,18 +446,17 @@ int run_run(const RunOptions &o)
 	if (leftover)
 		std::fprintf(stderr, "bulwark: %s exited; killed %d process%s it left running in the sandbox\n",
 			     o.command[0].c_str(), leftover, leftover == 1 ? "" : "es");
-	// Deliver what the kernel wrote before the child exited.
-	if (lsm) {
-		lsm->consume();
-		if (lsm->dropped())
-			std::fprintf(stderr, "lsm: %llu events dropped (ring buffer full)\n",
-				     static_cast<unsigned long long>(lsm->dropped()));
-	}
 	if (notify) {
 		pollfd p{notify.get(), POLLIN, 0};
 		while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
-			handle_notification(notify.get(), *filter, pol, sink);
+			stream.on_notification(notify.get());
 	}
+	// Deliver what the kernel wrote before the child exited.
+	stream.finish();
+	sink.flush();
+	if (stream.lost())
+		std::fprintf(stderr, "bulwark: %llu events lost (ring buffer full); the stream says where\n",
+			     static_cast<unsigned long long>(stream.lost()));
 	log(o, "bulwark: " + std::to_string(sink.count()) + " events");
 	return exit_status(wstatus);
 }

@@ -13,6 +13,12 @@ if [ -x build/bulwark-bench-seccomp ]; then
     echo "== seccomp: getpid and openat under docker-default vs no filter (native) =="
     build/bulwark-bench-seccomp
 fi
+if [ -x build/bulwark-bench-events ]; then
+    # Native: a tracepoint stands in for the LSM hooks (same ring buffer,
+    # record and decoder); only the bench's own thread produces records.
+    echo "== events: ring buffer -> EventSink -> JSON file at 100k..2M/s and max, vs decode-only (native) =="
+    build/bulwark-bench-events || echo "(bulwark-bench-events exited $?)"
+fi
 echo "== BPF-LSM: open() with 10 / 1000 / 10000 path rules vs none =="
 if build/bulwark version | grep -q '^lsm: usable'; then
     bench/lsm_bench.sh build/bulwark build/bulwark-bench-open

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "policy/catalog.h"
+#include "seccomp/cbpf.h"
 #include "seccomp/syscalls.h"
 
 namespace bulwark::seccomp {
@@ -145,6 +146,7 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 	// socket outright; `deny: raw-sockets` must still stop SOCK_RAW).
 	for (const auto &a : policy.architectures)
 		x86_ |= a == "x86";
+	entries_ = policy.syscalls;
 	ctx_ = new_context(SCMP_ACT_ALLOW, policy);
 	try {
 		add_word_rules(policy, action);
@@ -169,7 +171,8 @@ Filter::~Filter()
 }
 
 Filter::Filter(Filter &&other) noexcept
-	: ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_))
+	: ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_)), audit_(other.audit_),
+	  x86_(other.x86_), entries_(std::move(other.entries_)), progs_(std::move(other.progs_))
 {
 	other.ctx_ = nullptr;
 	other.table_ = nullptr;
@@ -265,6 +268,90 @@ long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
 	return first_rule(rules_, [&](const SyscallRule &r) {
 		return r.syscall == name && (socketcall || r.matches(args));
 	});
+}
+
+void Filter::export_progs() const
+{
+	if (!progs_.empty())
+		return;
+	std::vector<std::vector<sock_filter>> out;
+	for (scmp_filter_ctx c : {ctx_, table_}) {
+		if (!c) {
+			out.emplace_back();
+			continue;
+		}
+		FILE *f = tmpfile();
+		if (!f)
+			throw std::runtime_error(std::string("seccomp: tmpfile: ") + std::strerror(errno));
+		int rc = seccomp_export_bpf(c, fileno(f));
+		if (rc < 0) {
+			fclose(f);
+			throw std::runtime_error(scmp_error("export BPF", rc));
+		}
+		out.push_back(read_bpf(fileno(f)));
+		fclose(f);
+	}
+	progs_ = std::move(out);
+}
+
+uint32_t Filter::words_verdict(const seccomp_data &d) const
+{
+	export_progs();
+	return run_cbpf(progs_[0], d);
+}
+
+uint32_t Filter::table_verdict(const seccomp_data &d) const
+{
+	export_progs();
+	return progs_[1].empty() ? SECCOMP_RET_ALLOW : run_cbpf(progs_[1], d);
+}
+
+uint32_t Filter::verdict(const seccomp_data &d) const
+{
+	export_progs();
+	FilterStack stack{progs_[0]};
+	if (!progs_[1].empty())
+		stack.push_back(progs_[1]);
+	return run_cbpf(stack, d);
+}
+
+static bool arg_holds(const policy::ArgCondition &c, uint64_t v)
+{
+	using O = policy::ArgOp;
+	switch (c.op) {
+	case O::Eq: return v == c.value;
+	case O::Ne: return v != c.value;
+	case O::Lt: return v < c.value;
+	case O::Le: return v <= c.value;
+	case O::Gt: return v > c.value;
+	case O::Ge: return v >= c.value;
+	case O::MaskedEq: return (v & c.mask) == c.value;
+	}
+	return false;
+}
+
+long Filter::entry_for(const seccomp_data &d, uint32_t ret) const
+{
+	std::string name = syscall_name(d.arch, d.nr);
+	for (size_t i = 0; i < entries_.size(); i++) {
+		const auto &e = entries_[i];
+		// Audited entries that would stop the call were compiled to LOG.
+		bool logs = e.mode == policy::Mode::Audit && e.action.kind != policy::SyscallActionKind::Allow;
+		uint32_t want = logs ? SECCOMP_RET_LOG : scmp_action(e.action);
+		if (want != ret)
+			continue;
+		bool named = false;
+		for (const auto &n : e.names)
+			named |= n == name;
+		if (!named)
+			continue;
+		bool holds = true;
+		for (const auto &c : e.args)
+			holds &= c.index < 6 && arg_holds(c, d.args[c.index]);
+		if (holds)
+			return static_cast<long>(i);
+	}
+	return -1;
 }
 
 const char *arch_name(uint32_t arch)

@@ -8,6 +8,9 @@
 
 #include "policy/policy.h"
 
+struct seccomp_data;
+struct sock_filter;
+
 typedef void *scmp_filter_ctx;
 
 namespace bulwark::seccomp {
@@ -75,6 +78,17 @@ public:
 	// matched by name, since numbers differ between ABIs.
 	long rule_for(uint32_t arch, int nr, const uint64_t args[6]) const;
 
+	// What the kernel answers for a syscall (SECCOMP_RET_* with data),
+	// computed by running the exported programs: both stacked filters, or
+	// one of them (the table answers ALLOW when the policy has none).
+	uint32_t verdict(const seccomp_data &d) const;
+	uint32_t table_verdict(const seccomp_data &d) const;
+	uint32_t words_verdict(const seccomp_data &d) const;
+	// The `syscalls:` entry (index into Policy::syscalls) that gave the
+	// table's verdict `ret` for d, or -1 when the default action or the
+	// foreign-ABI rule did.
+	long entry_for(const seccomp_data &d, uint32_t ret) const;
+
 private:
 	void add_word_rules(const policy::Policy &policy, DenyAction action);
 	void route(const std::string &name, size_t rule, std::vector<ArgMatch> args, uint32_t act);
@@ -86,6 +100,10 @@ private:
 	std::vector<SyscallRule> rules_;
 	bool audit_ = false; // mode of the rule being added
 	bool x86_ = false;   // the policy opted the i386 ABI in
+	std::vector<policy::SyscallEntry> entries_;
+	// Exported programs, made on first use by verdict().
+	mutable std::vector<std::vector<sock_filter>> progs_; // [0] words, [1] table
+	void export_progs() const;
 };
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).

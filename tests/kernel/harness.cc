@@ -47,7 +47,7 @@ std::string probe()
 	return d + "/bulwark-probe";
 }
 
-static std::string bulwark_bin()
+std::string bulwark_bin()
 {
 	std::string d = bin_dir();
 	for (const char *rel : {"/bulwark", "/../bulwark"})
@@ -64,7 +64,8 @@ static std::string slurp(const std::string &p)
 	return ss.str();
 }
 
-Run::Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd)
+Run::Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	 const std::vector<std::string> &extra)
 {
 	char tmpl[] = "/tmp/bwtest.XXXXXX";
 	if (!mkdtemp(tmpl))
@@ -72,7 +73,9 @@ Run::Run(const std::string &policy_yaml, const std::string &layers, const std::v
 	dir_ = tmpl;
 	std::ofstream(dir_ + "/policy.yaml") << policy_yaml;
 	std::vector<std::string> args = {bulwark_bin(), "run", "--policy", dir_ + "/policy.yaml",
-					 "--events", dir_ + "/events.jsonl", "--layers", layers, "--"};
+					 "--events", dir_ + "/events.jsonl", "--layers", layers};
+	args.insert(args.end(), extra.begin(), extra.end());
+	args.push_back("--");
 	args.insert(args.end(), cmd.begin(), cmd.end());
 	pid_ = fork();
 	if (pid_ == 0) {
@@ -157,23 +160,19 @@ Cmd shell(const std::string &cmd)
 	return run_capture({"/usr/bin/bash", "-c", cmd});
 }
 
-Enforcer::Enforcer(const std::vector<std::string> &args, bool events_pipe)
+Enforcer::Enforcer(const std::vector<std::string> &args, bool via_keeper)
 {
 	char tmpl[] = "/tmp/bwenf.XXXXXX";
 	if (!mkdtemp(tmpl))
 		throw std::runtime_error("mkdtemp");
 	dir_ = tmpl;
-	std::vector<std::string> a = {bulwark_bin(), "enforce", "--events", events_pipe ? "-" : dir_ + "/events.jsonl"};
+	std::vector<std::string> a = {bulwark_bin(), "enforce", "--events", dir_ + "/events.jsonl"};
 	a.insert(a.end(), args.begin(), args.end());
-	int p[2] = {-1, -1};
-	if (events_pipe && pipe2(p, O_CLOEXEC))
-		throw std::runtime_error("pipe");
-	pid_ = fork();
-	if (pid_ == 0) {
+	auto exec_it = [&] {
 		int err = open((dir_ + "/err").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
 		int devnull = open("/dev/null", O_RDWR);
 		dup2(devnull, 0);
-		dup2(events_pipe ? p[1] : devnull, 1);
+		dup2(devnull, 1);
 		dup2(err, 2);
 		std::vector<char *> argv;
 		for (auto &x : a)
@@ -181,32 +180,73 @@ Enforcer::Enforcer(const std::vector<std::string> &args, bool events_pipe)
 		argv.push_back(nullptr);
 		execv(argv[0], argv.data());
 		_exit(99);
+	};
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		throw std::runtime_error("pipe");
+	pid_t child = fork();
+	if (child == 0) {
+		if (!via_keeper)
+			exec_it();
+		pid_t e = fork();
+		if (e == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			exec_it();
+		}
+		ssize_t unused = write(p[1], &e, sizeof(e));
+		(void)unused;
+		waitpid(e, nullptr, 0);
+		_exit(0);
 	}
-	if (events_pipe) {
-		close(p[1]);
-		pipe_ = p[0];
-		fcntl(pipe_, F_SETFL, O_NONBLOCK);
+	close(p[1]);
+	if (via_keeper) {
+		keeper_ = child;
+		if (read(p[0], &pid_, sizeof(pid_)) != sizeof(pid_))
+			pid_ = -1;
+	} else {
+		pid_ = child;
 	}
+	close(p[0]);
 }
 
 Enforcer::~Enforcer()
 {
-	if (pipe_ >= 0)
-		close(pipe_);
+	if (keeper_ > 0) {
+		kill(keeper_, SIGKILL);
+		waitpid(keeper_, nullptr, 0);
+	}
 	if (pid_ > 0 && !reaped_) {
 		kill(pid_, SIGKILL);
-		waitpid(pid_, nullptr, 0);
+		if (keeper_ <= 0)
+			waitpid(pid_, nullptr, 0);
 	}
 	if (!dir_.empty())
 		std::system(("rm -rf " + dir_).c_str());
 }
 
-void Enforcer::close_events_pipe()
+static bool pid_running(pid_t pid)
 {
-	events(); // keep what was written so far
-	if (pipe_ >= 0)
-		close(pipe_);
-	pipe_ = -1;
+	std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+	auto cp = stat.rfind(')');
+	return cp != std::string::npos && stat.size() > cp + 2 && stat[cp + 2] != 'Z';
+}
+
+int Enforcer::stop_via_keeper()
+{
+	if (keeper_ <= 0)
+		return -1;
+	kill(keeper_, SIGKILL);
+	waitpid(keeper_, nullptr, 0);
+	keeper_ = -1;
+	// The enforcer was the keeper's child, now init's: poll /proc.
+	for (int i = 0; i < 400; i++) {
+		if (!pid_running(pid_)) {
+			reaped_ = true;
+			return 0;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
 }
 
 std::string Enforcer::err() const
@@ -218,6 +258,8 @@ bool Enforcer::alive() const
 {
 	if (reaped_ || pid_ <= 0)
 		return false;
+	if (keeper_ > 0)
+		return pid_running(pid_);
 	int st;
 	if (waitpid(pid_, &st, WNOHANG) == pid_) {
 		const_cast<Enforcer *>(this)->reaped_ = true;
@@ -244,6 +286,12 @@ int Enforcer::stop(int sig)
 		return -1;
 	kill(pid_, sig);
 	int st = 0;
+	if (keeper_ > 0) {
+		for (int i = 0; i < 400 && pid_running(pid_); i++)
+			usleep(50 * 1000);
+		reaped_ = !pid_running(pid_);
+		return reaped_ ? 0 : -1;
+	}
 	waitpid(pid_, &st, 0);
 	reaped_ = true;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -252,13 +300,7 @@ int Enforcer::stop(int sig)
 std::vector<nlohmann::json> Enforcer::events() const
 {
 	std::vector<nlohmann::json> v;
-	if (pipe_ >= 0) {
-		char buf[4096];
-		ssize_t n;
-		while ((n = read(pipe_, buf, sizeof(buf))) > 0)
-			piped_.append(buf, static_cast<size_t>(n));
-	}
-	std::istringstream ev(piped_.empty() ? slurp(dir_ + "/events.jsonl") : piped_);
+	std::istringstream ev(slurp(dir_ + "/events.jsonl"));
 	std::string line;
 	while (std::getline(ev, line))
 		if (!line.empty())
@@ -278,10 +320,27 @@ std::vector<nlohmann::json> Enforcer::wait_events(size_t n, int timeout_ms) cons
 	return v;
 }
 
-Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd)
+Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	   const std::vector<std::string> &extra)
 {
-	Run r(policy_yaml, layers, cmd);
+	Run r(policy_yaml, layers, cmd, extra);
 	return r.wait();
+}
+
+std::string describe(const Result &r)
+{
+	std::string s = "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
+	for (const auto &e : r.events)
+		s += e.dump() + "\n";
+	return s;
+}
+
+bool lsm_usable()
+{
+	std::ifstream in("/sys/kernel/security/lsm");
+	std::string l;
+	return std::getline(in, l) && ("," + l + ",").find(",bpf,") != std::string::npos &&
+	       std::getenv("BULWARK_LSM_TESTS") != nullptr;
 }
 
 std::vector<std::string> loaded_bulwark_programs()

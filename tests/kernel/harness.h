@@ -29,7 +29,9 @@ std::string probe();
 // A started `bulwark run`, for tests that act while it is alive.
 class Run {
 public:
-	Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd);
+	// extra: more `bulwark run` options, placed before `--`.
+	Run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	    const std::vector<std::string> &extra = {});
 	~Run();
 	Result wait();
 	pid_t pid() const { return pid_; }
@@ -39,7 +41,18 @@ private:
 	pid_t pid_ = -1;
 };
 
-Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd);
+Result run(const std::string &policy_yaml, const std::string &layers, const std::vector<std::string> &cmd,
+	   const std::vector<std::string> &extra = {});
+
+// The bulwark binary under test.
+std::string bulwark_bin();
+
+// Everything a failing assertion should show: status, output, events.
+std::string describe(const Result &r);
+
+// Whether this kernel runs BPF-LSM tests (the VM, or a host that loads the
+// programs, as run-suite.sh says through BULWARK_LSM_TESTS).
+bool lsm_usable();
 
 // A command's outcome.
 struct Cmd {
@@ -55,18 +68,20 @@ Cmd shell(const std::string &cmd);
 // if it is still running; pins are the test's to unload.
 class Enforcer {
 public:
-	// events_pipe: events go to the enforcer's stdout, a pipe this object
-	// reads. Closing it (close_events_pipe) makes the enforcer's next event
-	// write raise SIGPIPE: a signal from the kernel, which is how a test
-	// that is itself in scope (host) can end an enforcer it may not signal.
-	Enforcer(const std::vector<std::string> &args, bool events_pipe = false);
+	// via_keeper: started through an intermediate process, with
+	// PR_SET_PDEATHSIG=SIGTERM (as a service manager would), so a test
+	// that is itself in scope (host) and may not signal the enforcer can
+	// still stop it: by killing the keeper (stop_via_keeper()).
+	Enforcer(const std::vector<std::string> &args, bool via_keeper = false);
 	~Enforcer();
 	// True once the enforcer said the policy is in force; false if it
 	// exited first or timed out.
 	bool wait_ready(int timeout_ms = 60000);
 	// Sends sig and returns the exit status (code, or 128+signal).
 	int stop(int sig = SIGTERM);
-	void close_events_pipe();
+	// Kills the keeper; returns 0 once the enforcer is gone, -1 if it is
+	// still there after 20 s.
+	int stop_via_keeper();
 	bool alive() const;
 	pid_t pid() const { return pid_; }
 	std::string err() const;
@@ -76,9 +91,7 @@ public:
 
 private:
 	std::string dir_;
-	pid_t pid_ = -1;
-	int pipe_ = -1;
-	mutable std::string piped_;
+	pid_t pid_ = -1, keeper_ = -1;
 	bool reaped_ = false;
 };
 

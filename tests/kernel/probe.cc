@@ -458,6 +458,39 @@ static int do_hold(const char *flag)
 	return report_ok();
 }
 
+// N opens of path (read): how many failed with EPERM, how many succeeded.
+int do_open_many(long n, const char *path)
+{
+	long denied = 0, ok = 0, other = 0;
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			ok++;
+		} else if (errno == EPERM) {
+			denied++;
+		} else {
+			other++;
+		}
+	}
+	std::printf("denied %ld ok %ld other %ld\n", denied, ok, other);
+	return 0;
+}
+
+// N raw getppid() calls: the seccomp table test's target (harmless).
+int do_getppid_many(long n)
+{
+	long denied = 0, ok = 0;
+	for (long i = 0; i < n; i++) {
+		if (syscall(SYS_getppid) < 0 && errno == EPERM)
+			denied++;
+		else
+			ok++;
+	}
+	std::printf("denied %ld ok %ld\n", denied, ok);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -545,6 +578,10 @@ int main(int argc, char **argv)
 		return do_chroot(argv[2]);
 	if (cmd == "syslog")
 		return do_syslog();
+	if (cmd == "open-many" && argc == 4)
+		return do_open_many(std::strtol(argv[2], nullptr, 10), argv[3]);
+	if (cmd == "getppid-many" && argc == 3)
+		return do_getppid_many(std::strtol(argv[2], nullptr, 10));
 	if (cmd == "exit" && argc == 3)
 		return std::atoi(argv[2]);
 	std::fprintf(stderr, "bulwark-probe: bad arguments\n");

@@ -3,7 +3,7 @@
 // `bulwark import docker` and the seccomp escape hatch it targets.
 //
 // The conformance tests run the filter bulwark builds from Docker's default
-// profile (as exported BPF, through tests/unit/cbpf.cc) against an evaluator
+// profile (as exported BPF, through seccomp/cbpf.cc) against an evaluator
 // of the JSON profile written here from Docker's documented semantics, for
 // every syscall number of x86_64, x32 and i386 and a set of argument vectors.
 // The evaluator shares nothing with loader/import.cc but libseccomp's
@@ -29,7 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cbpf.h"
+#include "seccomp/cbpf.h"
 #include "loader/import.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
@@ -57,10 +57,10 @@ std::string slurp(const std::string &path)
 
 // The filters seccomp::Filter builds, as the BPF programs the kernel would
 // get: the syscall table (if any) and the rule-word filter stacked on it.
-test::FilterStack filter_bpf(const policy::Policy &p)
+seccomp::FilterStack filter_bpf(const policy::Policy &p)
 {
 	seccomp::Filter f(p, seccomp::DenyAction::Errno);
-	test::FilterStack stack;
+	seccomp::FilterStack stack;
 	for (bool table : {true, false}) {
 		if (table && !f.has_table())
 			continue;
@@ -72,7 +72,7 @@ test::FilterStack filter_bpf(const policy::Policy &p)
 			close(fd);
 			throw std::runtime_error(std::string("export_bpf: ") + std::strerror(-rc));
 		}
-		stack.push_back(test::read_bpf(fd));
+		stack.push_back(seccomp::read_bpf(fd));
 		close(fd);
 	}
 	return stack;
@@ -305,7 +305,7 @@ struct Conformance {
 
 // Compares the filter and the evaluator for every syscall number of every
 // ABI and the argument vectors the profile's conditions suggest.
-Conformance compare(const test::FilterStack &prog, const DockerEval &eval, const json &doc)
+Conformance compare(const seccomp::FilterStack &prog, const DockerEval &eval, const json &doc)
 {
 	Conformance r;
 	auto probes = DockerEval::probe_values(doc);
@@ -354,7 +354,7 @@ Conformance compare(const test::FilterStack &prog, const DockerEval &eval, const
 				d.arch = abi.audit_arch;
 				for (int i = 0; i < 6; i++)
 					d.args[i] = a[i];
-				uint32_t got = test::run_cbpf(prog, d);
+				uint32_t got = seccomp::run_cbpf(prog, d);
 				bool conflict = false;
 				uint64_t seen_args[6];
 				for (int i = 0; i < 6; i++)
@@ -369,8 +369,8 @@ Conformance compare(const test::FilterStack &prog, const DockerEval &eval, const
 							      "%s nr %#x (%s) args %#llx %#llx %#llx: filter %s, profile %s%s\n",
 							      abi.name, nr, name ? name : "?",
 							      (unsigned long long)a[0], (unsigned long long)a[1],
-							      (unsigned long long)a[2], test::describe_ret(got).c_str(),
-							      test::describe_ret(want).c_str(), conflict ? " (conflict)" : "");
+							      (unsigned long long)a[2], seccomp::describe_ret(got).c_str(),
+							      seccomp::describe_ret(want).c_str(), conflict ? " (conflict)" : "");
 						r.first_failures += buf;
 					}
 				}
@@ -530,9 +530,9 @@ TEST_F(ImportConformance, ForeignArchIsKilled)
 	seccomp_data d{};
 	d.nr = 39; // getpid on x86_64, something else on aarch64
 	d.arch = AUDIT_ARCH_AARCH64;
-	EXPECT_EQ(test::run_cbpf(prog, d), SECCOMP_RET_KILL_PROCESS);
+	EXPECT_EQ(seccomp::run_cbpf(prog, d), SECCOMP_RET_KILL_PROCESS);
 	d.arch = AUDIT_ARCH_X86_64;
-	EXPECT_EQ(test::run_cbpf(prog, d), SECCOMP_RET_ALLOW);
+	EXPECT_EQ(seccomp::run_cbpf(prog, d), SECCOMP_RET_ALLOW);
 }
 
 // Spot checks a reader can verify against the profile by eye.
@@ -547,7 +547,7 @@ TEST_F(ImportConformance, KnownAnswers)
 		d.nr = nr;
 		d.args[0] = a0;
 		d.args[1] = a1;
-		return test::run_cbpf(prog, d);
+		return seccomp::run_cbpf(prog, d);
 	};
 	const uint32_t eperm = SECCOMP_RET_ERRNO | EPERM, enosys = SECCOMP_RET_ERRNO | ENOSYS;
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_personality, 0x8), SECCOMP_RET_ALLOW);
@@ -859,7 +859,7 @@ TEST(SeccompSyscalls, EntriesAndDefault)
 		d.arch = arch;
 		d.nr = nr;
 		d.args[0] = a0;
-		return test::run_cbpf(prog, d);
+		return seccomp::run_cbpf(prog, d);
 	};
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_getpid, 0), SECCOMP_RET_ALLOW);
 	EXPECT_EQ(ask(AUDIT_ARCH_I386, 20, 0), SECCOMP_RET_ALLOW);                       // i386 getpid

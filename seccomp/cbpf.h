@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// A classic-BPF interpreter for seccomp programs, for tests only: it lets a
-// test ask what an exported filter answers for any syscall, ABI and argument
+// A classic-BPF interpreter for seccomp programs. It lets the loader and
+// tests ask what an exported filter answers for any syscall, ABI and argument
 // vector without loading it into the kernel (which could not be undone).
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace bulwark::test {
+namespace bulwark::seccomp {
 
 // The program as libseccomp's seccomp_export_bpf writes it.
 std::vector<sock_filter> read_bpf(int fd);
@@ -30,4 +30,4 @@ std::string describe_ret(uint32_t ret);
 using FilterStack = std::vector<std::vector<sock_filter>>;
 uint32_t run_cbpf(const FilterStack &stack, const seccomp_data &data);
 
-} // namespace bulwark::test
+} // namespace bulwark::seccomp

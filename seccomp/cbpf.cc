@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cbpf.h"
+#include "seccomp/cbpf.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace bulwark::test {
+namespace bulwark::seccomp {
 
 std::vector<sock_filter> read_bpf(int fd)
 {
@@ -157,4 +157,4 @@ uint32_t run_cbpf(const FilterStack &stack, const seccomp_data &data)
 	return best;
 }
 
-} // namespace bulwark::test
+} // namespace bulwark::seccomp

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "loader/stream.h"
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "loader/lsm.h"
+#include "policy/catalog.h"
+#include "seccomp/filter.h"
+
+namespace bulwark {
+
+namespace {
+
+uint64_t mono_ns()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+seccomp_data data_of(const bw_event &e)
+{
+	seccomp_data d{};
+	d.nr = e.sc.nr;
+	d.arch = e.sc.arch;
+	for (int i = 0; i < 6; i++)
+		d.args[i] = e.sc.args[i];
+	return d;
+}
+
+// The executable is recorded by an LSM hook at exec; without the LSM layer
+// /proc says it, best effort (the task may be gone already).
+bw_event with_exe(const bw_event &e)
+{
+	bw_event c = e;
+	if (c.exe[0])
+		return c;
+	std::string link = "/proc/" + std::to_string(e.tid) + "/exe";
+	ssize_t n = readlink(link.c_str(), c.exe, sizeof(c.exe) - 1);
+	c.exe[n > 0 ? n : 0] = 0;
+	return c;
+}
+
+// A syscall this long in flight has its seccomp half reported alone; its
+// LSM half (if any comes) is then an event of its own.
+constexpr uint64_t kHoldNs = 2000000000ull;
+
+} // namespace
+
+EventStream::EventStream(EventSink &sink, const policy::Policy &policy, const seccomp::Filter *filter,
+			 LsmLayer *lsm, unsigned layers_active)
+	: sink_(sink), policy_(policy), filter_(filter), lsm_(lsm), active_(layers_active)
+{
+}
+
+// Whether the seccomp layer's answer stops (or, for an audit rule, would
+// stop) the call. clone3's ENOSYS is the user-namespace rule's way to make
+// libc fall back to clone, not a denial.
+static bool seccomp_would_deny(const seccomp::Filter &f, const seccomp_data &d)
+{
+	uint32_t v = f.verdict(d);
+	uint32_t action = v & SECCOMP_RET_ACTION_FULL;
+	if (action == SECCOMP_RET_ALLOW)
+		return false;
+	if (action == SECCOMP_RET_ERRNO && (v & SECCOMP_RET_DATA) == ENOSYS &&
+	    seccomp::syscall_name(d.arch, d.nr) == "clone3")
+		return false;
+	return true;
+}
+
+void EventStream::on_record(const bw_event &e)
+{
+	switch (e.kind) {
+	case BW_KIND_LSM: {
+		if (e.seq) {
+			auto it = held_.find(e.seq);
+			if (it != held_.end() && !it->second.lsm) {
+				it->second.lsm = e;
+				return;
+			}
+		}
+		unsigned denied = kLayerLsm, evaluated = kLayerLsm;
+		if (e.seq) {
+			// The listener let this syscall through in audit mode, and
+			// its half was already reported.
+			denied |= kLayerSeccomp;
+			evaluated |= kLayerSeccomp;
+		} else if (filter_ && e.sc.nr >= 0) {
+			seccomp_data d = data_of(e);
+			evaluated |= kLayerSeccomp;
+			if (seccomp_would_deny(*filter_, d))
+				denied |= kLayerSeccomp;
+		}
+		sink_.lsm(e, denied, evaluated);
+		return;
+	}
+	case BW_KIND_SYSCALL_DONE: {
+		auto it = held_.find(e.seq);
+		if (it == held_.end())
+			return;
+		emit_held(it->second);
+		held_.erase(it);
+		return;
+	}
+	case BW_KIND_SECCOMP_ERRNO:
+	case BW_KIND_SECCOMP_KILL: {
+		if (!filter_)
+			return;
+		seccomp_data d = data_of(e);
+		uint32_t table = filter_->table_verdict(d);
+		uint32_t action = table & SECCOMP_RET_ACTION_FULL;
+		bool by_table = e.kind == BW_KIND_SECCOMP_KILL
+					? (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD)
+					: (action == SECCOMP_RET_ERRNO &&
+					   static_cast<int64_t>(table & SECCOMP_RET_DATA) == -e.sc.ret);
+		if (!by_table) {
+			// The rule-word filter: its kills are foreign ABIs; its
+			// errnos were answered (and reported) by the listener, or
+			// are clone3's fallback.
+			if (e.kind != BW_KIND_SECCOMP_KILL)
+				return;
+			seccomp_denials_++;
+			sink_.seccomp_kernel(with_exe(e), "builtin:foreign-abi", false);
+			return;
+		}
+		seccomp_denials_++;
+		sink_.seccomp_kernel(with_exe(e), table_rule_id(e, table), false);
+		return;
+	}
+	}
+}
+
+std::string EventStream::table_rule_id(const bw_event &e, uint32_t verdict) const
+{
+	seccomp_data d = data_of(e);
+	long idx = filter_->entry_for(d, verdict);
+	if (idx >= 0)
+		return "syscalls[" + std::to_string(idx) + "]";
+	bool native = d.arch == AUDIT_ARCH_X86_64 && !(d.nr & 0x40000000);
+	bool opted = false;
+	for (const auto &a : policy_.architectures)
+		opted |= (a == "x86" && d.arch == AUDIT_ARCH_I386) ||
+			 (a == "x32" && d.arch == AUDIT_ARCH_X86_64 && (d.nr & 0x40000000));
+	if (!native && !opted)
+		return "builtin:foreign-abi";
+	return "default:syscalls";
+}
+
+void EventStream::on_notification(int nfd)
+{
+	seccomp_notif *req = nullptr;
+	seccomp_notif_resp *resp = nullptr;
+	if (seccomp_notify_alloc(&req, &resp) < 0)
+		return;
+	std::unique_ptr<seccomp_notif, void (*)(seccomp_notif *)> req_guard(
+		req, [](seccomp_notif *r) { seccomp_notify_free(r, nullptr); });
+	std::unique_ptr<seccomp_notif_resp, void (*)(seccomp_notif_resp *)> resp_guard(
+		resp, [](seccomp_notif_resp *r) { seccomp_notify_free(nullptr, r); });
+	if (seccomp_notify_receive(nfd, req) < 0)
+		return; // the task died while we were waking up
+	uint64_t args[6];
+	for (int i = 0; i < 6; i++)
+		args[i] = req->data.args[i];
+	long rule = filter_ ? filter_->rule_for(req->data.arch, req->data.nr, args) : -1;
+	bool audit = rule >= 0 && policy_.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
+	resp->id = req->id;
+	resp->val = 0;
+	if (audit) {
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	} else {
+		// Only syscalls with a deny rule are routed here; an unknown one
+		// is still denied.
+		resp->error = -EPERM;
+		resp->flags = 0;
+	}
+	// /proc is read while the task is parked; checking the id afterwards
+	// proves the pid still named that task while we read it.
+	SeccompAttempt a = EventSink::capture(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX,
+					      audit ? 0 : EPERM,
+					      [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
+	seccomp_denials_ += a.valid;
+	// A call let through in audit mode goes on to meet the LSM layer: hold
+	// its event until the syscall ends, so both layers' views of the one
+	// attempt become one event.
+	if (audit && a.valid && lsm_ && lsm_->lsm_loaded()) {
+		uint32_t seq = ++next_seq_ ? next_seq_ : ++next_seq_;
+		if (lsm_->mark_pending(req->pid, seq)) {
+			held_[seq] = Held{std::move(a), std::nullopt, mono_ns()};
+			seccomp_notify_respond(nfd, resp);
+			return;
+		}
+	}
+	seccomp_notify_respond(nfd, resp);
+	if (a.valid)
+		sink_.seccomp(a, nullptr, kLayerSeccomp, kLayerSeccomp);
+}
+
+void EventStream::emit_held(Held &h)
+{
+	unsigned evaluated = kLayerSeccomp | (lsm_ && lsm_->lsm_loaded() ? kLayerLsm : 0u);
+	unsigned denied = kLayerSeccomp | (h.lsm ? kLayerLsm : 0u);
+	sink_.seccomp(h.attempt, h.lsm ? &*h.lsm : nullptr, denied, evaluated);
+}
+
+void EventStream::tick()
+{
+	if (lsm_) {
+		uint64_t dropped = lsm_->dropped();
+		if (dropped > lost_seen_) {
+			sink_.lost(dropped - lost_seen_);
+			lost_total_ += dropped - lost_seen_;
+			lost_seen_ = dropped;
+		}
+	}
+	uint64_t now = mono_ns();
+	for (auto it = held_.begin(); it != held_.end();) {
+		if (now - it->second.since_ns < kHoldNs) {
+			++it;
+			continue;
+		}
+		if (lsm_)
+			lsm_->clear_pending(static_cast<uint32_t>(it->second.attempt.notif.pid));
+		emit_held(it->second);
+		it = held_.erase(it);
+	}
+	timespec ts{};
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sink_.flush_summaries(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
+}
+
+MetricsSnapshot EventStream::metrics() const
+{
+	MetricsSnapshot m = metrics_snapshot(sink_);
+	m.lost = lost_total_;
+	if (!lsm_ || !lsm_->lsm_loaded())
+		return m;
+	std::vector<RuleDenials> rows;
+	for (auto &r : m.denials)
+		if (r.layer != kLayerLsm)
+			rows.push_back(r);
+	for (const auto &[rule, c] : lsm_->counters(policy_.rules.size() + policy_.hooks.size())) {
+		std::string id = policy::rule_id_for(policy_, rule);
+		if (c.first)
+			rows.push_back({id, kLayerLsm, false, c.first});
+		if (c.second)
+			rows.push_back({id, kLayerLsm, true, c.second});
+	}
+	m.denials = std::move(rows);
+	return m;
+}
+
+void EventStream::finish()
+{
+	if (lsm_)
+		lsm_->consume();
+	for (auto &[seq, h] : held_) {
+		if (lsm_)
+			lsm_->clear_pending(static_cast<uint32_t>(h.attempt.notif.pid));
+		emit_held(h);
+	}
+	held_.clear();
+	tick();
+}
+
+} // namespace bulwark
