@@ -648,12 +648,29 @@ int run_status(const StatusOptions &o)
 				    {"generation", gen},            {"rules", g.nrules},
 				    {"links", links},               {"enforcer_pid", cfg.supervisor_tgid},
 				    {"enforcer_running", alive},    {"policy_changed_on_disk", parsed.ok() && fnv1a(slurp(path)) != g.policy_hash}};
+		j["events_dropped"] = read_dropped(m.bss);
+		// Hits since this generation was loaded, from the kernel's
+		// per-rule counters (exact even when events were dropped).
+		nlohmann::json hits = nlohmann::json::array();
+		for (const auto &[rule, c] : read_counters(m.rule_hits, gen, g.nrules)) {
+			std::string id = parsed.ok() ? policy::rule_id_for(*parsed.policy, rule) : "#" + std::to_string(rule);
+			if (id.empty())
+				id = "#" + std::to_string(rule);
+			hits.push_back({{"rule", id}, {"deny", c.first}, {"audit", c.second}});
+		}
+		j["hits"] = hits;
 		if (o.json) {
 			std::printf("%s\n", j.dump().c_str());
 		} else {
-			std::printf("%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s)\n",
+			std::printf("%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s), "
+				    "%llu events dropped\n",
 				    o.pin_dir.c_str(), name.c_str(), path.c_str(), scope.c_str(), gen, g.nrules, links,
-				    cfg.supervisor_tgid, alive ? "running" : "not running");
+				    cfg.supervisor_tgid, alive ? "running" : "not running",
+				    static_cast<unsigned long long>(j["events_dropped"].get<uint64_t>()));
+			for (const auto &h : hits)
+				std::printf("  %-32s deny %llu audit %llu\n", h["rule"].get<std::string>().c_str(),
+					    static_cast<unsigned long long>(h["deny"].get<uint64_t>()),
+					    static_cast<unsigned long long>(h["audit"].get<uint64_t>()));
 		}
 	} catch (const std::exception &e) {
 		say(e.what());

@@ -291,7 +291,29 @@ int run_explain(const ExplainOptions &o)
 	auto p = load(o.policy);
 	if (!p)
 		return 1;
-	std::fputs((o.json ? explain_json(*p) + "\n" : explain_text(*p)).c_str(), stdout);
+	// Under a scope other than run (bulwark enforce), bulwark does not start
+	// the subjects: say per rule what that takes away.
+	auto notes = policy::scope_notes(*p, p->scope);
+	if (o.json) {
+		std::string text = explain_json(*p);
+		if (p->scope != "run") {
+			auto j = nlohmann::json::parse(text);
+			j["scope"] = p->scope;
+			nlohmann::json arr = nlohmann::json::array();
+			for (const auto &n : notes)
+				arr.push_back({{"line", n.loc.line}, {"message", n.message}, {"no_layer", n.lost}});
+			j["scope_notes"] = arr;
+			text = j.dump(2);
+		}
+		std::fputs((text + "\n").c_str(), stdout);
+		return 0;
+	}
+	std::fputs(explain_text(*p).c_str(), stdout);
+	if (p->scope != "run") {
+		std::printf("\nscope %s: only the BPF-LSM layer applies (bulwark enforce)\n", p->scope.c_str());
+		for (const auto &n : notes)
+			std::printf("  line %d: %s%s\n", n.loc.line, n.lost ? "NO LAYER: " : "", n.message.c_str());
+	}
 	return 0;
 }
 

@@ -436,6 +436,23 @@ void zero_counters(int fd, uint32_t gen, size_t n)
 	}
 }
 
+uint64_t read_dropped(int bss_fd)
+{
+	if (bss_fd < 0)
+		return 0;
+	bpf_map_info info{};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(bss_fd, &info, &len) || info.value_size < dropped_offset() + sizeof(uint64_t))
+		return 0;
+	std::vector<char> v(info.value_size);
+	__u32 zero = 0;
+	if (bpf_map_lookup_elem(bss_fd, &zero, v.data()))
+		return 0;
+	uint64_t n;
+	std::memcpy(&n, v.data() + dropped_offset(), sizeof(n));
+	return n;
+}
+
 uint64_t fnv1a(const std::string &text)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -856,15 +873,7 @@ uint64_t LsmLayer::dropped() const
 {
 	if (skel_)
 		return skel_->bss->dropped_events;
-	if (maps_.bss < 0)
-		return 0;
-	std::vector<char> v(dropped_offset() + sizeof(uint64_t) + 4096);
-	__u32 zero = 0;
-	if (bpf_map_lookup_elem(maps_.bss, &zero, v.data()))
-		return 0;
-	uint64_t n;
-	std::memcpy(&n, v.data() + dropped_offset(), sizeof(n));
-	return n;
+	return read_dropped(maps_.bss);
 }
 
 bool LsmLayer::mark_pending(uint32_t tid, uint32_t seq)

@@ -85,6 +85,8 @@ uint32_t replace_policy(const LsmMaps &m, const policy::Policy &policy, const st
 			uint64_t policy_hash);
 
 uint64_t fnv1a(const std::string &text);
+// dropped_events read through the .bss map (a pinned one, for status).
+uint64_t read_dropped(int bss_fd);
 
 // Hits per rule (deny, audit) of generation gen's first n rules, keyed by
 // rule index, plus the built-in rules keyed by their BW_RULE_* number.

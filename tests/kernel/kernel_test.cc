@@ -1137,6 +1137,16 @@ TEST(Enforce, PinnedSurvivesKillIsReadoptedAndUnloads)
 	EXPECT_EQ(sj["rules"], 2);
 	EXPECT_EQ(sj["enforcer_running"], false);
 	EXPECT_EQ(sj["scope"].get<std::string>().rfind("cgroup:", 0), 0u) << st.out;
+	// Two denials so far, one of them with no enforcer to read the event:
+	// the kernel's counters have both.
+	EXPECT_EQ(sj["events_dropped"], 0) << st.out;
+	bool counted = false;
+	for (const auto &h : sj["hits"])
+		if (h["rule"] == "no-shadow") {
+			EXPECT_EQ(h["deny"], 2) << st.out;
+			counted = true;
+		}
+	EXPECT_TRUE(counted) << st.out;
 
 	// A restart re-adopts: nothing loaded twice, events flow to it.
 	{

@@ -1380,3 +1380,22 @@ TEST(PolicyScope, FormsAndErrors)
 		line2 |= d.loc.line == 2 && d.severity == bulwark::policy::Diagnostic::Severity::Error;
 	EXPECT_TRUE(line2);
 }
+
+TEST(PolicyScope, NotesSayWhatANonRunScopeTakesAway)
+{
+	auto r = bulwark::policy::parse_string("name: p\nrules:\n  - id: m\n    deny: mount\n  - id: f\n    deny: read\n"
+					       "    paths: [/etc/shadow]\nsyscalls:\n  - name: personality\n"
+					       "    action: errno(EPERM)\n",
+					       "t.yaml");
+	ASSERT_TRUE(r.ok());
+	EXPECT_TRUE(bulwark::policy::scope_notes(*r.policy, "run").empty());
+	auto notes = bulwark::policy::scope_notes(*r.policy, "cgroup:/x");
+	ASSERT_EQ(notes.size(), 2u);
+	// mount: seccomp and LSM both enforce it; under a scope only the LSM.
+	EXPECT_EQ(notes[0].loc.line, 3);
+	EXPECT_FALSE(notes[0].lost);
+	EXPECT_NE(notes[0].message.find("LSM layer only"), std::string::npos);
+	// The syscall table is seccomp's alone: nothing left.
+	EXPECT_EQ(notes[1].loc.line, 9);
+	EXPECT_TRUE(notes[1].lost);
+}
