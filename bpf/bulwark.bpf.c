@@ -327,8 +327,12 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 			return 0;
 		if (!t) {
 			t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			/* A subject of a cgroup scope stays one: otherwise it
+			 * could write its pid to another cgroup's cgroup.procs
+			 * (an open this hook sees) and walk out of the policy.
+			 * Moved out by the admin, it stays confined: fail closed. */
 			if (t)
-				t->confined = BW_TASK_DYNAMIC;
+				t->confined = cfg->scope == BW_SCOPE_CGROUP ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
 			else
 				t = bpf_map_lookup_elem(&fallback_task, &zero);
 		}

@@ -265,14 +265,14 @@ struct bw_event {
 
 enum bw_scope {
 	BW_SCOPE_RUN = 0,    /* tasks marked by the loader, and their descendants */
-	BW_SCOPE_CGROUP = 1, /* every task in a cgroup v2 subtree */
+	BW_SCOPE_CGROUP = 1, /* every task in a cgroup v2 subtree (and, once seen there, wherever it goes) */
 	BW_SCOPE_EXE = 2,    /* tasks running one executable, and their descendants */
 	BW_SCOPE_HOST = 3,   /* everything but the enforcer, pid 1 and kernel threads */
 };
 
 /* bw_task.confined */
-#define BW_TASK_STICKY 1  /* marked (run, exe): stays confined */
-#define BW_TASK_DYNAMIC 2 /* created by a cgroup/host scope: re-checked on every hook */
+#define BW_TASK_STICKY 1  /* marked (run, exe, seen in a cgroup scope): stays confined */
+#define BW_TASK_DYNAMIC 2 /* created by the host scope: re-checked on every hook */
 
 /* The one `config` entry. Written whole by the loader; between a reload's
  * writes only active_gen changes (0 <-> 1, a single byte), so a hook never

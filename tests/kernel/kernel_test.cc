@@ -1010,6 +1010,10 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 	EXPECT_EQ(in.out, "err open EPERM\n") << cdiag(in) << ediag(e);
 	ktest::Cmd mnt = in_cgroup("bw-in", probe() + " mount /mnt");
 	EXPECT_EQ(mnt.out, "err mount EPERM\n") << cdiag(mnt);
+	// Moving itself to another cgroup does not take it out of the policy.
+	ktest::Cmd moved = in_cgroup("bw-in", "/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-out/cgroup.procs && exec " +
+						      probe() + " open /etc/shadow r'");
+	EXPECT_EQ(moved.out, "err open EPERM\n") << cdiag(moved);
 	// A sibling in another cgroup, and this test process: untouched.
 	ktest::Cmd out = in_cgroup("bw-out", probe() + " open /etc/shadow r");
 	EXPECT_EQ(out.out, "ok\n") << cdiag(out);
@@ -1020,8 +1024,8 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 	for (int i = 0; i < 200 && slurp(g.dir + "/early.out").empty(); i++)
 		usleep(50000);
 	EXPECT_EQ(slurp(g.dir + "/early.out"), "err open EPERM\n") << ediag(e);
-	auto evs = e.wait_events(3);
-	EXPECT_EQ(count_rule(evs, "no-shadow"), 2u) << ediag(e);
+	auto evs = e.wait_events(4);
+	EXPECT_EQ(count_rule(evs, "no-shadow"), 3u) << ediag(e);
 	EXPECT_EQ(count_rule(evs, "no-mount"), 1u) << ediag(e);
 	for (const auto &ev : evs) {
 		EXPECT_EQ(ev["bulwark"]["layer"], "lsm");
