@@ -1676,6 +1676,16 @@ int BPF_PROG(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, in
  * the `syscalls:` table. Kill actions never return: they show up as the
  * SIGSYS that seccomp forces on the task.
  */
+/* A record for the ring buffer, or null, counted, when it is full. */
+static __always_inline struct bw_event *reserve_event(void)
+{
+	struct bw_event *e = bpf_ringbuf_reserve(&events, sizeof(struct bw_event), 0);
+
+	if (!e)
+		__sync_fetch_and_add(&dropped_events, 1);
+	return e;
+}
+
 static __always_inline void fill_common(struct bw_event *e, struct bw_task *self, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -1732,11 +1742,9 @@ int BPF_PROG(bw_sys_exit, struct pt_regs *regs, long ret)
 
 		bpf_map_delete_elem(&syscall_pending, &tid);
 		task = bpf_get_current_task_btf();
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			__sync_fetch_and_add(&dropped_events, 1);
+		e = reserve_event();
+		if (!e)
 			return 0;
-		}
 		fill_common(e, self, task);
 		e->kind = BW_KIND_SYSCALL_DONE;
 		e->seq = token;
@@ -1753,11 +1761,9 @@ int BPF_PROG(bw_sys_exit, struct pt_regs *regs, long ret)
 	task = bpf_get_current_task_btf();
 	if ((long)BPF_CORE_READ(regs, orig_ax) < 0)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&dropped_events, 1);
+	e = reserve_event();
+	if (!e)
 		return 0;
-	}
 	fill_common(e, self, task);
 	e->kind = BW_KIND_SECCOMP_ERRNO;
 	e->err = (__s32)ret;
@@ -1789,11 +1795,9 @@ int BPF_PROG(bw_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 	self = confined_task(&c);
 	if (!self || BPF_CORE_READ(task, seccomp.mode) != SECCOMP_MODE_DEAD)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&dropped_events, 1);
+	e = reserve_event();
+	if (!e)
 		return 0;
-	}
 	fill_common(e, self, task);
 	e->kind = BW_KIND_SECCOMP_KILL;
 	e->err = 0;
