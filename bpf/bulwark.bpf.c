@@ -578,9 +578,11 @@ int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	child = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!child)
 		return -ENOMEM;
-	/* A dynamic subject's child is re-checked against the scope too (it
-	 * may be moved out of the cgroup); the stand-in record has 0 here. */
-	child->confined = parent->confined ? parent->confined : BW_TASK_DYNAMIC;
+	/* A host-scope subject's child is re-checked like its parent. The
+	 * stand-in record (parent's storage could not be made) has 0 here:
+	 * the child gets what its parent would have had. */
+	child->confined = parent->confined ? parent->confined
+					   : c.scope == BW_SCOPE_CGROUP ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
 	/* The child's first return (from fork) never entered in its name. */
 	child->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
