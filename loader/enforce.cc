@@ -316,15 +316,17 @@ Probe probe(const LsmNeeds &needs)
 	if (!have_vmlinux_btf())
 		p.fatal.push_back("lsm: this kernel has no BTF (/sys/kernel/btf/vmlinux); BPF LSM programs need a kernel "
 				  "built with CONFIG_DEBUG_INFO_BTF=y");
-	if (p.fatal.empty()) {
-		r = LsmLayer::load_probe();
-		if (!r.empty())
-			p.fatal.push_back(r + "; run as root on a kernel that permits BPF LSM programs");
-	}
 	if (have_vmlinux_btf())
 		for (const auto &h : hooks_needed(needs))
 			if (!hook_exists(h))
 				p.missing_hooks.push_back(h);
+	// The load probe loads every program; with a hook missing it would fail
+	// for that reason alone, so the real load (without those) decides then.
+	if (p.fatal.empty() && p.missing_hooks.empty()) {
+		r = LsmLayer::load_probe();
+		if (!r.empty())
+			p.fatal.push_back(r + "; run as root on a kernel that permits BPF LSM programs");
+	}
 	return p;
 }
 
@@ -410,9 +412,9 @@ int run_enforce(const EnforceOptions &o)
 	for (const auto &h : pr.missing_hooks)
 		say("lsm: this kernel has no LSM hook " + h + " (bpf_lsm_" + h +
 		    " not in its BTF); a kernel of 6.1 or newer has it");
-	if (!pr.missing_hooks.empty()) {
-		say("enforce: refusing to run without hooks the programs need (degraded operation per hook is not "
-		    "implemented)");
+	if (!pr.missing_hooks.empty() && !o.allow_degraded) {
+		say("enforce: refusing to run without every hook (--allow-degraded runs without them: the rules "
+		    "that use them are then not enforced)");
 		return 1;
 	}
 
@@ -460,6 +462,7 @@ int run_enforce(const EnforceOptions &o)
 			en.pin_dir = o.pin_dir;
 			en.policy_path = policy_path;
 			en.policy_hash = hash;
+			en.skip_hooks.insert(pr.missing_hooks.begin(), pr.missing_hooks.end());
 			lsm = std::make_unique<LsmLayer>(*pol, on_event, BpfOptions{}, &en);
 			namer.maps = &lsm->maps();
 			say("enforce: " + std::to_string(lsm->attached()) + " programs attached" +

@@ -204,6 +204,11 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions 
 			continue;
 		}
 		bool load = opts.lsm && prog_needed(name, needs);
+		// --allow-degraded: hooks this kernel lacks are left out, said
+		// at start-up.
+		std::string sec = bpf_program__section_name(prog);
+		if (sec.rfind("lsm/", 0) == 0 && needs.skip_hooks.count(sec.substr(4)))
+			load = false;
 		for (const auto &v : kVariants) {
 			if (name != v.prog)
 				continue;
@@ -221,7 +226,7 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions 
 			if (std::string(v.hook) != hook)
 				continue;
 			bpf_program *p = bpf_object__find_program_by_name(skel->obj, v.prog);
-			needed |= opts.lsm && prog_needed(v.prog, needs);
+			needed |= opts.lsm && prog_needed(v.prog, needs) && !needs.skip_hooks.count(hook);
 			loaded |= p && bpf_program__autoload(p);
 		}
 		if (needed && !loaded)
@@ -697,6 +702,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 		// seccomp layer, so none of the syscall tracepoints.
 		if (enforce) {
 			needs.all = true;
+			needs.skip_hooks = enforce->skip_hooks;
 			opts_.lsm = true;
 			opts_.trace = false;
 		}

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct LsmEnforce {
 	std::string pin_dir;     // "" = nothing pinned
 	std::string policy_path; // recorded with the generation, for status/restart
 	uint64_t policy_hash = 0;
+	std::set<std::string> skip_hooks; // hooks this kernel lacks (--allow-degraded)
 };
 
 // The map fds a generation is written through: from the skeleton, or

@@ -34,7 +34,8 @@ struct LsmNeeds {
 	unsigned file_access = 0;
 	bool exec_allow_list = false;
 	std::set<std::string> escape_hooks;
-	bool all = false; // load everything (the probe)
+	bool all = false; // load everything (the probe, enforce mode)
+	std::set<std::string> skip_hooks; // never load these (absent from this kernel, --allow-degraded)
 };
 
 struct LsmPlan {
