@@ -320,13 +320,9 @@ Probe probe(const LsmNeeds &needs)
 		for (const auto &h : hooks_needed(needs))
 			if (!hook_exists(h))
 				p.missing_hooks.push_back(h);
-	// The load probe loads every program; with a hook missing it would fail
-	// for that reason alone, so the real load (without those) decides then.
-	if (p.fatal.empty() && p.missing_hooks.empty()) {
-		r = LsmLayer::load_probe();
-		if (!r.empty())
-			p.fatal.push_back(r + "; run as root on a kernel that permits BPF LSM programs");
-	}
+	// Whether program load is permitted is probed by the real load: a
+	// separate probe would verify every program twice (seconds on a slow
+	// machine); its failure is reported the same way (see run_enforce).
 	return p;
 }
 
@@ -473,6 +469,14 @@ int run_enforce(const EnforceOptions &o)
 			say("enforce: " + std::to_string(n) + " running process" + (n == 1 ? "" : "es") + " of " +
 			    scope.path + " (with descendants) put in scope");
 		}
+	} catch (const Error &e) {
+		say(e.what());
+		if (e.err() == EPERM || e.err() == EACCES)
+			say("lsm: this kernel refuses to load BPF LSM programs here; run as root (CAP_BPF and "
+			    "CAP_SYS_ADMIN) on a kernel that permits them (lockdown, a container's seccomp or a "
+			    "hypervisor policy can forbid it)");
+		say("enforce: nothing was applied");
+		return 1;
 	} catch (const std::exception &e) {
 		say(e.what());
 		say("enforce: nothing was applied");
