@@ -463,6 +463,9 @@ int run_enforce(const EnforceOptions &o)
 			namer.maps = &lsm->maps();
 			say("enforce: " + std::to_string(lsm->attached()) + " programs attached" +
 			    (o.pin_dir.empty() ? "" : ", pinned in " + o.pin_dir));
+			if (o.verbose)
+				say("lsm: " + std::to_string(lsm->file_entries().size()) + " file map entries, " +
+				    std::to_string(lsm->plan().rules.size()) + " rules in generation 0");
 		}
 		if (scope.kind == BW_SCOPE_EXE) {
 			int n = adopt_running_exe(*lsm, scope);
@@ -625,6 +628,29 @@ int run_unload(const UnloadOptions &o)
 
 int run_status(const StatusOptions &o)
 {
+	// Without --pin: every bulwark pin set directly under /sys/fs/bpf.
+	if (o.pin_dir.empty()) {
+		std::vector<std::string> dirs;
+		if (DIR *d = opendir("/sys/fs/bpf")) {
+			while (dirent *e = readdir(d)) {
+				std::string dir = std::string("/sys/fs/bpf/") + e->d_name;
+				if (e->d_name[0] != '.' && access((dir + "/map_bw_config").c_str(), F_OK) == 0)
+					dirs.push_back(dir);
+			}
+			closedir(d);
+		}
+		if (dirs.empty()) {
+			say("enforce: no pinned bulwark enforcement under /sys/fs/bpf");
+			return 0;
+		}
+		int rc = 0;
+		for (const auto &dir : dirs) {
+			StatusOptions one = o;
+			one.pin_dir = dir;
+			rc |= run_status(one);
+		}
+		return rc;
+	}
 	try {
 		LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
 		bw_config cfg = m.read_config();

@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 
 	StatusOptions status;
 	auto *status_cmd = app.add_subcommand("status", "Show what a pinned enforcer enforces");
-	status_cmd->add_option("--pin", status.pin_dir, "The enforcer's --pin directory")->required();
+	status_cmd->add_option("--pin", status.pin_dir, "The enforcer's --pin directory (default: every one under /sys/fs/bpf)");
 	status_cmd->add_flag("--json", status.json, "Machine-readable output");
 
 	try {
