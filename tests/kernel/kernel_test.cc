@@ -5,7 +5,10 @@
 //   Lsm.*, Layers.*  need BPF LSM: run in the VM (tests/vm/)
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1007,8 +1010,23 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 		     "while [ ! -e " + go + " ]; do sleep 0.05; done; exec " + probe() + " open /etc/shadow r' > " +
 		     g.dir + "/early.out 2>&1 &")
 			    .c_str());
+	// systemd's readiness protocol: READY=1 on $NOTIFY_SOCKET once attached.
+	std::string notify_path = g.dir + "/notify";
+	int nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", notify_path.c_str());
+	ASSERT_EQ(bind(nfd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0) << strerror(errno);
+	setenv("NOTIFY_SOCKET", notify_path.c_str(), 1);
 	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-in"});
+	unsetenv("NOTIFY_SOCKET");
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	char note[512] = {};
+	pollfd pfd{nfd, POLLIN, 0};
+	ASSERT_EQ(poll(&pfd, 1, 5000), 1) << "no sd_notify message";
+	ASSERT_GT(recv(nfd, note, sizeof(note) - 1, 0), 0);
+	close(nfd);
+	EXPECT_EQ(std::string(note).rfind("READY=1\n", 0), 0u) << note;
 	std::ofstream(go) << "";
 	// Joins the cgroup after the enforcer started.
 	ktest::Cmd in = in_cgroup("bw-in", probe() + " open /etc/shadow r");
