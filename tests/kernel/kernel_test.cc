@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -1220,12 +1221,14 @@ TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
 		usleep(50000);
 	ASSERT_EQ(access((flag + ".ready").c_str(), F_OK), 0) << "the loop never started";
 	int failed = 0;
+	auto t0 = std::chrono::steady_clock::now();
 	for (int i = 0; i < 100; i++) {
 		ktest::Cmd r = ktest::bulwark({"reload", "--pin", pin, "--policy", i % 2 ? a : b});
 		if (r.status != 0 && failed++ < 3)
 			ADD_FAILURE() << "reload " << i << ": " << cdiag(r);
 	}
 	EXPECT_EQ(failed, 0);
+	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	unlink(flag.c_str());
 	for (int i = 0; i < 200 && slurp(g.dir + "/loop.out").empty(); i++)
 		usleep(50000);
@@ -1235,7 +1238,9 @@ TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
 	EXPECT_EQ(opened, 0) << out;
 	EXPECT_GT(denied, 100) << out;
 	EXPECT_EQ(other, 0) << out;
-	std::printf("reload: 100 reloads while the loop was denied %ld opens, opened 0\n", denied);
+	std::printf("reload: 100 `bulwark reload` runs in %.1f s (%.0f ms each, process start included); the loop "
+		    "was denied %ld opens and opened %ld\n",
+		    secs, secs * 10, denied, opened);
 	// Reloads never re-attach.
 	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs);
 	// SIGHUP reloads the enforcer's own --policy file (a now).
