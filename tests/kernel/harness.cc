@@ -160,13 +160,17 @@ Cmd shell(const std::string &cmd)
 	return run_capture({"/usr/bin/bash", "-c", cmd});
 }
 
-Enforcer::Enforcer(const std::vector<std::string> &args, bool via_keeper)
+Enforcer::Enforcer(const std::vector<std::string> &args, bool via_keeper, bool events)
 {
 	char tmpl[] = "/tmp/bwenf.XXXXXX";
 	if (!mkdtemp(tmpl))
 		throw std::runtime_error("mkdtemp");
 	dir_ = tmpl;
-	std::vector<std::string> a = {bulwark_bin(), "enforce", "--events", dir_ + "/events.jsonl"};
+	std::vector<std::string> a = {bulwark_bin(), "enforce"};
+	if (events) {
+		a.push_back("--events");
+		a.push_back(dir_ + "/events.jsonl");
+	}
 	a.insert(a.end(), args.begin(), args.end());
 	auto exec_it = [&] {
 		int err = open((dir_ + "/err").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);

@@ -72,7 +72,9 @@ public:
 	// PR_SET_PDEATHSIG=SIGTERM (as a service manager would), so a test
 	// that is itself in scope (host) and may not signal the enforcer can
 	// still stop it: by killing the keeper (stop_via_keeper()).
-	Enforcer(const std::vector<std::string> &args, bool via_keeper = false);
+	// events: write the event stream to a file events() reads (a test that
+	// provokes a flood of denials turns it off to keep the VM's tmpfs small).
+	Enforcer(const std::vector<std::string> &args, bool via_keeper = false, bool events = true);
 	~Enforcer();
 	// True once the enforcer said the policy is in force; false if it
 	// exited first or timed out.

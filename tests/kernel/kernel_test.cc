@@ -1210,7 +1210,10 @@ TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
 	EnforceGuard g({"bw-reload"}, pin);
 	std::string a = g.write("a.yaml", kEnforcePolicy);
 	std::string b = g.write("b.yaml", kEnforcePolicyB);
-	ktest::Enforcer e({"--policy", a, "--scope", "cgroup:/bw-reload", "--pin", pin});
+	// Every denied open is an event: hundreds of thousands of JSON lines
+	// would fill the VM's memory, so this enforcer writes none; the
+	// kernel's per-rule counters (status) say what was denied instead.
+	ktest::Enforcer e({"--policy", a, "--scope", "cgroup:/bw-reload", "--pin", pin}, false, false);
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
 	size_t programs = ktest::loaded_bulwark_programs().size();
 	std::string flag = g.dir + "/loop";
@@ -1251,11 +1254,17 @@ TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
 	EXPECT_NE(e.err().find("enforce: reloaded"), std::string::npos) << ediag(e);
 	ktest::Cmd pw = in_cgroup("bw-reload", probe() + " open /etc/passwd r");
 	EXPECT_EQ(pw.out, "err open EPERM\n") << cdiag(pw) << ediag(e);
-	auto evs = e.wait_events(1);
-	EXPECT_GE(count_rule(evs, "no-passwd"), 1u) << ediag(e);
-	// Events of both policies were named after the right one's rules.
-	for (const auto &ev : evs)
-		EXPECT_NE(ev["rule"]["id"], "") << ev.dump();
+	ktest::Cmd st = ktest::bulwark({"status", "--pin", pin, "--json"});
+	ASSERT_EQ(st.status, 0) << cdiag(st);
+	auto sj = nlohmann::json::parse(st.out);
+	EXPECT_EQ(sj["rules"], 3) << st.out;
+	bool counted = false;
+	for (const auto &h : sj["hits"])
+		if (h["rule"] == "no-passwd") {
+			EXPECT_EQ(h["deny"], 1) << st.out;
+			counted = true;
+		}
+	EXPECT_TRUE(counted) << st.out;
 	// A policy with errors changes nothing.
 	std::ofstream(b) << "name: broken\nrules: [{id: x, deny: nonsense}]\n";
 	ktest::Cmd bad = ktest::bulwark({"reload", "--pin", pin, "--policy", b});
