@@ -573,7 +573,9 @@ int run_reload(const ReloadOptions &o)
 		Fd lock = lock_pins(o.pin_dir);
 		LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
 		bw_config cfg = m.read_config();
-		for (const auto &n : policy::scope_notes(*pol, LsmScope{cfg.scope}.str()))
+		LsmScope pinned;
+		pinned.kind = cfg.scope;
+		for (const auto &n : policy::scope_notes(*pol, pinned.str()))
 			if (n.lost) {
 				say(n.loc.file + ":" + std::to_string(n.loc.line) + ": " + n.message);
 				say("reload: refused; the running policy stays");

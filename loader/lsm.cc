@@ -286,11 +286,6 @@ std::string pin_name(const std::string &map_name)
 	return n;
 }
 
-const char *const kPolicyMaps[] = {"rules",     "word_rules", "family_rules", "file_paths",
-				   "file_inodes", "file_subtrees", "file_globs", "glob_dirs",
-				   "when_exe",  "when_uid",   "when_cgroup",  "net_ports",
-				   "net_addrs"};
-
 int *map_slot(LsmMaps &m, const std::string &name)
 {
 	struct {
