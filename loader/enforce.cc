@@ -36,6 +36,9 @@ namespace bulwark {
 
 namespace {
 
+// Records per ring-buffer pass before the loop looks at signals again.
+constexpr size_t kConsumeBudget = 65536;
+
 void say(const std::string &line)
 {
 	std::fprintf(stderr, "%s\n", line.c_str());
@@ -65,22 +68,70 @@ const char *scope_name(uint32_t k)
 	return "?";
 }
 
+// Locks are named after the pin directory's canonical path, so
+// "/sys/fs/bpf/x", "/sys/fs/bpf/x/" and a symlink to it share them.
+std::string lock_path(const std::string &pin_dir, const char *kind)
+{
+	std::string dir = pin_dir;
+	while (dir.size() > 1 && dir.back() == '/')
+		dir.pop_back();
+	char buf[PATH_MAX];
+	std::string canon;
+	if (realpath(dir.c_str(), buf)) {
+		canon = buf;
+	} else {
+		// Not made yet: its parent is.
+		auto slash = dir.find_last_of('/');
+		std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+		if (!realpath(parent.c_str(), buf))
+			throw Error("enforce: " + pin_dir + ": its directory", errno);
+		canon = std::string(buf) + (std::string(buf) == "/" ? "" : "/") + dir.substr(slash + 1);
+	}
+	if (mkdir("/run/bulwark", 0700) != 0 && errno != EEXIST)
+		throw Error("enforce: mkdir /run/bulwark", errno);
+	for (char &c : canon)
+		if (c == '/')
+			c = '_';
+	return "/run/bulwark/" + std::string(kind) + canon;
+}
+
+Fd open_lock(const std::string &path)
+{
+	Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+	if (!fd)
+		throw Error("enforce: open " + path, errno);
+	return fd;
+}
+
 // One writer at a time per pin directory: the enforcer's SIGHUP and any
 // number of `bulwark reload` runs all fill the inactive generation.
 Fd lock_pins(const std::string &pin_dir)
 {
-	if (mkdir("/run/bulwark", 0700) != 0 && errno != EEXIST)
-		throw Error("enforce: mkdir /run/bulwark", errno);
-	std::string name = pin_dir;
-	for (char &c : name)
-		if (c == '/')
-			c = '_';
-	std::string path = "/run/bulwark/lock" + name;
-	Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-	if (!fd)
-		throw Error("enforce: open " + path, errno);
+	std::string path = lock_path(pin_dir, "writer");
+	Fd fd = open_lock(path);
 	if (flock(fd.get(), LOCK_EX) != 0)
 		throw Error("enforce: flock " + path, errno);
+	return fd;
+}
+
+// One enforcer per pin directory, for its whole life: a second one would
+// take over the supervisor slot while the first still holds the links.
+// The holder's pid is in the file, for `unload`; the lock (not the pid,
+// which may have been reused) says whether it is still running.
+Fd hold_enforcer_lock(const std::string &pin_dir)
+{
+	std::string path = lock_path(pin_dir, "enforcer");
+	Fd fd = open_lock(path);
+	if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		if (err == EWOULDBLOCK)
+			throw Error("enforce: another enforcer (pid " + slurp(path) + ") holds " + pin_dir +
+				    "; stop it, or bulwark unload --pin " + pin_dir);
+		throw Error("enforce: flock " + path, err);
+	}
+	std::string pid = std::to_string(getpid());
+	if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+		throw Error("enforce: write " + path, errno);
 	return fd;
 }
 
@@ -298,6 +349,18 @@ struct Namer {
 		}
 		sink[gen]->lsm(copy, e.verdict == BW_VERDICT_DENY ? kLayerLsm : 0u, kLayerLsm);
 	}
+
+	void lost(uint64_t n)
+	{
+		uint32_t gen = maps->read_config().active_gen & 1;
+		try {
+			refresh(gen);
+		} catch (const std::exception &ex) {
+			say(ex.what());
+			return;
+		}
+		sink[gen]->lost(n);
+	}
 };
 
 // One line per missing piece, each with its fix. Fatal ones make enforce
@@ -324,6 +387,30 @@ Probe probe(const LsmNeeds &needs)
 	// separate probe would verify every program twice (seconds on a slow
 	// machine); its failure is reported the same way (see run_enforce).
 	return p;
+}
+
+// What `bulwark reload` and SIGHUP both check before a policy may replace
+// the running one: no rule that no layer can enforce under this scope, and
+// none that needs a hook this kernel lacks (--allow-degraded ran without).
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, const std::vector<std::string> &missing_hooks,
+		    bool allow_degraded)
+{
+	bool ok = true;
+	for (const auto &n : policy::scope_notes(pol, scope.str()))
+		if (n.lost && !allow_degraded) {
+			say(n.loc.file + ":" + std::to_string(n.loc.line) + ": " + n.message);
+			ok = false;
+		}
+	if (!missing_hooks.empty()) {
+		LsmPlan plan = plan_lsm(pol);
+		for (const auto &h : hooks_needed(plan.needs))
+			for (const auto &m : missing_hooks)
+				if (h == m) {
+					say("lsm: the new policy needs hook " + h + ", which this kernel lacks");
+					ok = false;
+				}
+	}
+	return ok;
 }
 
 } // namespace
@@ -431,11 +518,23 @@ int run_enforce(const EnforceOptions &o)
 	auto on_event = [&namer](const bw_event &e) { namer.event(e); };
 	std::unique_ptr<LsmLayer> lsm;
 	const uint64_t hash = fnv1a(slurp(o.policy));
+	Fd lifetime; // held until we exit
 	try {
 		Fd lock;
-		bool adopt = !o.pin_dir.empty() && access((o.pin_dir + "/map_bw_config").c_str(), F_OK) == 0;
-		if (!o.pin_dir.empty())
+		if (!o.pin_dir.empty()) {
+			lifetime = hold_enforcer_lock(o.pin_dir);
 			lock = lock_pins(o.pin_dir);
+		}
+		// Decided under both locks. The config map is pinned last, so
+		// without it any pins are what an enforcer killed while
+		// attaching left: remove them and load afresh.
+		bool adopt = !o.pin_dir.empty() && access((o.pin_dir + "/map_bw_config").c_str(), F_OK) == 0;
+		if (!o.pin_dir.empty() && !adopt) {
+			auto stale = unpin_all(o.pin_dir);
+			if (!stale.empty())
+				say("enforce: " + o.pin_dir + " held " + std::to_string(stale.size()) +
+				    " pins of an incomplete load (no map_bw_config); removed them");
+		}
 		if (adopt) {
 			lsm = std::make_unique<LsmLayer>(o.pin_dir, on_event);
 			bw_config cfg = lsm->maps().read_config();
@@ -505,6 +604,10 @@ int run_enforce(const EnforceOptions &o)
 	epoll_ctl(ep.get(), EPOLL_CTL_ADD, sigfd.get(), &ev);
 	ev.data.u64 = 1;
 	epoll_ctl(ep.get(), EPOLL_CTL_ADD, lsm->poll_fd(), &ev);
+	if (out && out->poll_fd() >= 0) {
+		ev.data.u64 = 2;
+		epoll_ctl(ep.get(), EPOLL_CTL_ADD, out->poll_fd(), &ev);
+	}
 	sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() + "\nMAINPID=" +
 		  std::to_string(getpid()));
 
@@ -515,9 +618,15 @@ int run_enforce(const EnforceOptions &o)
 		bool stop = false;
 		for (int i = 0; i < k; i++) {
 			if (evs[i].data.u64 == 1) {
-				lsm->consume();
+				// Bounded: a sandbox flooding denials must not keep
+				// us from signals (unload's SIGTERM, SIGHUP).
+				lsm->consume(kConsumeBudget);
 				if (out)
 					out->flush();
+				continue;
+			}
+			if (evs[i].data.u64 == 2) {
+				out->on_ready();
 				continue;
 			}
 			signalfd_siginfo si;
@@ -527,9 +636,14 @@ int run_enforce(const EnforceOptions &o)
 					continue;
 				}
 				sd_notify("RELOADING=1");
+				// SIGHUP also reopens the events file (logrotate).
+				if (out)
+					out->reopen();
 				auto np = load_policy(o.policy);
 				if (!np) {
 					say("enforce: reload: " + o.policy + " has errors; the running policy stays");
+				} else if (!reload_allowed(*np, scope, pr.missing_hooks, o.allow_degraded)) {
+					say("enforce: reload refused; the running policy stays");
 				} else {
 					try {
 						Fd lock;
@@ -546,9 +660,13 @@ int run_enforce(const EnforceOptions &o)
 		}
 		uint64_t d = lsm->dropped();
 		if (d != reported_drops) {
+			// In the stream too, where monitoring counts.
+			namer.lost(d - reported_drops);
 			say("lsm: " + std::to_string(d - reported_drops) + " events dropped (ring buffer full)");
 			reported_drops = d;
 		}
+		if (out)
+			out->flush();
 		if (stop)
 			break;
 	}
@@ -594,29 +712,33 @@ int run_reload(const ReloadOptions &o)
 int run_unload(const UnloadOptions &o)
 {
 	try {
-		Fd lock = lock_pins(o.pin_dir);
-		pid_t enforcer = 0;
-		{
-			LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
-			enforcer = static_cast<pid_t>(m.read_config().supervisor_tgid);
-		}
 		// A running enforcer holds the links too: stop it, or its fds
-		// would keep the programs attached after the pins are gone.
-		if (enforcer > 1 && slurp("/proc/" + std::to_string(enforcer) + "/comm").rfind("bulwark", 0) == 0) {
-			kill(enforcer, SIGTERM);
-			// A zombie has let go of its fds already: gone enough.
-			auto running = [enforcer] {
-				std::string st = slurp("/proc/" + std::to_string(enforcer) + "/stat");
-				auto cp = st.rfind(')');
-				return cp != std::string::npos && st.size() > cp + 2 && st[cp + 2] != 'Z';
-			};
-			for (int i = 0; i < 200 && running(); i++)
-				usleep(50 * 1000);
-			if (running())
+		// would keep the programs attached after the pins are gone. The
+		// lock it holds for its life says whether one runs (a pid alone
+		// could have been reused).
+		std::string lpath = lock_path(o.pin_dir, "enforcer");
+		Fd life = open_lock(lpath);
+		if (flock(life.get(), LOCK_EX | LOCK_NB) != 0) {
+			if (errno != EWOULDBLOCK)
+				throw Error("enforce: flock " + lpath, errno);
+			pid_t enforcer = static_cast<pid_t>(std::atol(slurp(lpath).c_str()));
+			if (enforcer > 1)
+				kill(enforcer, SIGTERM);
+			bool gone = false;
+			for (int i = 0; i < 200 && !gone; i++) {
+				gone = flock(life.get(), LOCK_EX | LOCK_NB) == 0;
+				if (!gone)
+					usleep(50 * 1000);
+			}
+			if (!gone)
 				throw Error("enforce: the enforcer (pid " + std::to_string(enforcer) +
 					    ") did not exit on SIGTERM; nothing removed");
 			std::printf("enforce: stopped the enforcer (pid %d)\n", enforcer);
 		}
+		// Holding its lock, no enforcer can start while the pins go.
+		Fd lock = lock_pins(o.pin_dir);
+		if (access((o.pin_dir + "/map_bw_config").c_str(), F_OK) == 0)
+			LsmMaps::open_pinned(o.pin_dir); // refuses what is not bulwark's
 		auto removed = unpin_all(o.pin_dir);
 		for (const auto &r : removed)
 			std::printf("enforce: removed %s/%s\n", o.pin_dir.c_str(), r.c_str());

@@ -570,6 +570,10 @@ void activate_generation(const LsmMaps &m, uint32_t gen)
 	// membarrier is a synchronize_rcu(), so when it returns no invocation
 	// that read the old generation is still running, and the caller may
 	// rewrite it.
+	// On one CPU the kernel skips that wait (returning to user space is a
+	// quiescent state without preemption, not with it): wait anyway.
+	if (sysconf(_SC_NPROCESSORS_ONLN) <= 1)
+		usleep(100 * 1000);
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
 		int err = errno;
 		// Without it (nohz_full kernels refuse it), wait far longer than
@@ -738,15 +742,30 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 				created_dir = true;
 			else if (errno != EEXIST)
 				throw Error("enforce: mkdir " + pin_dir, errno);
-			bpf_map *map;
-			bpf_object__for_each_map(map, skel_->obj)
-			{
-				std::string path = pin_dir + "/" + pin_name(bpf_map__name(map));
-				if (bpf_map__pin(map, path.c_str()))
-					throw Error("enforce: failed to pin map " + path, errno);
-			}
 		}
 		attach_all(pin_dir);
+		if (!pin_dir.empty()) {
+			// Maps after links, the config map last: its pin is what a
+			// restarted enforcer takes as "a complete set is in force",
+			// so an enforcer killed while attaching leaves none.
+			std::vector<bpf_map *> order;
+			bpf_map *map, *config = nullptr;
+			bpf_object__for_each_map(map, skel_->obj)
+			{
+				if (pin_name(bpf_map__name(map)) == "map_bw_config")
+					config = map;
+				else
+					order.push_back(map);
+			}
+			if (config)
+				order.push_back(config);
+			for (bpf_map *m : order) {
+				std::string path = pin_dir + "/" + pin_name(bpf_map__name(m));
+				if (bpf_map__pin(m, path.c_str()))
+					throw Error("enforce: failed to pin map " + path, errno);
+				my_pins_.push_back(path);
+			}
+		}
 		pinned_ = !pin_dir.empty();
 	} catch (...) {
 		if (rb_)
@@ -756,15 +775,14 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 		skel_ = nullptr;
 		// Nothing half-applied: a pin left behind would keep programs
 		// attached after this failure.
-		if (!pin_dir.empty()) {
-			try {
-				auto removed = unpin_all(pin_dir);
-				(void)removed;
-			} catch (...) {
-			}
-			if (created_dir)
-				rmdir(pin_dir.c_str());
-		}
+		// Only what this run pinned: the directory may hold another
+		// set (the caller's lock keeps enforcers apart; this is the
+		// second line).
+		for (const auto &p : my_pins_)
+			unlink(p.c_str());
+		my_pins_.clear();
+		if (created_dir)
+			rmdir(pin_dir.c_str());
 		throw;
 	}
 }
@@ -798,10 +816,12 @@ void LsmLayer::open_ring()
 	rb_ = ring_buffer__new(
 		maps_.events,
 		[](void *ctx, void *data, size_t size) -> int {
-			if (size < sizeof(bw_event))
-				return 0;
-			static_cast<LsmLayer *>(ctx)->on_event_(*static_cast<const bw_event *>(data));
-			return 0;
+			auto *self = static_cast<LsmLayer *>(ctx);
+			if (size >= sizeof(bw_event))
+				self->on_event_(*static_cast<const bw_event *>(data));
+			// A negative return stops libbpf after this record; the
+			// rest stay queued for the next pass.
+			return ++self->consumed_ >= self->budget_ ? -E2BIG : 0;
 		},
 		this, nullptr);
 	if (!rb_)
@@ -836,6 +856,7 @@ void LsmLayer::attach_all(const std::string &pin_dir)
 			std::string path = pin_dir + "/link_" + bpf_program__name(prog);
 			if (bpf_link__pin(link, path.c_str()))
 				throw Error("enforce: failed to pin link " + path, errno);
+			my_pins_.push_back(path);
 		}
 		attached_++;
 	}
@@ -865,9 +886,12 @@ int LsmLayer::poll_fd() const
 	return ring_buffer__epoll_fd(rb_);
 }
 
-int LsmLayer::consume()
+int LsmLayer::consume(size_t budget)
 {
-	return ring_buffer__consume(rb_);
+	consumed_ = 0;
+	budget_ = budget ? budget : SIZE_MAX;
+	int n = ring_buffer__consume(rb_);
+	return n == -E2BIG ? static_cast<int>(consumed_) : n;
 }
 
 uint64_t LsmLayer::dropped() const

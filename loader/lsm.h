@@ -123,7 +123,8 @@ public:
 	bool confine(pid_t pid);
 	int poll_fd() const;
 	// Delivers pending events to on_event; returns how many.
-	int consume();
+	// At most `budget` records (0: all that are queued).
+	int consume(size_t budget = 0);
 	uint64_t dropped() const;
 	// Marks thread tid's current syscall as let through by the seccomp
 	// listener: LSM records inside it carry seq, and its exit is reported.
@@ -141,6 +142,8 @@ public:
 	bool pinned() const { return pinned_; }
 
 private:
+	std::vector<std::string> my_pins_; // pins this instance made, for cleanup on failure
+	size_t consumed_ = 0, budget_ = SIZE_MAX;
 	void attach_all(const std::string &pin_dir);
 	void open_ring();
 

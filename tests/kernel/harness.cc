@@ -138,12 +138,26 @@ static Cmd run_capture(const std::vector<std::string> &args)
 		execv(argv[0], argv.data());
 		_exit(99);
 	}
+	// A command that should fail at once but hangs (say, an enforce that
+	// was meant to be refused) must fail the test, not stall the suite
+	// with a policy in force: after 120 s it is killed.
 	int st = 0;
-	waitpid(pid, &st, 0);
+	bool timed_out = false;
+	for (int i = 0; waitpid(pid, &st, WNOHANG) == 0; i++) {
+		if (i == 12000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			timed_out = true;
+			break;
+		}
+		usleep(10000);
+	}
 	Cmd c;
 	c.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	c.out = slurp(dir + "/out");
 	c.err = slurp(dir + "/err");
+	if (timed_out)
+		c.err += "\n[ktest: killed after 120 s]\n";
 	std::system(("rm -rf " + dir).c_str());
 	return c;
 }

@@ -1061,6 +1061,56 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
 }
 
+TEST(Enforce, OneEnforcerPerPinDirWithLiveReaders)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/sys/fs/bpf/bw-lock";
+	EnforceGuard g({"bw-lk"}, pin);
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	std::string sock = g.dir + "/ev.sock";
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin, "--events", "unix:" + sock});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	// The same directory spelled differently is the same lock.
+	ktest::Cmd second = ktest::bulwark({"enforce", "--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin + "/"});
+	EXPECT_EQ(second.status, 1) << cdiag(second);
+	EXPECT_NE(second.err.find("another enforcer (pid " + std::to_string(e.pid()) + ")"), std::string::npos)
+		<< cdiag(second);
+	EXPECT_TRUE(e.alive()) << ediag(e);
+	// A monitor attached to the fan-out socket sees the denial.
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock.c_str());
+	ASSERT_EQ(connect(s, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0) << strerror(errno);
+	ktest::Cmd denied = in_cgroup("bw-lk", probe() + " open /etc/shadow r");
+	EXPECT_EQ(denied.out, "err open EPERM\n") << cdiag(denied);
+	std::string got;
+	char buf[8192];
+	for (int i = 0; i < 100 && got.find('\n') == std::string::npos; i++) {
+		pollfd p{s, POLLIN, 0};
+		if (poll(&p, 1, 100) == 1) {
+			ssize_t k = read(s, buf, sizeof(buf));
+			if (k <= 0)
+				break;
+			got.append(buf, static_cast<size_t>(k));
+		}
+	}
+	close(s);
+	ASSERT_NE(got.find('\n'), std::string::npos) << "nothing on the socket\n" << ediag(e);
+	EXPECT_EQ(nlohmann::json::parse(got.substr(0, got.find('\n')))["rule"]["id"], "no-shadow");
+	// unload finds the running enforcer through its lock, stops it, and
+	// removes everything.
+	ktest::Cmd un = ktest::bulwark({"unload", "--pin", pin});
+	EXPECT_EQ(un.status, 0) << cdiag(un);
+	EXPECT_NE(un.out.find("stopped the enforcer (pid " + std::to_string(e.pid()) + ")"), std::string::npos)
+		<< cdiag(un);
+	EXPECT_FALSE(e.alive());
+	EXPECT_NE(access(pin.c_str(), F_OK), 0);
+	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	ktest::Cmd after = in_cgroup("bw-lk", probe() + " open /etc/shadow r");
+	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
+}
+
 TEST(Enforce, ExeScopeConfinesOneBinaryAndItsDescendants)
 {
 	REQUIRE_LSM();
