@@ -29,6 +29,7 @@
 #include "loader/fd.h"
 #include "loader/lsm.h"
 #include "loader/output.h"
+#include "loader/procfs.h"
 #include "policy/catalog.h"
 #include "policy/policy.h"
 
@@ -171,32 +172,6 @@ std::string abs_path(const std::string &p)
 {
 	char buf[PATH_MAX];
 	return realpath(p.c_str(), buf) ? std::string(buf) : p;
-}
-
-// The pids whose parent is in `parents`.
-std::vector<pid_t> children_of(const std::set<pid_t> &parents)
-{
-	std::vector<pid_t> out;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return out;
-	while (dirent *e = readdir(d)) {
-		char *end;
-		long pid = std::strtol(e->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		std::string line = slurp("/proc/" + std::string(e->d_name) + "/stat");
-		auto cp = line.rfind(')');
-		if (cp == std::string::npos)
-			continue;
-		std::istringstream rest(line.substr(cp + 2));
-		char state;
-		long ppid;
-		if (rest >> state >> ppid && parents.count(static_cast<pid_t>(ppid)))
-			out.push_back(static_cast<pid_t>(pid));
-	}
-	closedir(d);
-	return out;
 }
 
 // exe scope: processes that already run the binary when the enforcer

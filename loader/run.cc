@@ -27,6 +27,7 @@
 #include "loader/lsm.h"
 #include "loader/metrics.h"
 #include "loader/output.h"
+#include "loader/procfs.h"
 #include "loader/stream.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
@@ -127,36 +128,6 @@ void reap_orphans()
 	}
 }
 
-// Our children now: anything the sandbox left behind (we are its subreaper).
-std::vector<pid_t> children_of(pid_t self)
-{
-	std::vector<pid_t> out;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return out;
-	while (dirent *e = readdir(d)) {
-		char *end;
-		long pid = std::strtol(e->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		std::ifstream st("/proc/" + std::string(e->d_name) + "/stat");
-		std::string line;
-		if (!std::getline(st, line))
-			continue;
-		// The ppid is the second field after the parenthesised comm.
-		auto close_paren = line.rfind(')');
-		if (close_paren == std::string::npos)
-			continue;
-		std::istringstream rest(line.substr(close_paren + 2));
-		char state;
-		long ppid;
-		if (rest >> state >> ppid && ppid == self)
-			out.push_back(static_cast<pid_t>(pid));
-	}
-	closedir(d);
-	return out;
-}
-
 // SIGKILLs every remaining descendant, round after round: each round's
 // victims' children are reparented to us for the next one. Returns how many
 // were killed.
@@ -165,7 +136,8 @@ int kill_descendants()
 	int killed = 0;
 	pid_t self = getpid();
 	for (int round = 0; round < 1000; round++) {
-		auto kids = children_of(self);
+		// Our children now: what the sandbox left behind (we are its subreaper).
+		auto kids = children_of({self});
 		if (kids.empty())
 			break;
 		for (pid_t k : kids)

@@ -53,19 +53,10 @@ rules:
 
 std::string diag(const Result &r)
 {
-	std::string s = "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
-	for (const auto &e : r.events)
-		s += e.dump() + "\n";
-	return s;
+	return ktest::describe(r);
 }
 
-bool lsm_usable()
-{
-	std::ifstream in("/sys/kernel/security/lsm");
-	std::string l;
-	return std::getline(in, l) && ("," + l + ",").find(",bpf,") != std::string::npos &&
-	       std::getenv("BULWARK_LSM_TESTS") != nullptr;
-}
+using ktest::lsm_usable;
 
 // Every LSM test needs the VM (or a host that loads BPF-LSM programs, which
 // run-suite.sh tells us through BULWARK_LSM_TESTS). Skips are reported as skips.
