@@ -28,6 +28,7 @@
 #include "loader/events.h"
 #include "loader/fd.h"
 #include "loader/lsm.h"
+#include "loader/metrics.h"
 #include "loader/output.h"
 #include "loader/procfs.h"
 #include "policy/catalog.h"
@@ -477,9 +478,12 @@ int run_enforce(const EnforceOptions &o)
 	}
 
 	std::unique_ptr<Output> out;
+	std::unique_ptr<MetricsServer> metrics;
 	try {
 		if (!o.events.empty())
 			out = open_outputs(o.events);
+		if (!o.metrics.empty())
+			metrics = std::make_unique<MetricsServer>(o.metrics);
 	} catch (const std::exception &e) {
 		say(e.what());
 		return 1;
@@ -583,6 +587,36 @@ int run_enforce(const EnforceOptions &o)
 		ev.data.u64 = 2;
 		epoll_ctl(ep.get(), EPOLL_CTL_ADD, out->poll_fd(), &ev);
 	}
+	if (metrics) {
+		ev.data.u64 = 3;
+		epoll_ctl(ep.get(), EPOLL_CTL_ADD, metrics->fd(), &ev);
+	}
+	// The kernel's counters of the active generation: exact, whatever the
+	// ring buffer dropped, and the same numbers `bulwark status` shows.
+	auto render = [&] {
+		MetricsSnapshot m;
+		const LsmMaps &maps = lsm->maps();
+		uint32_t gen = maps.read_config().active_gen & 1;
+		bw_gen g = maps.read_gen(gen);
+		namer.refresh(gen);
+		const policy::Policy &p = *namer.pol[gen];
+		for (const auto &[rule, c] : read_counters(maps.rule_hits, gen, g.nrules)) {
+			std::string id = policy::rule_id_for(p, rule);
+			if (id.empty())
+				id = "#" + std::to_string(rule);
+			if (c.first)
+				m.denials.push_back({id, kLayerLsm, false, c.first});
+			if (c.second)
+				m.denials.push_back({id, kLayerLsm, true, c.second});
+		}
+		for (const auto &s : namer.sink)
+			if (s) {
+				m.written += s->count();
+				m.suppressed += s->suppressed();
+			}
+		m.lost = read_dropped(maps.bss);
+		return render_metrics(m);
+	};
 	sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() + "\nMAINPID=" +
 		  std::to_string(getpid()));
 
@@ -602,6 +636,14 @@ int run_enforce(const EnforceOptions &o)
 			}
 			if (evs[i].data.u64 == 2) {
 				out->on_ready();
+				continue;
+			}
+			if (evs[i].data.u64 == 3) {
+				try {
+					metrics->on_ready(render);
+				} catch (const std::exception &ex) {
+					say(std::string("enforce: metrics: ") + ex.what());
+				}
 				continue;
 			}
 			signalfd_siginfo si;

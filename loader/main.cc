@@ -136,6 +136,8 @@ int main(int argc, char **argv)
 	enforce_cmd->add_option("--events,-e", enforce.events, "Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
 	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded, "Run even when some rules have no layer under this scope");
 	enforce_cmd->add_flag("--verbose,-v", enforce.verbose, "Log more");
+	enforce_cmd->add_option("--metrics", enforce.metrics,
+				"Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
 
 	ReloadOptions reload;
 	auto *reload_cmd = app.add_subcommand("reload", "Atomically replace the policy a pinned enforcer enforces");

@@ -5,6 +5,7 @@
 //   Lsm.*, Layers.*  need BPF LSM: run in the VM (tests/vm/)
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -1059,7 +1060,8 @@ TEST(Enforce, OneEnforcerPerPinDirWithLiveReaders)
 	EnforceGuard g({"bw-lk"}, pin);
 	std::string pol = g.write("p.yaml", kEnforcePolicy);
 	std::string sock = g.dir + "/ev.sock";
-	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin, "--events", "unix:" + sock});
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin, "--events", "unix:" + sock,
+			   "--metrics", "127.0.0.1:19477"});
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
 	// The same directory spelled differently is the same lock.
 	ktest::Cmd second = ktest::bulwark({"enforce", "--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin + "/"});
@@ -1089,6 +1091,22 @@ TEST(Enforce, OneEnforcerPerPinDirWithLiveReaders)
 	close(s);
 	ASSERT_NE(got.find('\n'), std::string::npos) << "nothing on the socket\n" << ediag(e);
 	EXPECT_EQ(nlohmann::json::parse(got.substr(0, got.find('\n')))["rule"]["id"], "no-shadow");
+	// Prometheus sees the kernel's counter for the rule.
+	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in in{};
+	in.sin_family = AF_INET;
+	in.sin_port = htons(19477);
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(connect(t, reinterpret_cast<sockaddr *>(&in), sizeof(in)), 0) << strerror(errno);
+	const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	ASSERT_EQ(write(t, req, sizeof(req) - 1), static_cast<ssize_t>(sizeof(req) - 1));
+	std::string page;
+	for (ssize_t k; (k = read(t, buf, sizeof(buf))) > 0;)
+		page.append(buf, static_cast<size_t>(k));
+	close(t);
+	EXPECT_NE(page.find("bulwark_rule_denials_total{rule=\"no-shadow\",layer=\"lsm\",mode=\"enforce\"} 1\n"),
+		  std::string::npos)
+		<< page;
 	// unload finds the running enforcer through its lock, stops it, and
 	// removes everything.
 	ktest::Cmd un = ktest::bulwark({"unload", "--pin", pin});
