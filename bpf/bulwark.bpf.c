@@ -1272,7 +1272,8 @@ int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const c
 SEC("lsm/move_mount")
 int BPF_PROG(bw_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
-	struct bw_ctx c = {.hook = BW_HOOK_MOVE_MOUNT, .path = to_path};
+	/* No .path: bpf_d_path is not allowed in this hook. */
+	struct bw_ctx c = {.hook = BW_HOOK_MOVE_MOUNT};
 
 	if (ret)
 		return ret;
