@@ -1195,7 +1195,8 @@ TEST(Enforce, ConfinedProcessCannotLazilyUnmountAboveTheBpffs)
 		Mounts()
 		{
 			mkdir("/tmp/bwt", 0755);
-			std::system("mount -t tmpfs none /tmp/bwt && mkdir -p /tmp/bwt/bpf && mount -t bpf bpf /tmp/bwt/bpf");
+			std::system("mount -t tmpfs none /tmp/bwt && mkdir -p /tmp/bwt/bpf /tmp/bwt/leaf && "
+				    "mount -t bpf bpf /tmp/bwt/bpf && mount -t tmpfs none /tmp/bwt/leaf");
 		}
 		~Mounts()
 		{
@@ -1207,6 +1208,9 @@ TEST(Enforce, ConfinedProcessCannotLazilyUnmountAboveTheBpffs)
 	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-lazy", "--pin", pin});
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
 	EXPECT_EQ(in_cgroup("bw-lazy", probe() + " umount-lazy /tmp/bwt").out, "err umount2 EPERM\n");
+	// A mount with nothing beneath it is still the subject's to unmount.
+	ktest::Cmd leaf = in_cgroup("bw-lazy", probe() + " umount-lazy /tmp/bwt/leaf");
+	EXPECT_EQ(leaf.out, "ok\n") << cdiag(leaf);
 	EXPECT_EQ(access((pin + "/link_bw_file_open").c_str(), F_OK), 0);
 	auto evs = e.wait_events(1);
 	EXPECT_EQ(count_rule(evs, "builtin:protect-enforcer"), 1u) << ediag(e);
