@@ -295,13 +295,19 @@ static __always_inline bool in_dynamic_scope(const struct bw_config *cfg, struct
 		 * Kernel threads have no mm. */
 		struct mm_struct *mm = task->mm;
 		struct inode *inode;
+		struct bw_task *lt;
 
 		if (!mm)
 			return false;
 		inode = BPF_CORE_READ(mm, exe_file, f_inode);
-		if (!inode)
-			return false;
-		return BPF_CORE_READ(inode, i_ino) == cfg->exe_ino && BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exe_dev;
+		if (inode && BPF_CORE_READ(inode, i_ino) == cfg->exe_ino &&
+		    BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exe_dev)
+			return true;
+		/* A thread of a process marked while it ran the binary the path
+		 * named then (before an upgrade moved the scope to the new
+		 * file), that had not yet been through a hook itself. */
+		lt = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+		return lt && lt->confined == BW_TASK_STICKY;
 	}
 	if (cfg->scope == BW_SCOPE_HOST)
 		/* The enforcer and init stay free, so a bad policy cannot take

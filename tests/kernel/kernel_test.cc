@@ -1107,7 +1107,20 @@ TEST(Enforce, ExeScopeReachesOldThreadsAndFollowsAnUpgrade)
 	std::string bin = g.dir + "/probe";
 	ASSERT_EQ(std::system(("cp " + probe() + " " + bin).c_str()), 0);
 	std::string go = g.dir + "/go";
+	std::string go2 = g.dir + "/go2";
+	// Whatever fails, the waiting probes are released (and so exit).
+	struct Release {
+		std::string a, b;
+		~Release()
+		{
+			std::ofstream(a) << "";
+			std::ofstream(b) << "";
+			usleep(100000);
+		}
+	} release{go, go2};
 	std::system((bin + " thread-open " + go + " /etc/shadow > " + g.dir + "/early.out 2>&1 &").c_str());
+	// Another one whose thread acts only after the upgrade below.
+	std::system((bin + " thread-open " + go2 + " /etc/shadow > " + g.dir + "/late.out 2>&1 &").c_str());
 	usleep(300000);
 	ktest::Enforcer e({"--policy", pol, "--scope", "exe:" + bin});
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
@@ -1126,6 +1139,12 @@ TEST(Enforce, ExeScopeReachesOldThreadsAndFollowsAnUpgrade)
 	EXPECT_TRUE(followed) << ediag(e);
 	ktest::Cmd up = ktest::shell(bin + " open /etc/shadow r");
 	EXPECT_EQ(up.out, "err open EPERM\n") << cdiag(up) << ediag(e);
+	// A thread of the old binary's process, first acting after the scope
+	// moved to the new file: still confined (its process was marked).
+	std::ofstream(go2) << "";
+	for (int i = 0; i < 200 && slurp(g.dir + "/late.out").empty(); i++)
+		usleep(50000);
+	EXPECT_EQ(slurp(g.dir + "/late.out"), "err open EPERM\n") << ediag(e);
 	ktest::Cmd other = ktest::shell(probe() + " open /etc/shadow r");
 	EXPECT_EQ(other.out, "ok\n") << cdiag(other);
 	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
