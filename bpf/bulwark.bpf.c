@@ -50,6 +50,8 @@ const volatile __u32 static_have_globs = 0;
 #define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 #define BPF_FS_MAGIC 0xcafe4a11
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define MNT_DETACH 0x00000002
 
 /* Scope, active generation, the supervisor to protect: a map, not rodata,
  * so a reload or a re-adopting enforcer can change them (bulwark.h). */
@@ -277,18 +279,47 @@ static __always_inline bool have_globs(const struct bw_ctx *c)
 	return dynamic_gen ? c->have_globs_gen != 0 : static_have_globs != 0;
 }
 
-/* Dynamic scopes: whether the current task is a subject right now. */
+/* Dynamic scopes: whether the current task is a subject right now. The
+ * enforcer (supervisor_tgid) is never one, in any scope: see confined_task(). */
 static __always_inline bool in_dynamic_scope(const struct bw_config *cfg, struct task_struct *task)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (cfg->scope == BW_SCOPE_CGROUP)
 		return bpf_get_current_ancestor_cgroup_id(cfg->cgroup_level) == cfg->cgroup_id;
+	if (cfg->scope == BW_SCOPE_EXE) {
+		/* Every thread of a process running the binary, whenever it was
+		 * started and however (the pidfd marking at enforcer start only
+		 * reaches thread group leaders). Compared by identity, from the
+		 * values in config the enforcer follows across upgrades.
+		 * Kernel threads have no mm. */
+		struct mm_struct *mm = task->mm;
+		struct inode *inode;
+		struct bw_task *lt;
+
+		if (!mm)
+			return false;
+		inode = BPF_CORE_READ(mm, exe_file, f_inode);
+		if (inode && BPF_CORE_READ(inode, i_ino) == cfg->exe_ino &&
+		    BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exe_dev)
+			return true;
+		/* A thread of a process marked while it ran the binary the path
+		 * named then (before an upgrade moved the scope to the new
+		 * file), that had not yet been through a hook itself. */
+		lt = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+		return lt && lt->confined == BW_TASK_STICKY;
+	}
 	if (cfg->scope == BW_SCOPE_HOST)
 		/* The enforcer and init stay free, so a bad policy cannot take
 		 * away the means to remove it. */
 		return tgid != cfg->supervisor_tgid && tgid != 1 && !(task->flags & PF_KTHREAD);
 	return false;
+}
+
+/* Scopes whose subjects stay subjects wherever they go (see confined_task). */
+static __always_inline bool sticky_scope(__u32 scope)
+{
+	return scope == BW_SCOPE_CGROUP || scope == BW_SCOPE_EXE;
 }
 
 /* The single gate of every hook: the current task's record when it is a
@@ -322,6 +353,24 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 	c->have_subtrees_gen = g->have_subtrees;
 	c->have_globs_gen = g->have_globs;
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	/* The enforcer is no subject of any scope, even moved into its scoped
+	 * cgroup: it must stay able to reload and unload. By tgid and by the
+	 * mark the enforcer put on its leader's task storage, which dies with
+	 * it: a later process that reuses a dead pinned enforcer's pid is not
+	 * exempt. */
+	if (cfg->supervisor_tgid && (bpf_get_current_pid_tgid() >> 32) == cfg->supervisor_tgid) {
+		struct bw_task *lt = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+
+		if (lt && lt->confined == BW_TASK_SUPERVISOR)
+			return 0;
+		if (cfg->scope == BW_SCOPE_HOST)
+			return 0;
+	}
+	if (t && t->confined == BW_TASK_SUPERVISOR)
+		/* A stale mark (the pid was reused while this storage lived
+		 * on: impossible, it dies with the task) would be a hole:
+		 * treat it as no record. */
+		t = 0;
 	if (!(t && t->confined == BW_TASK_STICKY)) {
 		if (!in_dynamic_scope(cfg, task))
 			return 0;
@@ -330,9 +379,11 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 			/* A subject of a cgroup scope stays one: otherwise it
 			 * could write its pid to another cgroup's cgroup.procs
 			 * (an open this hook sees) and walk out of the policy.
-			 * Moved out by the admin, it stays confined: fail closed. */
+			 * Moved out by the admin, it stays confined: fail closed.
+			 * Likewise an exe-scope subject that execs something
+			 * else, as when bprm_check marks it. */
 			if (t)
-				t->confined = cfg->scope == BW_SCOPE_CGROUP ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
+				t->confined = sticky_scope(cfg->scope) ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
 			else
 				t = bpf_map_lookup_elem(&fallback_task, &zero);
 		}
@@ -582,7 +633,7 @@ int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	 * stand-in record (parent's storage could not be made) has 0 here:
 	 * the child gets what its parent would have had. */
 	child->confined = parent->confined ? parent->confined
-					   : c.scope == BW_SCOPE_CGROUP ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
+					   : sticky_scope(c.scope) ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
 	/* The child's first return (from fork) never entered in its name. */
 	child->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
@@ -956,6 +1007,43 @@ static __always_inline int file_check(struct bw_task *self, struct file *file, i
 	return glob_check(self, file, slot, c);
 }
 
+/* Whether name (NUL-terminated, at most 24 bytes with it) is lit. */
+static __always_inline bool name_is(const char *name, const char *lit, int len)
+{
+	for (int i = 0; i < 24; i++) {
+		if (i > len)
+			break;
+		if (name[i] != lit[i])
+			return false;
+	}
+	return true;
+}
+
+/* Self-protection of the scope: a confined task may not open for writing
+ * the cgroup v2 files that move tasks (its own pid to another cgroup's
+ * cgroup.procs: out of a cgroup scope), kill or freeze a cgroup (the
+ * enforcer's, from cgroup.kill), or reshape the tree. */
+static __always_inline int protect_scope(struct bw_task *self, struct file *file, __u32 mode, struct bw_ctx *c)
+{
+	struct dentry *d;
+	char name[24] = {};
+
+	if (!c->protect || !(mode & FMODE_WRITE))
+		return 0;
+	d = file->f_path.dentry;
+	if (BPF_CORE_READ(d, d_sb, s_magic) != CGROUP2_SUPER_MAGIC)
+		return 0;
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) < 0)
+		return 0;
+	if (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
+	    name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
+	    name_is(name, "cgroup.subtree_control", 22)) {
+		c->access = BW_ACC_WRITE;
+		return report(self, BW_RULE_PROTECT_SCOPE, 0, c);
+	}
+	return 0;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(bw_file_open, struct file *file, int ret)
 {
@@ -970,6 +1058,9 @@ int BPF_PROG(bw_file_open, struct file *file, int ret)
 		return 0;
 	mode = file->f_mode;
 	c.flags = mode;
+	ret = protect_scope(self, file, mode, &c);
+	if (ret)
+		return ret;
 	if (mode & FMODE_READ) {
 		c.access = BW_ACC_READ;
 		ret = file_check(self, file, 0, &c);
@@ -1181,27 +1272,59 @@ int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const c
 	return deny_word(BW_WORD_MOUNT, &c);
 }
 
-/* The new mount API (fsopen/fsmount/open_tree) attaches through here. */
+/* The new mount API (fsopen/fsmount/open_tree) attaches through here, and
+ * move_mount(2) moves existing mounts: neither may put something over a
+ * bpffs or carry a bpffs mount away (as sb_mount). */
 SEC("lsm/move_mount")
 int BPF_PROG(bw_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
+	/* No .path: bpf_d_path is not allowed in this hook. */
 	struct bw_ctx c = {.hook = BW_HOOK_MOVE_MOUNT};
 
+	if (ret)
+		return ret;
+	ret = protect_bpffs(BPF_CORE_READ(to_path, dentry, d_sb), &c);
+	if (ret)
+		return ret;
+	ret = protect_bpffs(BPF_CORE_READ(from_path, mnt, mnt_sb), &c);
 	if (ret)
 		return ret;
 	return deny_word(BW_WORD_MOUNT, &c);
 }
 
+/* Whether the mount of mnt has mounts beneath it. */
+static __always_inline bool has_child_mounts(struct vfsmount *mnt)
+{
+	__u64 m = (__u64)mnt - bpf_core_field_offset(struct mount, mnt);
+	__u64 head = m + bpf_core_field_offset(struct mount, mnt_mounts);
+	__u64 next = 0;
+
+	bpf_probe_read_kernel(&next, sizeof(next), (void *)head);
+	return next != 0 && next != head;
+}
+
+/* A lazy unmount (MNT_DETACH) takes the whole tree below the mount with it,
+ * and a bpffs anywhere in it loses the enforcer's pins (umount -l /sys).
+ * Walking that tree from here would need a bound a deeper tree defeats, so
+ * while protect is on a confined task may not lazily unmount any mount that
+ * has mounts beneath it. Without MNT_DETACH the kernel itself refuses such
+ * a unmount (EBUSY), so nothing else is taken from it. (Mount propagation
+ * can carry a lazy unmount to peers whose children this does not see; a
+ * confined task's peers are in its own mount namespace's peer groups.) */
 SEC("lsm/sb_umount")
 int BPF_PROG(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_UMOUNT, .flags = flags};
+	struct bw_task *self;
 
 	if (ret)
 		return ret;
 	ret = protect_bpffs(BPF_CORE_READ(mnt, mnt_sb), &c);
 	if (ret)
 		return ret;
+	self = confined_task(&c);
+	if (self && c.protect && (flags & MNT_DETACH) && has_child_mounts(mnt))
+		return report(self, BW_RULE_SELF, 0, &c);
 	return deny_word(BW_WORD_MOUNT, &c);
 }
 

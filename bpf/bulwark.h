@@ -99,6 +99,7 @@ enum bw_verdict {
 #define BW_RULE_DEPTH 0xfffffff2u        /* path deeper than a subtree walk reaches */
 #define BW_RULE_GLOB_LIMIT 0xfffffff3u   /* a '*' match too long to decide */
 #define BW_RULE_SELF 0xfffffff4u         /* a confined task reaching for the enforcer's BPF objects or pins */
+#define BW_RULE_PROTECT_SCOPE 0xfffffff5u /* a confined task writing cgroup.procs/kill/... (leaving its scope) */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -264,22 +265,25 @@ struct bw_event {
 #define BW_GENS 2
 #define BW_GEN_SHIFT_OP 8
 #define BW_MAGIC 0x6b727762u /* "bwrk" */
-#define BW_LAYOUT_VERSION 1u
+#define BW_LAYOUT_VERSION 2u /* 2: bw_config.scope_path */
 
 enum bw_scope {
 	BW_SCOPE_RUN = 0,    /* tasks marked by the loader, and their descendants */
 	BW_SCOPE_CGROUP = 1, /* every task in a cgroup v2 subtree (and, once seen there, wherever it goes) */
-	BW_SCOPE_EXE = 2,    /* tasks running one executable, and their descendants */
+	BW_SCOPE_EXE = 2,    /* tasks running one executable (every thread), and their descendants */
 	BW_SCOPE_HOST = 3,   /* everything but the enforcer, pid 1 and kernel threads */
 };
 
 /* bw_task.confined */
 #define BW_TASK_STICKY 1  /* marked (run, exe, seen in a cgroup scope): stays confined */
 #define BW_TASK_DYNAMIC 2 /* created by the host scope: re-checked on every hook */
+#define BW_TASK_SUPERVISOR 3 /* the enforcer's own thread group leader (set by the enforcer): never a subject */
 
 /* The one `config` entry. Written whole by the loader; between a reload's
  * writes only active_gen changes (0 <-> 1, a single byte), so a hook never
- * sees a torn value. */
+ * sees a torn value. The enforcer also rewrites it (same active_gen) when
+ * the scope's path comes to name another file or cgroup (package upgrade,
+ * service restart): exe_ino/exe_dev or cgroup_id then change. */
 struct bw_config {
 	__u32 magic;           /* BW_MAGIC: a pinned map is ours */
 	__u32 version;         /* BW_LAYOUT_VERSION */
@@ -291,6 +295,9 @@ struct bw_config {
 	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
 	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
 	__u64 exe_ino;         /* BW_SCOPE_EXE */
+	/* The scope as given ("/svc.slice/x.service", "/usr/sbin/nginx"): what a
+	 * re-adopting enforcer compares, and what the ids are re-resolved from. */
+	char scope_path[BW_PATH_MAX];
 };
 
 /* Per-generation settings, `gens[gen]`. */

@@ -9,9 +9,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
 
 #include <array>
 #include <cerrno>
@@ -225,6 +229,133 @@ int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
 	return static_cast<int>(marked.size());
 }
 
+// cgroup scope: the id (the directory's inode number on cgroup v2) and the
+// level (components below the cgroup2 root) of s.path. strict (parse
+// time): the path must be absolute, without "." / ".." components or
+// symlinks, and name a directory on cgroup2 mounted at /sys/fs/cgroup.
+// Returns false (errno set) when the directory does not exist now.
+bool resolve_cgroup(LsmScope &s, bool strict)
+{
+	const std::string &path = s.path;
+	const std::string root = "/sys/fs/cgroup";
+	std::string dir = root;
+	uint32_t level = 0;
+	if (path[0] != '/')
+		throw Error("enforce: scope cgroup " + path + ": not an absolute path (below " + root + ")");
+	std::istringstream parts(path);
+	for (std::string c; std::getline(parts, c, '/');) {
+		if (c.empty())
+			continue;
+		if (c == "." || c == "..")
+			throw Error("enforce: scope cgroup " + path + ": '.' and '..' are not allowed");
+		dir += "/" + c;
+		level++;
+	}
+	struct stat st;
+	if (stat(dir.c_str(), &st) != 0) {
+		if (strict)
+			throw Error("enforce: scope cgroup " + path + ": stat " + dir, errno);
+		return false;
+	}
+	if (strict) {
+		struct statfs fs;
+		if (statfs(dir.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+			throw Error("enforce: scope cgroup " + path + ": " + dir + " is not on a cgroup v2 filesystem");
+		if (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+			throw Error("enforce: scope cgroup " + path + ": " + root + " is not the cgroup v2 root");
+		char real[PATH_MAX];
+		if (!realpath(dir.c_str(), real) || std::string(real) != dir)
+			throw Error("enforce: scope cgroup " + path + ": " + dir +
+				    " goes through a symlink; give the cgroup's own path");
+	}
+	if (!S_ISDIR(st.st_mode))
+		throw Error("enforce: scope cgroup " + path + ": " + dir + " is not a directory");
+	s.cgroup_id = st.st_ino;
+	s.cgroup_level = level;
+	return true;
+}
+
+// Marks the enforcer's own task in task storage: with supervisor_tgid,
+// what makes it no subject of its scope (the mark dies with it, so a pid
+// reused after a pinned enforcer died is not exempt).
+void mark_supervisor(const LsmMaps &m)
+{
+	Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+	if (!pidfd)
+		throw Error("enforce: pidfd_open(self)", errno);
+	bw_task val{};
+	val.confined = BW_TASK_SUPERVISOR;
+	int key = pidfd.get();
+	if (bpf_map_update_elem(m.tasks, &key, &val, BPF_ANY))
+		throw Error("enforce: failed to mark the enforcer in task storage", errno);
+}
+
+// Follows the scope's path: a package upgrade replaces the binary (new
+// inode), a service restart recreates its cgroup (new id). Re-resolves it
+// and, when it names something else now, points the config there (one
+// update of the config value; other fields as read). Called every tick.
+struct ScopeFollower {
+	LsmScope scope;
+	std::string pin_dir;
+	bool gone_said = false;
+
+	// locked: the caller holds the pin lock already.
+	void tick(const LsmMaps &m, bool locked = false)
+	{
+		LsmScope now = scope;
+		std::string what;
+		if (scope.kind == BW_SCOPE_EXE) {
+			struct stat st;
+			if (stat(scope.path.c_str(), &st) != 0) {
+				if (!gone_said)
+					say("enforce: scope exe:" + scope.path + " is gone; waiting for it");
+				gone_said = true;
+				return;
+			}
+			now.exe_dev = kdev(st.st_dev);
+			now.exe_ino = st.st_ino;
+			what = "(" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)) + ":" +
+			       std::to_string(st.st_ino) + ")";
+		} else if (scope.kind == BW_SCOPE_CGROUP) {
+			try {
+				if (!resolve_cgroup(now, false)) {
+					if (!gone_said)
+						say("enforce: cgroup " + scope.path + " is gone; waiting for it");
+					gone_said = true;
+					return;
+				}
+			} catch (const std::exception &e) {
+				return;
+			}
+			what = "(id " + std::to_string(now.cgroup_id) + ", level " + std::to_string(now.cgroup_level) + ")";
+		} else {
+			return;
+		}
+		gone_said = false;
+		Fd lock;
+		bw_config cfg = m.read_config();
+		if (cfg.exe_dev == now.exe_dev && cfg.exe_ino == now.exe_ino && cfg.cgroup_id == now.cgroup_id &&
+		    cfg.cgroup_level == now.cgroup_level)
+			return;
+		// Serialised with reloads, which rewrite the config too.
+		if (!pin_dir.empty() && !locked)
+			lock = lock_pins(pin_dir);
+		cfg = m.read_config();
+		cfg.exe_dev = now.exe_dev;
+		cfg.exe_ino = now.exe_ino;
+		cfg.cgroup_id = now.cgroup_id;
+		cfg.cgroup_level = now.cgroup_level;
+		__u32 zero = 0;
+		if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY))
+			throw Error("enforce: failed to update the config map (scope)", errno);
+		if (scope.kind == BW_SCOPE_EXE)
+			say("enforce: scope exe:" + scope.path + " now names a new file " + what + "; following it");
+		else
+			say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what + "; following it");
+		scope = now;
+	}
+};
+
 } // namespace
 
 LsmScope LsmScope::parse(const std::string &spec)
@@ -240,23 +371,14 @@ LsmScope LsmScope::parse(const std::string &spec)
 	} else if (kind == "cgroup" && !path.empty()) {
 		s.kind = BW_SCOPE_CGROUP;
 		s.path = path;
-		// On cgroup v2 a cgroup's id is its directory's inode number; its
-		// level is its depth below the root.
-		std::string dir = "/sys/fs/cgroup" + (path == "/" ? std::string() : path);
-		struct stat st;
-		if (stat(dir.c_str(), &st) != 0)
-			throw Error("enforce: scope cgroup " + path + ": stat " + dir, errno);
-		if (!S_ISDIR(st.st_mode))
-			throw Error("enforce: scope cgroup " + path + ": " + dir + " is not a directory");
-		s.cgroup_id = st.st_ino;
-		uint32_t level = 0;
-		for (size_t i = 0; i < path.size(); i++)
-			if (path[i] == '/' && i + 1 < path.size() && path[i + 1] != '/')
-				level++;
-		s.cgroup_level = level;
+		if (path.size() >= BW_PATH_MAX)
+			throw Error("enforce: scope cgroup " + path + ": path too long");
+		resolve_cgroup(s, true);
 	} else if (kind == "exe" && !path.empty()) {
 		s.kind = BW_SCOPE_EXE;
 		s.path = path;
+		if (path.size() >= BW_PATH_MAX)
+			throw Error("enforce: scope exe " + path + ": path too long");
 		struct stat st;
 		if (stat(path.c_str(), &st) != 0)
 			throw Error("enforce: scope exe " + path + ": stat", errno);
@@ -496,6 +618,7 @@ int run_enforce(const EnforceOptions &o)
 	namer.out = out.get();
 	auto on_event = [&namer](const bw_event &e) { namer.event(e); };
 	std::unique_ptr<LsmLayer> lsm;
+	ScopeFollower follower;
 	const uint64_t hash = fnv1a(slurp(o.policy));
 	Fd lifetime; // held until we exit
 	try {
@@ -517,10 +640,13 @@ int run_enforce(const EnforceOptions &o)
 		if (adopt) {
 			lsm = std::make_unique<LsmLayer>(o.pin_dir, on_event);
 			bw_config cfg = lsm->maps().read_config();
-			if (cfg.scope != scope.kind || cfg.cgroup_id != scope.cgroup_id || cfg.exe_ino != scope.exe_ino ||
-			    cfg.exe_dev != scope.exe_dev)
+			// By the path recorded: the ids behind it may have changed
+			// (upgrade, service restart); the follower below updates them.
+			std::string pinned_path(cfg.scope_path, strnlen(cfg.scope_path, sizeof(cfg.scope_path)));
+			if (cfg.scope != scope.kind || pinned_path != scope.path)
 				throw Error("enforce: " + o.pin_dir + " enforces scope " + scope_name(cfg.scope) +
-					    ", not " + scope.str() + "; bulwark unload --pin " + o.pin_dir + " first");
+					    (pinned_path.empty() ? "" : ":" + pinned_path) + ", not " + scope.str() +
+					    "; bulwark unload --pin " + o.pin_dir + " first");
 			namer.maps = &lsm->maps();
 			bw_gen g = lsm->maps().read_gen(cfg.active_gen & 1);
 			say("enforce: re-adopted " + std::to_string(lsm->attached()) + " pinned programs in " + o.pin_dir +
@@ -545,6 +671,10 @@ int run_enforce(const EnforceOptions &o)
 				say("lsm: " + std::to_string(lsm->file_entries().size()) + " file map entries, " +
 				    std::to_string(lsm->plan().rules.size()) + " rules in generation 0");
 		}
+		mark_supervisor(lsm->maps());
+		follower.scope = scope;
+		follower.pin_dir = o.pin_dir;
+		follower.tick(lsm->maps(), true);
 		if (scope.kind == BW_SCOPE_EXE) {
 			int n = adopt_running_exe(*lsm, scope);
 			say("enforce: " + std::to_string(n) + " running process" + (n == 1 ? "" : "es") + " of " +
@@ -674,6 +804,11 @@ int run_enforce(const EnforceOptions &o)
 				}
 				sd_notify("READY=1");
 			}
+		}
+		try {
+			follower.tick(lsm->maps());
+		} catch (const std::exception &e) {
+			say(e.what());
 		}
 		uint64_t d = lsm->dropped();
 		if (d != reported_drops) {

@@ -189,6 +189,7 @@ std::string describe(const policy::Policy &pol, size_t idx)
 	case BW_RULE_DEPTH: return "path deeper than a subtree rule can check";
 	case BW_RULE_GLOB_LIMIT: return "'*' match too long to decide";
 	case BW_RULE_SELF: return "confined tasks may not reach the enforcer's BPF objects or pins";
+	case BW_RULE_PROTECT_SCOPE: return "confined tasks may not move, kill or freeze tasks through cgroup files";
 	}
 	return "";
 }

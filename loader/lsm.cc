@@ -731,6 +731,8 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 			cfg.cgroup_level = enforce->scope.cgroup_level;
 			cfg.exe_dev = enforce->scope.exe_dev;
 			cfg.exe_ino = enforce->scope.exe_ino;
+			std::memcpy(cfg.scope_path, enforce->scope.path.data(),
+				    std::min(enforce->scope.path.size(), sizeof(cfg.scope_path) - 1));
 		}
 		write_generation(maps_, plan_, 0, enforce ? enforce->policy_path : "",
 				 enforce ? enforce->policy_hash : 0);

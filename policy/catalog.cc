@@ -125,6 +125,7 @@ std::string rule_id_for(const Policy& policy, size_t index) {
   if (index == 0xfffffff2u) return "builtin:path-depth";
   if (index == 0xfffffff3u) return "builtin:pattern-limit";
   if (index == 0xfffffff4u) return "builtin:protect-enforcer";
+  if (index == 0xfffffff5u) return "builtin:protect-scope";
   return "";
 }
 

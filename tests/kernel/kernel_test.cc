@@ -1027,7 +1027,8 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 	ktest::Cmd mnt = in_cgroup("bw-in", probe() + " mount /mnt");
 	EXPECT_EQ(mnt.out, "err mount EPERM\n") << cdiag(mnt);
 	// Moving itself to another cgroup does not take it out of the policy.
-	ktest::Cmd moved = in_cgroup("bw-in", "/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-out/cgroup.procs && exec " +
+	// (The move itself is refused: builtin:protect-scope.)
+	ktest::Cmd moved = in_cgroup("bw-in", "/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-out/cgroup.procs; exec " +
 						      probe() + " open /etc/shadow r'");
 	EXPECT_EQ(moved.out, "err open EPERM\n") << cdiag(moved);
 	// A sibling in another cgroup, and this test process: untouched.
@@ -1151,6 +1152,146 @@ TEST(Enforce, ExeScopeConfinesOneBinaryAndItsDescendants)
 	EXPECT_EQ(slurp(g.dir + "/early.out"), "err open EPERM\n") << ediag(e);
 	auto evs = e.wait_events(3);
 	EXPECT_EQ(count_rule(evs, "no-shadow"), 3u) << ediag(e);
+	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
+}
+
+// Threads that existed before the enforcer (the pidfd marking only reaches
+// leaders) are in scope; and a binary replaced on disk (package upgrade:
+// new inode, renamed over the old path) stays in scope.
+TEST(Enforce, ExeScopeReachesOldThreadsAndFollowsAnUpgrade)
+{
+	REQUIRE_LSM();
+	EnforceGuard g;
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	std::string bin = g.dir + "/probe";
+	ASSERT_EQ(std::system(("cp " + probe() + " " + bin).c_str()), 0);
+	std::string go = g.dir + "/go";
+	std::string go2 = g.dir + "/go2";
+	// Whatever fails, the waiting probes are released (and so exit).
+	struct Release {
+		std::string a, b;
+		~Release()
+		{
+			std::ofstream(a) << "";
+			std::ofstream(b) << "";
+			usleep(100000);
+		}
+	} release{go, go2};
+	std::system((bin + " thread-open " + go + " /etc/shadow > " + g.dir + "/early.out 2>&1 &").c_str());
+	// Another one whose thread acts only after the upgrade below.
+	std::system((bin + " thread-open " + go2 + " /etc/shadow > " + g.dir + "/late.out 2>&1 &").c_str());
+	usleep(300000);
+	ktest::Enforcer e({"--policy", pol, "--scope", "exe:" + bin});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	std::ofstream(go) << "";
+	for (int i = 0; i < 200 && slurp(g.dir + "/early.out").empty(); i++)
+		usleep(50000);
+	EXPECT_EQ(slurp(g.dir + "/early.out"), "err open EPERM\n") << ediag(e);
+	// The upgrade: a new file renamed over the scope's path.
+	ASSERT_EQ(std::system(("cp " + probe() + " " + bin + ".new && mv " + bin + ".new " + bin).c_str()), 0);
+	bool followed = false;
+	for (int i = 0; i < 100 && !followed; i++) {
+		followed = e.err().find("enforce: scope exe:" + bin + " now names a new file") != std::string::npos;
+		if (!followed)
+			usleep(50000);
+	}
+	EXPECT_TRUE(followed) << ediag(e);
+	ktest::Cmd up = ktest::shell(bin + " open /etc/shadow r");
+	EXPECT_EQ(up.out, "err open EPERM\n") << cdiag(up) << ediag(e);
+	// A thread of the old binary's process, first acting after the scope
+	// moved to the new file: still confined (its process was marked).
+	std::ofstream(go2) << "";
+	for (int i = 0; i < 200 && slurp(g.dir + "/late.out").empty(); i++)
+		usleep(50000);
+	EXPECT_EQ(slurp(g.dir + "/late.out"), "err open EPERM\n") << ediag(e);
+	ktest::Cmd other = ktest::shell(probe() + " open /etc/shadow r");
+	EXPECT_EQ(other.out, "ok\n") << cdiag(other);
+	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
+}
+
+// A service restart recreates its cgroup with a new id: the enforcer
+// follows the path. Confined tasks may not write cgroup.procs (escape) or
+// cgroup.kill; the enforcer moved into its own scope is no subject of it.
+TEST(Enforce, CgroupScopeFollowsRecreationAndGuardsCgroupFiles)
+{
+	REQUIRE_LSM();
+	EnforceGuard g({"bw-rc", "bw-rc-out"});
+	std::string pol = g.write("p.yaml", kEnforcePolicy);
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-rc"});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	ktest::Cmd esc = in_cgroup("bw-rc", probe() + " open /sys/fs/cgroup/bw-rc-out/cgroup.procs w");
+	EXPECT_EQ(esc.out, "err open EPERM\n") << cdiag(esc) << ediag(e);
+	ktest::Cmd kil = in_cgroup("bw-rc", probe() + " open /sys/fs/cgroup/bw-rc-out/cgroup.kill w");
+	EXPECT_EQ(kil.out, "err open EPERM\n") << cdiag(kil);
+	// Reading them is fine.
+	ktest::Cmd rd = in_cgroup("bw-rc", probe() + " open /sys/fs/cgroup/bw-rc-out/cgroup.procs r");
+	EXPECT_EQ(rd.out, "ok\n") << cdiag(rd);
+	ASSERT_EQ(rmdir("/sys/fs/cgroup/bw-rc"), 0) << strerror(errno);
+	bool gone = false;
+	for (int i = 0; i < 100 && !gone; i++) {
+		gone = e.err().find("enforce: cgroup /bw-rc is gone; waiting for it") != std::string::npos;
+		if (!gone)
+			usleep(50000);
+	}
+	EXPECT_TRUE(gone) << ediag(e);
+	ASSERT_EQ(mkdir("/sys/fs/cgroup/bw-rc", 0755), 0) << strerror(errno);
+	bool followed = false;
+	for (int i = 0; i < 100 && !followed; i++) {
+		followed = e.err().find("enforce: scope cgroup:/bw-rc now names a new cgroup") != std::string::npos;
+		if (!followed)
+			usleep(50000);
+	}
+	EXPECT_TRUE(followed) << ediag(e);
+	ktest::Cmd in = in_cgroup("bw-rc", probe() + " open /etc/shadow r");
+	EXPECT_EQ(in.out, "err open EPERM\n") << cdiag(in) << ediag(e);
+	auto evs = e.wait_events(3);
+	EXPECT_EQ(count_rule(evs, "builtin:protect-scope"), 2u) << ediag(e);
+	EXPECT_EQ(count_rule(evs, "no-shadow"), 1u) << ediag(e);
+	// The enforcer moved into its scope: still not a subject (it reads
+	// /etc/shadow-free files only, but its own signals and reloads work).
+	std::ofstream("/sys/fs/cgroup/bw-rc/cgroup.procs") << e.pid() << std::endl;
+	EXPECT_EQ(kill(e.pid(), SIGHUP), 0);
+	bool reloaded = false;
+	for (int i = 0; i < 200 && !reloaded; i++) {
+		reloaded = e.err().find("enforce: reloaded") != std::string::npos;
+		if (!reloaded)
+			usleep(50000);
+	}
+	EXPECT_TRUE(reloaded) << ediag(e);
+	// Back out, so the guard's cleanup of the cgroup does not SIGKILL it.
+	std::ofstream("/sys/fs/cgroup/cgroup.procs") << e.pid() << std::endl;
+	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
+}
+
+// A lazy unmount of a mount above a bpffs would take the pins with it.
+TEST(Enforce, ConfinedProcessCannotLazilyUnmountAboveTheBpffs)
+{
+	REQUIRE_LSM();
+	const std::string pin = "/tmp/bwt/bpf/bw-lazy";
+	EnforceGuard g({"bw-lazy"});
+	struct Mounts {
+		Mounts()
+		{
+			mkdir("/tmp/bwt", 0755);
+			std::system("mount -t tmpfs none /tmp/bwt && mkdir -p /tmp/bwt/bpf /tmp/bwt/leaf && "
+				    "mount -t bpf bpf /tmp/bwt/bpf && mount -t tmpfs none /tmp/bwt/leaf");
+		}
+		~Mounts()
+		{
+			ktest::bulwark({"unload", "--pin", "/tmp/bwt/bpf/bw-lazy"});
+			std::system("umount -l /tmp/bwt/bpf; umount -l /tmp/bwt; rmdir /tmp/bwt");
+		}
+	} mounts;
+	std::string pol = g.write("p.yaml", "name: open\nrules: []\n");
+	ktest::Enforcer e({"--policy", pol, "--scope", "cgroup:/bw-lazy", "--pin", pin});
+	ASSERT_TRUE(e.wait_ready()) << ediag(e);
+	EXPECT_EQ(in_cgroup("bw-lazy", probe() + " umount-lazy /tmp/bwt").out, "err umount2 EPERM\n");
+	// A mount with nothing beneath it is still the subject's to unmount.
+	ktest::Cmd leaf = in_cgroup("bw-lazy", probe() + " umount-lazy /tmp/bwt/leaf");
+	EXPECT_EQ(leaf.out, "ok\n") << cdiag(leaf);
+	EXPECT_EQ(access((pin + "/link_bw_file_open").c_str(), F_OK), 0);
+	auto evs = e.wait_events(1);
+	EXPECT_EQ(count_rule(evs, "builtin:protect-enforcer"), 1u) << ediag(e);
 	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
 }
 

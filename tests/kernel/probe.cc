@@ -186,6 +186,35 @@ static int do_thread()
 	return report_ok();
 }
 
+// A second thread waits for flag to exist, then opens path for reading;
+// the line reports that thread's open. Proves a scope reaches threads
+// that existed before it was applied.
+static int do_thread_open(const char *flag, const char *path)
+{
+	struct Arg {
+		const char *flag, *path;
+		int err;
+	} a{flag, path, 0};
+	pthread_t t;
+	int rc = pthread_create(
+		&t, nullptr,
+		[](void *p) -> void * {
+			auto *a = static_cast<Arg *>(p);
+			while (access(a->flag, F_OK) != 0)
+				usleep(20000);
+			int fd = open(a->path, O_RDONLY);
+			a->err = fd < 0 ? errno : 0;
+			if (fd >= 0)
+				close(fd);
+			return nullptr;
+		},
+		&a);
+	if (rc)
+		return report_err("pthread_create", rc);
+	pthread_join(t, nullptr);
+	return a.err ? report_err("open", a.err) : report_ok();
+}
+
 static int do_setuid(const char *uid)
 {
 	if (setuid(static_cast<uid_t>(std::atoi(uid))) < 0)
@@ -552,6 +581,10 @@ int main(int argc, char **argv)
 		return do_add_key();
 	if (cmd == "unshare-user")
 		return do_unshare_user();
+	if (cmd == "thread-open" && argc == 4)
+		return do_thread_open(argv[2], argv[3]);
+	if (cmd == "umount-lazy" && argc == 3)
+		return umount2(argv[2], MNT_DETACH) < 0 ? report_err("umount2", errno) : report_ok();
 	if (cmd == "thread")
 		return do_thread();
 	if (cmd == "setuid" && argc >= 3) {
