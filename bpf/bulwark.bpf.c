@@ -1035,9 +1035,14 @@ static __always_inline int protect_scope(struct bw_task *self, struct file *file
 		return 0;
 	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name)) < 0)
 		return 0;
-	if (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
-	    name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
-	    name_is(name, "cgroup.subtree_control", 22)) {
+	/* Killing or freezing a cgroup (the enforcer's) is refused in every
+	 * scope. Moving tasks and reshaping the tree only matter where the
+	 * scope is a cgroup; under host scope everything is a subject already,
+	 * and container runtimes and service managers must keep doing it. */
+	if (name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
+	    (c->scope == BW_SCOPE_CGROUP &&
+	     (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
+	      name_is(name, "cgroup.subtree_control", 22)))) {
 		c->access = BW_ACC_WRITE;
 		return report(self, BW_RULE_PROTECT_SCOPE, 0, c);
 	}
