@@ -638,6 +638,23 @@ struct EventSink::Impl {
 			r.written = &self.per_rule_[r.id];
 		++*r.written;
 	}
+
+	// The steps every denial takes before it is formatted: counted (before
+	// the rate limit), admitted by it, counted as written. False: nothing
+	// to format (held back, or no output to write to).
+	bool accept(RuleInfo &r, unsigned denied_by, bool audit, uint32_t pid, uint64_t t, std::string_view comm,
+		    std::string_view exe)
+	{
+		count_denial(r, denied_by, audit);
+		if (!admit(r, pid, t, comm, exe))
+			return false;
+		written(r);
+		if (!out) {
+			self.count_++;
+			return false;
+		}
+		return true;
+	}
 };
 
 EventSink::EventSink(Output *out, const policy::Policy &policy, SinkOptions opts)
@@ -670,15 +687,9 @@ void EventSink::lsm(const bw_event &e, unsigned denied_by, unsigned evaluated_by
 	// The record exists because this layer denied (or would have).
 	denied_by |= kLayerLsm;
 	evaluated_by |= kLayerLsm;
-	m.count_denial(r, denied_by, audit);
 	uint64_t t = m.from_boot(e.boot_ns);
-	if (!m.admit(r, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
+	if (!m.accept(r, denied_by, audit, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
 		return;
-	m.written(r);
-	if (!m.out) {
-		count_++;
-		return;
-	}
 	JsonWriter &w = m.w;
 	const char *hook = hook_name(e.hook);
 	m.begin(t, "\"alert\"", "\"bulwark.lsm\"", hook);
@@ -745,15 +756,9 @@ void EventSink::seccomp(const SeccompAttempt &a, const bw_event *lsm_part, unsig
 	evaluated_by |= kLayerSeccomp;
 	if (lsm_part)
 		evaluated_by |= kLayerLsm;
-	m.count_denial(r, denied_by, audit);
 	uint64_t t = m.opts.fixed_time_ns ? m.opts.fixed_time_ns : a.epoch_ns;
-	if (!m.admit(r, static_cast<uint32_t>(a.tgid), t, a.comm, a.exe))
+	if (!m.accept(r, denied_by, audit, static_cast<uint32_t>(a.tgid), t, a.comm, a.exe))
 		return;
-	m.written(r);
-	if (!m.out) {
-		count_++;
-		return;
-	}
 	JsonWriter &w = m.w;
 	const seccomp_data &d = a.notif.data;
 	const std::string &name = m.syscall_name(d.arch, d.nr);
@@ -793,15 +798,9 @@ void EventSink::seccomp_kernel(const bw_event &e, const std::string &rule_id, bo
 	bool kill = e.kind == BW_KIND_SECCOMP_KILL;
 	// Refused before sys_enter: the LSM never saw this syscall.
 	unsigned layers = kLayerSeccomp;
-	m.count_denial(r, layers, audit);
 	uint64_t t = m.from_boot(e.boot_ns);
-	if (!m.admit(r, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
+	if (!m.accept(r, layers, audit, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
 		return;
-	m.written(r);
-	if (!m.out) {
-		count_++;
-		return;
-	}
 	JsonWriter &w = m.w;
 	int err = kill || e.sc.ret >= 0 ? 0 : static_cast<int>(-e.sc.ret);
 	static const std::string unknown = "unknown";

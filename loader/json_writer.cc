@@ -158,7 +158,7 @@ void JsonWriter::string(std::string_view s)
 	comma_ = true;
 }
 
-void JsonWriter::uint(uint64_t v)
+template <typename Int> void JsonWriter::integer(Int v)
 {
 	room(22);
 	if (comma_)
@@ -168,14 +168,14 @@ void JsonWriter::uint(uint64_t v)
 	comma_ = true;
 }
 
+void JsonWriter::uint(uint64_t v)
+{
+	integer(v);
+}
+
 void JsonWriter::sint(int64_t v)
 {
-	room(22);
-	if (comma_)
-		buf_[len_++] = ',';
-	auto r = std::to_chars(buf_.get() + len_, buf_.get() + len_ + 21, v);
-	len_ = static_cast<size_t>(r.ptr - buf_.get());
-	comma_ = true;
+	integer(v);
 }
 
 void JsonWriter::hex_string(uint64_t v)

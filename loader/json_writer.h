@@ -100,6 +100,7 @@ public:
 	void mark_value() { comma_ = true; }
 
 private:
+	template <typename Int> void integer(Int v);
 	void open(char c)
 	{
 		room(2);
