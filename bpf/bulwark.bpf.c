@@ -7,9 +7,11 @@
  *
  * Hook prototypes follow Linux 6.1, the oldest kernel we support; CO-RE
  * relocations make the same object load on newer kernels. Two hooks changed
- * arity since (bpf gained an argument in 6.9, perf_event_open lost one); they
- * have a second program each and the loader enables the one that matches the
- * running kernel's BTF, because `ret` is read from the last slot.
+ * arity since (perf_event_open lost its attr by 6.12, bpf gained `kernel` by
+ * 7.2); they have a second program each and the loader enables the one that
+ * matches the running kernel's BTF, because `ret` is read from the last slot.
+ * Every LSM program is declared with BW_LSM, which makes its return value
+ * provably 0 or a negative errno (the 6.12+ verifier's rule).
  *
  * Matching never loops over the policy: every lookup is a hash (or LPM) map
  * keyed by what the hook sees, and at most BW_SLOT_RULES rules share a slot.
@@ -24,6 +26,43 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EPERM 1
+#define MAX_ERRNO 4095
+
+/* Every LSM program returns through here. From 6.12 on the verifier rejects
+ * an LSM program unless it can prove the value in [-MAX_ERRNO, 0], and `ret`
+ * from an earlier program or an errno read from the rules map is an unknown
+ * scalar to it. A value out of range denies with -EPERM: fail closed. The
+ * test is asm because clang would otherwise fold the two compares into one
+ * unsigned compare on a copy, which proves nothing about the returned
+ * register; compared as 64-bit after sign extension, so the bounds hold
+ * whatever the codegen (alu32 or not). */
+static __always_inline int bw_verdict(int v)
+{
+	long r = v;
+
+	asm volatile("if %[r] s> 0 goto +1\n\t"
+		     "if %[r] s>= -4095 goto +1\n\t"
+		     "%[r] = -1\n\t"
+		     : [r] "+r"(r));
+	return r;
+}
+_Static_assert(MAX_ERRNO == 4095, "bw_verdict's asm spells MAX_ERRNO out");
+_Static_assert(EPERM == 1, "bw_verdict's asm spells -EPERM out");
+
+/* BPF_PROG for LSM hooks: the body's value goes through bw_verdict, so no
+ * program can forget it. */
+#define BW_LSM(name, args...)                                                   \
+	name(unsigned long long *ctx);                                          \
+	static __always_inline int ____##name(unsigned long long *ctx, ##args); \
+	int name(unsigned long long *ctx)                                       \
+	{                                                                       \
+		_Pragma("GCC diagnostic push")                                  \
+		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")          \
+		return bw_verdict(____##name(___bpf_ctx_cast(args)));           \
+		_Pragma("GCC diagnostic pop")                                   \
+	}                                                                       \
+	static __always_inline int ____##name(unsigned long long *ctx, ##args)
+
 #define ENOMEM 12
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
@@ -616,7 +655,7 @@ static __always_inline int deny_word(__u32 word, struct bw_ctx *c)
  * copy cannot be made the fork fails: a child that escaped confinement
  * because memory was short would be a hole. */
 SEC("lsm/task_alloc")
-int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+int BW_LSM(bw_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
 {
 	struct bw_task *parent, *child;
 	struct bw_ctx c = {};
@@ -641,7 +680,7 @@ int BPF_PROG(bw_task_alloc, struct task_struct *task, unsigned long clone_flags,
 }
 
 SEC("lsm/bprm_committed_creds")
-int BPF_PROG(bw_exec_committed, struct linux_binprm *bprm)
+int BW_LSM(bw_exec_committed, struct linux_binprm *bprm)
 {
 	struct bw_ctx c = {};
 	struct bw_task *self = confined_task(&c);
@@ -1050,7 +1089,7 @@ static __always_inline int protect_scope(struct bw_task *self, struct file *file
 }
 
 SEC("lsm/file_open")
-int BPF_PROG(bw_file_open, struct file *file, int ret)
+int BW_LSM(bw_file_open, struct file *file, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_FILE_OPEN, .path = &file->f_path};
 	struct bw_task *self;
@@ -1105,7 +1144,7 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 /* Runs for the binary and again for each script interpreter, so "deny exec
  * of /bin/sh" also stops a #!/bin/sh script. */
 SEC("lsm/bprm_check_security")
-int BPF_PROG(bw_bprm_check, struct linux_binprm *bprm, int ret)
+int BW_LSM(bw_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_BPRM_CHECK, .path = &bprm->file->f_path};
 	struct bw_task *self;
@@ -1127,7 +1166,7 @@ int BPF_PROG(bw_bprm_check, struct linux_binprm *bprm, int ret)
  * reading and maps it executable. Deny rules only: the exec allow-list
  * would have to list every shared library. */
 SEC("lsm/mmap_file")
-int BPF_PROG(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+int BW_LSM(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_MMAP_EXEC, .access = BW_ACC_EXEC};
@@ -1186,7 +1225,7 @@ static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, _
 }
 
 SEC("lsm/path_truncate")
-int BPF_PROG(bw_path_truncate, const struct path *path, int ret)
+int BW_LSM(bw_path_truncate, const struct path *path, int ret)
 {
 	if (ret)
 		return ret;
@@ -1194,7 +1233,7 @@ int BPF_PROG(bw_path_truncate, const struct path *path, int ret)
 }
 
 SEC("lsm/path_unlink")
-int BPF_PROG(bw_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+int BW_LSM(bw_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
@@ -1202,7 +1241,7 @@ int BPF_PROG(bw_path_unlink, const struct path *dir, struct dentry *dentry, int 
 }
 
 SEC("lsm/path_rmdir")
-int BPF_PROG(bw_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+int BW_LSM(bw_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return ret;
@@ -1212,7 +1251,7 @@ int BPF_PROG(bw_path_rmdir, const struct path *dir, struct dentry *dentry, int r
 /* Both ends: moving a protected file away, and replacing it (passwd-style
  * rename over it), or moving something into a protected subtree. */
 SEC("lsm/path_rename")
-int BPF_PROG(bw_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+int BW_LSM(bw_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, unsigned int flags, int ret)
 {
 	if (ret)
@@ -1228,7 +1267,7 @@ int BPF_PROG(bw_path_rename, const struct path *old_dir, struct dentry *old_dent
 
 /* A new name inside a protected subtree is a write to it. */
 SEC("lsm/path_link")
-int BPF_PROG(bw_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
+int BW_LSM(bw_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
 	     int ret)
 {
 	if (ret)
@@ -1237,7 +1276,7 @@ int BPF_PROG(bw_path_link, struct dentry *old_dentry, const struct path *new_dir
 }
 
 SEC("lsm/path_chmod")
-int BPF_PROG(bw_path_chmod, const struct path *path, umode_t mode, int ret)
+int BW_LSM(bw_path_chmod, const struct path *path, umode_t mode, int ret)
 {
 	if (ret)
 		return ret;
@@ -1245,7 +1284,7 @@ int BPF_PROG(bw_path_chmod, const struct path *path, umode_t mode, int ret)
 }
 
 SEC("lsm/path_chown")
-int BPF_PROG(bw_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+int BW_LSM(bw_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
 {
 	if (ret)
 		return ret;
@@ -1264,7 +1303,7 @@ static __always_inline int protect_bpffs(struct super_block *sb, struct bw_ctx *
 }
 
 SEC("lsm/sb_mount")
-int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const char *type,
+int BW_LSM(bw_sb_mount, const char *dev_name, const struct path *path, const char *type,
 	     unsigned long flags, void *data, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_MOUNT, .flags = flags, .path = path};
@@ -1281,7 +1320,7 @@ int BPF_PROG(bw_sb_mount, const char *dev_name, const struct path *path, const c
  * move_mount(2) moves existing mounts: neither may put something over a
  * bpffs or carry a bpffs mount away (as sb_mount). */
 SEC("lsm/move_mount")
-int BPF_PROG(bw_move_mount, const struct path *from_path, const struct path *to_path, int ret)
+int BW_LSM(bw_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
 	/* No .path: bpf_d_path is not allowed in this hook. */
 	struct bw_ctx c = {.hook = BW_HOOK_MOVE_MOUNT};
@@ -1317,7 +1356,7 @@ static __always_inline bool has_child_mounts(struct vfsmount *mnt)
  * can carry a lazy unmount to peers whose children this does not see; a
  * confined task's peers are in its own mount namespace's peer groups.) */
 SEC("lsm/sb_umount")
-int BPF_PROG(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
+int BW_LSM(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_UMOUNT, .flags = flags};
 	struct bw_task *self;
@@ -1334,7 +1373,7 @@ int BPF_PROG(bw_sb_umount, struct vfsmount *mnt, int flags, int ret)
 }
 
 SEC("lsm/sb_remount")
-int BPF_PROG(bw_sb_remount, struct super_block *sb, void *mnt_opts, int ret)
+int BW_LSM(bw_sb_remount, struct super_block *sb, void *mnt_opts, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_REMOUNT};
 
@@ -1356,7 +1395,7 @@ static __always_inline int protect_supervisor(struct task_struct *target, struct
  * and top need, and denying them breaks ordinary tools. Always loaded: it
  * also keeps the sandbox off bulwark itself. */
 SEC("lsm/ptrace_access_check")
-int BPF_PROG(bw_ptrace_access, struct task_struct *child, unsigned int mode, int ret)
+int BW_LSM(bw_ptrace_access, struct task_struct *child, unsigned int mode, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_PTRACE_ACCESS, .flags = mode};
 
@@ -1371,7 +1410,7 @@ int BPF_PROG(bw_ptrace_access, struct task_struct *child, unsigned int mode, int
 }
 
 SEC("lsm/ptrace_traceme")
-int BPF_PROG(bw_ptrace_traceme, struct task_struct *parent, int ret)
+int BW_LSM(bw_ptrace_traceme, struct task_struct *parent, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_PTRACE_TRACEME};
 
@@ -1381,7 +1420,7 @@ int BPF_PROG(bw_ptrace_traceme, struct task_struct *parent, int ret)
 }
 
 SEC("lsm/kernel_module_request")
-int BPF_PROG(bw_module_request, char *kmod_name, int ret)
+int BW_LSM(bw_module_request, char *kmod_name, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_MODULE_REQUEST, .name = kmod_name};
 
@@ -1391,7 +1430,7 @@ int BPF_PROG(bw_module_request, char *kmod_name, int ret)
 }
 
 SEC("lsm/kernel_read_file")
-int BPF_PROG(bw_read_file, struct file *file, enum kernel_read_file_id id, bool contents, int ret)
+int BW_LSM(bw_read_file, struct file *file, enum kernel_read_file_id id, bool contents, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_READ_FILE, .flags = id};
 
@@ -1408,7 +1447,7 @@ int BPF_PROG(bw_read_file, struct file *file, enum kernel_read_file_id id, bool 
 }
 
 SEC("lsm/kernel_load_data")
-int BPF_PROG(bw_load_data, enum kernel_load_data_id id, bool contents, int ret)
+int BW_LSM(bw_load_data, enum kernel_load_data_id id, bool contents, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_LOAD_DATA, .flags = id};
 
@@ -1445,9 +1484,9 @@ static __always_inline int protect_bpf(int cmd, struct bw_ctx *c)
 	return 0;
 }
 
-/* 6.1 .. 6.8: bpf(cmd, attr, size). */
+/* 6.1 .. 6.12: bpf(cmd, attr, size). */
 SEC("lsm/bpf")
-int BPF_PROG(bw_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+int BW_LSM(bw_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
 
@@ -1459,9 +1498,10 @@ int BPF_PROG(bw_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
 	return deny_word(BW_WORD_BPF, &c);
 }
 
-/* 6.9+: one more argument before ret. Loaded instead of bw_bpf there. */
+/* Newer kernels (7.x; the BTF decides, not the version) add `bool kernel`
+ * before ret. Loaded instead of bw_bpf there. */
 SEC("lsm/bpf")
-int BPF_PROG(bw_bpf_v4, int cmd, union bpf_attr *attr, unsigned int size, void *extra, int ret)
+int BW_LSM(bw_bpf_v4, int cmd, union bpf_attr *attr, unsigned int size, void *extra, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_BPF, .flags = cmd};
 
@@ -1475,7 +1515,7 @@ int BPF_PROG(bw_bpf_v4, int cmd, union bpf_attr *attr, unsigned int size, void *
 
 /* Up to 6.x: perf_event_open(attr, type). */
 SEC("lsm/perf_event_open")
-int BPF_PROG(bw_perf, struct perf_event_attr *attr, int type, int ret)
+int BW_LSM(bw_perf, struct perf_event_attr *attr, int type, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_PERF, .flags = type};
 
@@ -1484,11 +1524,12 @@ int BPF_PROG(bw_perf, struct perf_event_attr *attr, int type, int ret)
 	return deny_word(BW_WORD_PERF, &c);
 }
 
-/* Newer kernels: perf_event_open(attr). Loaded instead of bw_perf there. */
+/* 6.12 on: perf_event_open(type); the attr argument is gone. Loaded instead
+ * of bw_perf there. */
 SEC("lsm/perf_event_open")
-int BPF_PROG(bw_perf_v1, struct perf_event_attr *attr, int ret)
+int BW_LSM(bw_perf_v1, int type, int ret)
 {
-	struct bw_ctx c = {.hook = BW_HOOK_PERF};
+	struct bw_ctx c = {.hook = BW_HOOK_PERF, .flags = type};
 
 	if (ret)
 		return ret;
@@ -1496,7 +1537,7 @@ int BPF_PROG(bw_perf_v1, struct perf_event_attr *attr, int ret)
 }
 
 SEC("lsm/key_alloc")
-int BPF_PROG(bw_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
+int BW_LSM(bw_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_KEY_ALLOC, .flags = flags};
 
@@ -1506,7 +1547,7 @@ int BPF_PROG(bw_key_alloc, struct key *key, const struct cred *cred, unsigned lo
 }
 
 SEC("lsm/userns_create")
-int BPF_PROG(bw_userns_create, const struct cred *cred, int ret)
+int BW_LSM(bw_userns_create, const struct cred *cred, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_USERNS};
 
@@ -1517,7 +1558,7 @@ int BPF_PROG(bw_userns_create, const struct cred *cred, int ret)
 
 /* Only real changes: setuid(getuid()) is a no-op programs do routinely. */
 SEC("lsm/task_fix_setuid")
-int BPF_PROG(bw_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+int BW_LSM(bw_fix_setuid, struct cred *new, const struct cred *old, int flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SETUID, .flags = flags};
 
@@ -1531,7 +1572,7 @@ int BPF_PROG(bw_fix_setuid, struct cred *new, const struct cred *old, int flags,
 }
 
 SEC("lsm/socket_create")
-int BPF_PROG(bw_socket_create, int family, int type, int protocol, int kern, int ret)
+int BW_LSM(bw_socket_create, int family, int type, int protocol, int kern, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SOCKET_CREATE, .family = family, .type = type};
 	struct bw_task *self;
@@ -1667,7 +1708,7 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 }
 
 SEC("lsm/socket_connect")
-int BPF_PROG(bw_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+int BW_LSM(bw_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	if (ret)
 		return ret;
@@ -1677,7 +1718,7 @@ int BPF_PROG(bw_socket_connect, struct socket *sock, struct sockaddr *address, i
 /* A destination given to sendto/sendmsg (UDP, TCP Fast Open) never passes
  * through socket_connect: the same rules apply here. */
 SEC("lsm/socket_sendmsg")
-int BPF_PROG(bw_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+int BW_LSM(bw_socket_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
 	void *name;
 	int namelen;
@@ -1692,7 +1733,7 @@ int BPF_PROG(bw_socket_sendmsg, struct socket *sock, struct msghdr *msg, int siz
 }
 
 SEC("lsm/socket_bind")
-int BPF_PROG(bw_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+int BW_LSM(bw_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	if (ret)
 		return ret;
@@ -1736,37 +1777,37 @@ static __always_inline int escape(__u32 n)
 }
 
 SEC("lsm/syslog")
-int BPF_PROG(bw_esc_syslog, int type, int ret)
+int BW_LSM(bw_esc_syslog, int type, int ret)
 {
 	return ret ? ret : escape(0);
 }
 
 SEC("lsm/settime")
-int BPF_PROG(bw_esc_settime, const struct timespec64 *ts, const struct timezone *tz, int ret)
+int BW_LSM(bw_esc_settime, const struct timespec64 *ts, const struct timezone *tz, int ret)
 {
 	return ret ? ret : escape(1);
 }
 
 SEC("lsm/sb_pivotroot")
-int BPF_PROG(bw_esc_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
+int BW_LSM(bw_esc_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
 {
 	return ret ? ret : escape(2);
 }
 
 SEC("lsm/path_chroot")
-int BPF_PROG(bw_esc_chroot, const struct path *path, int ret)
+int BW_LSM(bw_esc_chroot, const struct path *path, int ret)
 {
 	return ret ? ret : escape(3);
 }
 
 SEC("lsm/quotactl")
-int BPF_PROG(bw_esc_quotactl, int cmds, int type, int id, struct super_block *sb, int ret)
+int BW_LSM(bw_esc_quotactl, int cmds, int type, int id, struct super_block *sb, int ret)
 {
 	return ret ? ret : escape(4);
 }
 
 SEC("lsm/task_setnice")
-int BPF_PROG(bw_esc_setnice, struct task_struct *p, int nice, int ret)
+int BW_LSM(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 {
 	return ret ? ret : escape(5);
 }
@@ -1774,7 +1815,7 @@ int BPF_PROG(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 /* Always loaded: the sandbox must not kill bulwark (its death detaches
  * this layer); also the `hooks: task_kill` escape hatch. */
 SEC("lsm/task_kill")
-int BPF_PROG(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + 6, .flags = sig};
