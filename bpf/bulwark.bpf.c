@@ -228,10 +228,30 @@ struct {
  * front, leaving stale bytes after the NUL; a hash key must be zero past the
  * NUL, so the name is copied again into a zeroed key. All of it is too large
  * for the 512-byte stack. Kernel-side only, hence not in bulwark.h. */
+/* Where a glob match (glob_step) and a walk for candidate patterns
+ * (glob_walk_step) are; see glob_step for why they are not on the stack. */
+struct glob_state {
+	__u32 glob;
+	__u32 p, s;     /* positions in pattern and path */
+	__s32 star_p;   /* pattern position after the last '*', or -1 */
+	__u32 star_s;   /* path position that '*' resumes from */
+	__u32 matched;
+	__u32 done;     /* decided: matched or definitely not */
+};
+
+#define BW_GLOB_CANDIDATES (BW_SLOT_RULES * 4)
+struct glob_walk {
+	__u32 found[BW_GLOB_CANDIDATES];
+	__u32 nfound;
+	__u32 overflow; /* more candidates than found[] holds: fail closed */
+};
+
 struct bw_scratch {
 	char raw[BW_PATH_MAX];
 	struct bw_path_key key;
 	struct bw_when_exe_key exe_key;
+	struct glob_state match;
+	struct glob_walk walk;
 };
 
 struct {
@@ -834,25 +854,25 @@ static __always_inline struct bw_file_match *match_subtree(struct file *file, in
 
 /* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
  * the pattern in file_globs[glob]; both are looked up again in each step
- * because callbacks only get scalars through their context. */
-struct glob_state {
-	__u32 glob;
-	__u32 p, s;     /* positions in pattern and path */
-	__s32 star_p;   /* pattern position after the last '*', or -1 */
-	__u32 star_s;   /* path position that '*' resumes from */
-	__u32 matched;
-	__u32 done;     /* decided: matched or definitely not */
-};
-
+ * because callbacks only get scalars through their context. Everything a
+ * step carries to the next lives in the per-CPU scratch value, not on the
+ * stack: newer verifiers (7.x) check a callback until its states converge,
+ * and a counter kept on the stack is a new constant, so a new state, at
+ * every step (1M instructions for bprm_check on 7.2). Loaded from a map
+ * value it is an unknown scalar and the first state covers them all. */
 static long glob_step(__u32 i, void *ctx)
 {
-	struct glob_state *st = ctx;
 	struct bw_scratch *sc = get_scratch();
-	struct bw_glob *g = bpf_map_lookup_elem(&file_globs, &st->glob);
+	struct glob_state *st;
+	struct bw_glob *g;
 	char pc, c;
 
-	if (!sc || !g)
+	if (!sc)
 		return 1; /* undecided: the caller fails closed */
+	st = &sc->match;
+	g = bpf_map_lookup_elem(&file_globs, &st->glob);
+	if (!g)
+		return 1;
 	pc = g->pat[st->p & (BW_PATH_MAX - 1)];
 	c = sc->key.path[st->s & (BW_PATH_MAX - 1)];
 	if (pc == '*') {
@@ -885,27 +905,21 @@ static long glob_step(__u32 i, void *ctx)
 
 /* 1: matches, 0: does not, 2: undecided within the step budget (star
  * backtracking is quadratic in the worst case). */
-static __always_inline int glob_matches(__u32 glob)
+static __always_inline int glob_matches(struct bw_scratch *sc, __u32 glob)
 {
-	struct glob_state st = {.glob = glob, .star_p = -1};
-
-	bpf_loop(8 * BW_PATH_MAX, glob_step, &st, 0);
-	if (!st.done)
+	__builtin_memset(&sc->match, 0, sizeof(sc->match));
+	sc->match.glob = glob;
+	sc->match.star_p = -1;
+	bpf_loop(8 * BW_PATH_MAX, glob_step, 0, 0);
+	if (!sc->match.done)
 		return 2;
-	return st.matched;
+	return sc->match.matched;
 }
 
-/* Walks the path in scratch.key one character at a time, keeping the part
- * already seen in scratch.raw (zero-padded): at each '/', raw is exactly the
- * ancestor directory's key, so the patterns rooted there are one lookup. */
-#define BW_GLOB_CANDIDATES (BW_SLOT_RULES * 4)
-struct glob_walk {
-	__u32 pos;
-	__u32 found[BW_GLOB_CANDIDATES];
-	__u32 nfound;
-	__u32 overflow; /* more candidates than found[] holds: fail closed */
-};
-
+/* Walks the path in scratch.key one character at a time (bpf_loop's index
+ * is the position), keeping the part already seen in scratch.raw
+ * (zero-padded): at each '/', raw is exactly the ancestor directory's key,
+ * so the patterns rooted there are one lookup. */
 static __always_inline void glob_collect(struct glob_walk *w, const char *dir)
 {
 	struct bw_glob_list *gl = bpf_map_lookup_elem(&glob_dirs, dir);
@@ -926,29 +940,27 @@ static __always_inline void glob_collect(struct glob_walk *w, const char *dir)
 	}
 }
 
-static long glob_walk_step(__u32 i, void *ctx)
+static long glob_walk_step(__u32 pos, void *ctx)
 {
-	struct glob_walk *w = ctx;
 	struct bw_scratch *sc = get_scratch();
-	__u32 pos = w->pos;
 	char c;
 
 	if (!sc || pos >= BW_PATH_MAX - 1)
 		return 1;
-	c = sc->key.path[pos & (BW_PATH_MAX - 1)];
+	/* Else clang drops the mask below as redundant with the test above,
+	 * which it made on a copy: the verifier then sees an unbounded index. */
+	barrier_var(pos);
+	pos &= BW_PATH_MAX - 1;
+	c = sc->key.path[pos];
 	if (!c)
 		return 1;
 	if (c == '/') {
-		if (pos == 0) {
-			/* Patterns rooted at "/" are keyed "/". */
+		/* Patterns rooted at "/" are keyed "/". */
+		if (pos == 0)
 			sc->raw[0] = '/';
-			glob_collect(w, sc->raw);
-		} else {
-			glob_collect(w, sc->raw);
-		}
+		glob_collect(&sc->walk, sc->raw);
 	}
-	sc->raw[pos & (BW_PATH_MAX - 1)] = c;
-	w->pos = pos + 1;
+	sc->raw[pos] = c;
 	return 0;
 }
 
@@ -956,7 +968,6 @@ static long glob_walk_step(__u32 i, void *ctx)
  * -1 to ask whether an allow: exec pattern lists it (returns 1). */
 static __always_inline int glob_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
 {
-	struct glob_walk w = {};
 	struct bw_scratch *sc;
 
 	if (!have_globs(c))
@@ -965,10 +976,11 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 	if (!sc || path_to_key(&file->f_path, sc, sc->key.path) < 0)
 		return 0;
 	__builtin_memset(sc->raw, 0, sizeof(sc->raw));
+	__builtin_memset(&sc->walk, 0, sizeof(sc->walk));
 	/* The walk never writes the last byte: it carries the generation. */
 	sc->raw[BW_PATH_MAX - 1] = c->gen;
-	bpf_loop(BW_PATH_MAX, glob_walk_step, &w, 0);
-	if (w.overflow)
+	bpf_loop(BW_PATH_MAX, glob_walk_step, 0, 0);
+	if (sc->walk.overflow)
 		return slot < 0 ? 0 : report(self, BW_RULE_GLOB_LIMIT, 0, c);
 	/* The first matching pattern (in policy order) that has an enforcing
 	 * rule for this access decides; failing that, the first one with any
@@ -980,15 +992,15 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 		int hit;
 		bool enforcing = false;
 
-		if (j >= w.nfound)
+		if (j >= sc->walk.nfound)
 			break;
-		idx = w.found[j & (BW_GLOB_CANDIDATES - 1)];
+		idx = sc->walk.found[j & (BW_GLOB_CANDIDATES - 1)];
 		g = bpf_map_lookup_elem(&file_globs, &idx);
 		if (!g)
 			continue;
 		if (slot < 0 ? !g->m.allow_exec : !g->m.acc[slot & 3].rule_plus1[0])
 			continue;
-		hit = glob_matches(idx);
+		hit = glob_matches(sc, idx);
 		/* Undecided never allows and always counts for a deny. */
 		if (!hit || (hit == 2 && slot < 0))
 			continue;

@@ -474,9 +474,7 @@ Probe probe(const LsmNeeds &needs)
 	std::string r = LsmLayer::lsm_inactive_reason();
 	if (!r.empty())
 		p.fatal.push_back(r);
-	if (!have_vmlinux_btf())
-		p.fatal.push_back("lsm: this kernel has no BTF (/sys/kernel/btf/vmlinux); BPF LSM programs need a kernel "
-				  "built with CONFIG_DEBUG_INFO_BTF=y");
+	// No BTF is one of lsm_inactive_reason()'s lines.
 	if (have_vmlinux_btf())
 		for (const auto &h : hooks_needed(needs))
 			if (!hook_exists(h))

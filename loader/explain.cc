@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "loader/fd.h"
+#include "loader/kernel.h"
 #include "loader/lsm_plan.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
@@ -53,6 +54,7 @@ struct Layer {
 	bool enforced = false;
 	std::vector<std::string> what; // syscalls or hooks
 	std::string how;               // one line
+	std::vector<std::string> missing; // hooks the kernel explained for lacks
 };
 
 struct Row {
@@ -85,7 +87,31 @@ std::string targets_of(const policy::Rule &r, std::vector<std::string> &out)
 	return join(when, ", ");
 }
 
-std::vector<Row> rows(const policy::Policy &p)
+// Marks what of a row's LSM side the kernel cannot do: a hook it lacks is
+// not enforced there, and a rule left with none of its hooks has no LSM layer
+// on that kernel.
+void apply_kernel(Row &row, const KernelView &k)
+{
+	if (!row.lsm.enforced)
+		return;
+	for (const auto &h : row.lsm.what)
+		if (k.missing_hooks.count(h))
+			row.lsm.missing.push_back(h);
+	if (row.lsm.missing.empty())
+		return;
+	std::string lacks = "kernel " + k.release + " lacks " + join(row.lsm.missing, ", ");
+	if (row.lsm.missing.size() == row.lsm.what.size()) {
+		row.lsm.enforced = false;
+		row.lsm.how = "not on this kernel: " + lacks;
+		row.gaps.push_back("BPF-LSM: not enforced on this kernel (" + lacks + ")" +
+				   (row.seccomp.enforced ? "; seccomp alone enforces it here" : "; nothing enforces it here"));
+	} else {
+		row.lsm.how += " (this " + lacks + ": not enforced there)";
+		row.gaps.push_back("BPF-LSM: partly enforced on this kernel (" + lacks + ")");
+	}
+}
+
+std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 {
 	std::vector<Row> out;
 	for (const auto &r : p.rules) {
@@ -161,17 +187,30 @@ std::vector<Row> rows(const policy::Policy &p)
 		row.mode = policy::to_string(h.mode);
 		row.words = {"hooks"};
 		const char *n = strerrorname_np(h.errno_value);
-		row.lsm = {true, {h.hook}, h.hook + " -> " + (n ? n : "errno")};
+		row.lsm = {true, {h.hook}, h.hook + " -> " + (n ? n : "errno"), {}};
 		row.seccomp.how = "LSM escape hatch: no seccomp counterpart";
 		out.push_back(row);
 	}
+	if (k)
+		for (auto &row : out)
+			apply_kernel(row, *k);
 	return out;
 }
 
-std::vector<std::string> preamble(const policy::Policy &p)
+std::vector<std::string> preamble(const policy::Policy &p, const KernelView *k)
 {
 	std::vector<std::string> lines;
 	lines.push_back("policy " + p.name + " (" + p.file + "), mode " + policy::to_string(p.mode));
+	if (k) {
+		lines.push_back("kernel: " + k->release + (k->missing_hooks.empty() ? ", every LSM hook present"
+										    : ", lacks LSM hooks " +
+											      join(std::vector<std::string>(
+												   k->missing_hooks.begin(),
+												   k->missing_hooks.end()),
+											   ", ")));
+		if (!k->lsm_unusable.empty())
+			lines.push_back("kernel: the BPF-LSM layer cannot run here: " + k->lsm_unusable);
+	}
 	if (!p.extends.empty())
 		lines.push_back("extends: " + join(p.extends, ", "));
 	std::vector<std::string> arches = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
@@ -185,7 +224,7 @@ std::vector<std::string> preamble(const policy::Policy &p)
 
 } // namespace
 
-std::string explain_json(const policy::Policy &p)
+std::string explain_json(const policy::Policy &p, const KernelView *k)
 {
 	json j;
 	j["policy"] = p.name;
@@ -195,27 +234,36 @@ std::string explain_json(const policy::Policy &p)
 	j["architectures"] = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
 	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"},
 			 {"exec", p.defaults.exec_deny ? "deny" : "allow"}};
+	if (k) {
+		j["kernel"] = {{"release", k->release},
+			       {"missing_hooks", std::vector<std::string>(k->missing_hooks.begin(), k->missing_hooks.end())},
+			       {"lsm_unusable", k->lsm_unusable}};
+	}
 	json arr = json::array();
-	for (const auto &r : rows(p)) {
+	for (const auto &r : rows(p, k)) {
 		arr.push_back({{"id", r.id},
 			       {"verb", r.verb},
 			       {"words", r.words},
 			       {"targets", r.targets},
 			       {"mode", r.mode},
 			       {"seccomp", {{"enforced", r.seccomp.enforced}, {"syscalls", r.seccomp.what}, {"how", r.seccomp.how}}},
-			       {"lsm", {{"enforced", r.lsm.enforced}, {"hooks", r.lsm.what}, {"how", r.lsm.how}}},
+			       {"lsm",
+				{{"enforced", r.lsm.enforced},
+				 {"hooks", r.lsm.what},
+				 {"how", r.lsm.how},
+				 {"missing_hooks", r.lsm.missing}}},
 			       {"gaps", r.gaps}});
 	}
 	j["rules"] = arr;
 	return j.dump(2);
 }
 
-std::string explain_text(const policy::Policy &p)
+std::string explain_text(const policy::Policy &p, const KernelView *k)
 {
 	std::ostringstream o;
-	for (const auto &l : preamble(p))
+	for (const auto &l : preamble(p, k))
 		o << l << "\n";
-	auto rs = rows(p);
+	auto rs = rows(p, k);
 	// Columns: RULE, DENIES, SECCOMP, BPF-LSM. Long cells wrap under
 	// their own column so the two layers stay side by side.
 	const size_t w_rule = 18, w_words = 20, w_layer = 46;
@@ -276,6 +324,17 @@ std::string explain_text(const policy::Policy &p)
 	return o.str();
 }
 
+KernelView running_kernel_view()
+{
+	KernelView k;
+	k.release = probe_kernel_release();
+	k.lsm_unusable = lsm_kernel_reason();
+	for (const auto &h : lsm_hook_states())
+		if (!h.usable)
+			k.missing_hooks.insert(h.hook);
+	return k;
+}
+
 static std::optional<policy::Policy> load(const std::string &file)
 {
 	auto r = policy::parse_file(file);
@@ -294,8 +353,12 @@ int run_explain(const ExplainOptions &o)
 	// Under a scope other than run (bulwark enforce), bulwark does not start
 	// the subjects: say per rule what that takes away.
 	auto notes = policy::scope_notes(*p, p->scope);
+	KernelView kv;
+	if (!o.any_kernel)
+		kv = running_kernel_view();
+	const KernelView *k = o.any_kernel ? nullptr : &kv;
 	if (o.json) {
-		std::string text = explain_json(*p);
+		std::string text = explain_json(*p, k);
 		if (p->scope != "run") {
 			auto j = nlohmann::json::parse(text);
 			j["scope"] = p->scope;
@@ -308,7 +371,7 @@ int run_explain(const ExplainOptions &o)
 		std::fputs((text + "\n").c_str(), stdout);
 		return 0;
 	}
-	std::fputs(explain_text(*p).c_str(), stdout);
+	std::fputs(explain_text(*p, k).c_str(), stdout);
 	if (p->scope != "run") {
 		std::printf("\nscope %s: only the BPF-LSM layer applies (bulwark enforce)\n", p->scope.c_str());
 		for (const auto &n : notes)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "loader/lsm.h"
+#include "loader/kernel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -72,19 +73,7 @@ const char *hook_name(uint32_t hook)
 
 std::string LsmLayer::lsm_inactive_reason()
 {
-	const char *file = "/sys/kernel/security/lsm";
-	std::ifstream in(file);
-	std::string list;
-	if (!in || !std::getline(in, list))
-		return std::string("lsm: cannot read ") + file +
-		       " (securityfs not mounted or no LSM support); BPF LSM state unknown";
-	std::stringstream ss(list);
-	std::string item;
-	while (std::getline(ss, item, ','))
-		if (item == "bpf")
-			return "";
-	return "lsm: BPF LSM is not active on this kernel (lsm=" + list + "); boot with lsm=" + list +
-	       ",bpf (see vagrant/) or run with --layers seccomp";
+	return lsm_kernel_reason();
 }
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -958,6 +947,26 @@ std::vector<std::string> hooks_needed(const LsmNeeds &needs)
 	}
 	bulwark_bpf__destroy(skel);
 	return {hooks.begin(), hooks.end()};
+}
+
+std::vector<LsmHookState> lsm_hook_states()
+{
+	LsmNeeds all;
+	all.all = true;
+	std::vector<LsmHookState> out;
+	for (const auto &h : hooks_needed(all)) {
+		LsmHookState st{h, hook_arity(h), false};
+		bool has_variants = false;
+		for (const auto &v : kVariants)
+			if (h == v.hook) {
+				has_variants = true;
+				st.usable |= st.kernel_args == v.arity;
+			}
+		if (!has_variants)
+			st.usable = st.kernel_args >= 0;
+		out.push_back(st);
+	}
+	return out;
 }
 
 } // namespace bulwark

@@ -11,6 +11,7 @@
 #include "loader/enforce.h"
 #include "loader/explain.h"
 #include "loader/import.h"
+#include "loader/kernel.h"
 #include "loader/lsm.h"
 #include "loader/run.h"
 #include "policy/catalog.h"
@@ -102,6 +103,8 @@ int main(int argc, char **argv)
 	auto *explain_cmd = app.add_subcommand("explain", "Show, per rule, which layer enforces it and how");
 	explain_cmd->add_option("policy", explain.policy, "Policy file (YAML)")->required();
 	explain_cmd->add_flag("--json", explain.json, "Machine-readable output");
+	explain_cmd->add_flag("--any-kernel", explain.any_kernel,
+			      "Do not check this kernel's hooks: the table as on a kernel that has them all");
 
 	CompileOptions compile;
 	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
@@ -126,6 +129,11 @@ int main(int argc, char **argv)
 	events_cmd->add_option("--from", events.from, "unix:PATH (the enforcer's --events unix:PATH)")->required();
 
 	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
+
+	DoctorOptions doctor;
+	auto *doctor_cmd = app.add_subcommand("doctor", "What this kernel gives each layer: BPF-LSM state and hooks, "
+							"Landlock, seccomp actions, foreign ABIs");
+	doctor_cmd->add_flag("--json", doctor.json, "Machine-readable output");
 
 	EnforceOptions enforce;
 	auto *enforce_cmd = app.add_subcommand("enforce", "Enforce a policy on a cgroup, an executable or the host, in the foreground");
@@ -176,6 +184,8 @@ int main(int argc, char **argv)
 		return run_events(events);
 	if (version_cmd->parsed())
 		return run_version();
+	if (doctor_cmd->parsed())
+		return run_doctor(doctor);
 	if (enforce_cmd->parsed())
 		return run_enforce(enforce);
 	if (reload_cmd->parsed())

@@ -353,6 +353,21 @@ std::string describe(const Result &r)
 	return s;
 }
 
+bool in_vm()
+{
+	const char *v = std::getenv("BULWARK_VM");
+	return v && std::string(v) == "1";
+}
+
+bool host_runs_i386()
+{
+	static const bool on = [] {
+		Cmd c = shell(probe() + " i386 getpid 2>&1");
+		return c.status == 0 && c.out == "ok\n";
+	}();
+	return on;
+}
+
 bool lsm_usable()
 {
 	std::ifstream in("/sys/kernel/security/lsm");

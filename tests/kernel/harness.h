@@ -54,6 +54,25 @@ std::string describe(const Result &r);
 // programs, as run-suite.sh says through BULWARK_LSM_TESTS).
 bool lsm_usable();
 
+// True inside the test VM (run-suite.sh vm sets BULWARK_VM=1).
+bool in_vm();
+// Whether a syscall through int 0x80 reaches the i386 table here (the probe
+// runs it unconfined). Some hosts boot with the i386 entry off, where it is a
+// SIGSEGV even without bulwark.
+bool host_runs_i386();
+
+// For a case that needs a kernel feature the host may lack: skipped, with
+// the reason, on a host without it, and a failure in the VM, which must have
+// it (so a case is never skipped everywhere).
+#define REQUIRE_HOST_FEATURE(have, what)                                                           \
+	do {                                                                                       \
+		if (!(have)) {                                                                     \
+			if (ktest::in_vm())                                                        \
+				FAIL() << "the test VM lacks " << (what);                          \
+			GTEST_SKIP() << "this host lacks " << (what) << " (probed); the VM suite runs this case"; \
+		}                                                                                  \
+	} while (0)
+
 // A command's outcome.
 struct Cmd {
 	int status = -1;
