@@ -79,3 +79,34 @@ TEST(LsmPlan, DemoMaps)
 	EXPECT_EQ(plan.needs.file_access, 7u);
 	EXPECT_EQ(plan.rules.size(), 3u);
 }
+
+// A kernel without some hooks: each rule's LSM cell says which, and a rule
+// left with none of its hooks has no LSM layer there (6.1 is not assumed).
+TEST(Explain, MarksWhatAKernelWithoutSomeHooksCannotEnforce)
+{
+	auto r = policy::parse_string("name: k\nrules:\n  - id: no-userns\n    deny: user-namespaces\n"
+				      "  - id: no-mount\n    deny: mount\n  - id: no-bpf\n    deny: bpf\n",
+				      "k.yaml");
+	ASSERT_TRUE(r.ok());
+	KernelView k{"5.10.0-test", {"userns_create", "move_mount"}, ""};
+	auto j = nlohmann::json::parse(explain_json(*r.policy, &k));
+	EXPECT_EQ(j["kernel"]["release"], "5.10.0-test");
+	auto userns = rule(j, "no-userns");
+	EXPECT_FALSE(userns["lsm"]["enforced"]);
+	EXPECT_EQ(userns["lsm"]["missing_hooks"], nlohmann::json::array({"userns_create"}));
+	EXPECT_TRUE(userns["seccomp"]["enforced"]);
+	EXPECT_NE(userns["lsm"]["how"].get<std::string>().find("not on this kernel"), std::string::npos);
+	// Partly: the other mount hooks still hold.
+	auto mount = rule(j, "no-mount");
+	EXPECT_TRUE(mount["lsm"]["enforced"]);
+	EXPECT_EQ(mount["lsm"]["missing_hooks"], nlohmann::json::array({"move_mount"}));
+	EXPECT_NE(mount["lsm"]["how"].get<std::string>().find("lacks move_mount"), std::string::npos);
+	EXPECT_TRUE(rule(j, "no-bpf")["lsm"]["missing_hooks"].empty());
+	std::string t = explain_text(*r.policy, &k);
+	EXPECT_NE(t.find("kernel: 5.10.0-test, lacks LSM hooks move_mount, userns_create"), std::string::npos) << t;
+	EXPECT_NE(t.find("no-userns: BPF-LSM: not enforced on this kernel"), std::string::npos) << t;
+	// Without a kernel, the table is the same everywhere.
+	auto any = nlohmann::json::parse(explain_json(*r.policy));
+	EXPECT_TRUE(rule(any, "no-userns")["lsm"]["enforced"]);
+	EXPECT_FALSE(any.contains("kernel"));
+}
