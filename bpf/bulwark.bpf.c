@@ -36,7 +36,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * unsigned compare on a copy, which proves nothing about the returned
  * register; compared as 64-bit after sign extension, so the bounds hold
  * whatever the codegen (alu32 or not). */
-static __always_inline int bw_verdict(int v)
+static __always_inline int bw_lsm_ret(int v)
 {
 	long r = v;
 
@@ -46,10 +46,10 @@ static __always_inline int bw_verdict(int v)
 		     : [r] "+r"(r));
 	return r;
 }
-_Static_assert(MAX_ERRNO == 4095, "bw_verdict's asm spells MAX_ERRNO out");
-_Static_assert(EPERM == 1, "bw_verdict's asm spells -EPERM out");
+_Static_assert(MAX_ERRNO == 4095, "bw_lsm_ret's asm spells MAX_ERRNO out");
+_Static_assert(EPERM == 1, "bw_lsm_ret's asm spells -EPERM out");
 
-/* BPF_PROG for LSM hooks: the body's value goes through bw_verdict, so no
+/* BPF_PROG for LSM hooks: the body's value goes through bw_lsm_ret, so no
  * program can forget it. */
 #define BW_LSM(name, args...)                                                   \
 	name(unsigned long long *ctx);                                          \
@@ -58,7 +58,7 @@ _Static_assert(EPERM == 1, "bw_verdict's asm spells -EPERM out");
 	{                                                                       \
 		_Pragma("GCC diagnostic push")                                  \
 		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")          \
-		return bw_verdict(____##name(___bpf_ctx_cast(args)));           \
+		return bw_lsm_ret(____##name(___bpf_ctx_cast(args)));           \
 		_Pragma("GCC diagnostic pop")                                   \
 	}                                                                       \
 	static __always_inline int ____##name(unsigned long long *ctx, ##args)

@@ -79,7 +79,7 @@ const std::vector<FloorFeature> &lsm_floor()
 std::vector<const FloorFeature *> floor_missing()
 {
 	std::vector<const FloorFeature *> out;
-	btf *b = btf__load_vmlinux_btf();
+	const btf *b = vmlinux_btf();
 	if (!b)
 		return out;
 	for (const auto &f : lsm_floor()) {
@@ -88,7 +88,6 @@ std::vector<const FloorFeature *> floor_missing()
 		if (!have)
 			out.push_back(&f);
 	}
-	btf__free(b);
 	return out;
 }
 

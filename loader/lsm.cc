@@ -85,10 +85,18 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return vfprintf(stderr, fmt, args);
 }
 
+const btf *vmlinux_btf()
+{
+	// Parsed once: doctor and explain ask about every hook, and each parse
+	// reads several MiB. Kept for the life of the process.
+	static btf *vmlinux = btf__load_vmlinux_btf();
+	return vmlinux;
+}
+
 // Number of parameters of an LSM hook in the running kernel's BTF, or -1.
 int hook_arity(const std::string &hook)
 {
-	btf *vmlinux = btf__load_vmlinux_btf();
+	const btf *vmlinux = vmlinux_btf();
 	if (!vmlinux)
 		return -1;
 	int arity = -1;
@@ -99,7 +107,6 @@ int hook_arity(const std::string &hook)
 		if (proto && btf_is_func_proto(proto))
 			arity = btf_vlen(proto);
 	}
-	btf__free(vmlinux);
 	return arity;
 }
 
@@ -914,11 +921,7 @@ namespace bulwark {
 
 bool have_vmlinux_btf()
 {
-	btf *vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux)
-		return false;
-	btf__free(vmlinux);
-	return true;
+	return vmlinux_btf() != nullptr;
 }
 
 bool hook_exists(const std::string &hook)

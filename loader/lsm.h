@@ -21,6 +21,7 @@ extern "C" {
 
 struct bulwark_bpf;
 struct ring_buffer;
+struct btf;
 
 namespace bulwark {
 
@@ -157,6 +158,8 @@ private:
 	bool pinned_ = false;
 };
 
+// The running kernel's BTF, parsed on first use; nullptr if it has none.
+const ::btf *vmlinux_btf();
 // Number of parameters of an LSM hook in the running kernel's BTF, or -1.
 int hook_arity(const std::string &hook);
 // Whether vmlinux BTF is present, and whether it has bpf_lsm_<hook>.

@@ -9,6 +9,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -391,6 +392,30 @@ std::vector<std::string> loaded_bulwark_programs()
 		close(fd);
 	}
 	return names;
+}
+
+std::vector<std::string> bulwark_programs_after_release(int timeout_ms)
+{
+	auto start = std::chrono::steady_clock::now();
+	std::vector<std::string> left = loaded_bulwark_programs();
+	while (!left.empty() &&
+	       std::chrono::steady_clock::now() - start < std::chrono::milliseconds(timeout_ms)) {
+		usleep(50 * 1000);
+		left = loaded_bulwark_programs();
+	}
+	long ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+			  .count();
+	if (left.empty() && ms >= 100)
+		std::printf("ktest: the kernel freed bulwark's programs %ld ms after their last reference went\n", ms);
+	return left;
+}
+
+std::string join_names(const std::vector<std::string> &v)
+{
+	std::string out;
+	for (const auto &n : v)
+		out += (out.empty() ? "" : " ") + n;
+	return out;
 }
 
 } // namespace ktest

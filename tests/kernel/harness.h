@@ -118,5 +118,11 @@ private:
 
 // Names of loaded BPF programs that belong to bulwark (bw_ prefix).
 std::vector<std::string> loaded_bulwark_programs();
+// The same, once the kernel has had up to timeout_ms to free them: newer
+// kernels (7.x) free a link, and then its program, after an RCU grace
+// period, so a program can outlive its last pin or fd for a moment. Empty
+// means every one is gone.
+std::vector<std::string> bulwark_programs_after_release(int timeout_ms = 30000);
+std::string join_names(const std::vector<std::string> &v);
 
 } // namespace ktest

@@ -455,7 +455,7 @@ TEST(Lsm, ProgramsDetachedAfterRun)
 	REQUIRE_LSM();
 	Result r = ktest::run(kDemo, "lsm", {probe(), "exit", "0"});
 	EXPECT_EQ(r.status, 0) << diag(r);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 }
 
 // --- both layers --------------------------------------------------------------
@@ -481,7 +481,7 @@ TEST(Layers, BothLayersEachStopWhatTheyCanSee)
 	EXPECT_EQ(d.status, 0) << diag(d);
 	EXPECT_EQ(d.layer("seccomp").size(), 1u) << diag(d);
 	EXPECT_EQ(d.layer("lsm").size(), 2u) << diag(d);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 }
 
 // --- every high-level word, each layer alone and both ------------------------
@@ -1050,7 +1050,7 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 		EXPECT_EQ(ev["rule"]["ruleset"], "hardening");
 	}
 	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty()) << "an unpinned enforcer's programs outlived it";
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "") << "an unpinned enforcer's programs outlived it";
 	ktest::Cmd after = in_cgroup("bw-in", probe() + " open /etc/shadow r");
 	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
 }
@@ -1117,7 +1117,7 @@ TEST(Enforce, OneEnforcerPerPinDirWithLiveReaders)
 		<< cdiag(un);
 	EXPECT_FALSE(e.alive());
 	EXPECT_NE(access(pin.c_str(), F_OK), 0);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 	ktest::Cmd after = in_cgroup("bw-lk", probe() + " open /etc/shadow r");
 	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
 }
@@ -1308,7 +1308,7 @@ TEST(Enforce, HostScopeNeedsConfirmationAndSparesTheEnforcer)
 					    "/sys/fs/bpf/bw-host"});
 	EXPECT_EQ(pinned.status, 1) << cdiag(pinned);
 	EXPECT_NE(access("/sys/fs/bpf/bw-host", F_OK), 0);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 
 	// This test process is in scope too and may not signal the enforcer;
 	// it stops it as a service manager would: the enforcer asked for a
@@ -1337,7 +1337,7 @@ TEST(Enforce, HostScopeNeedsConfirmationAndSparesTheEnforcer)
 	EXPECT_GE(fd, 0) << "still confined after the enforcer exited: " << strerror(errno);
 	if (fd >= 0)
 		close(fd);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 }
 
 TEST(Enforce, PinnedSurvivesKillIsReadoptedAndUnloads)
@@ -1399,7 +1399,7 @@ TEST(Enforce, PinnedSurvivesKillIsReadoptedAndUnloads)
 		EXPECT_FALSE(e.alive());
 	}
 	EXPECT_NE(access(pin.c_str(), F_OK), 0);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 	ktest::Cmd free = in_cgroup("bw-pin", probe() + " open /etc/shadow r");
 	EXPECT_EQ(free.out, "ok\n") << cdiag(free);
 }
@@ -1530,7 +1530,7 @@ TEST(Examples, HostHardeningPinnedOnACgroupSurvivesKillAndReloads)
 	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "err open EPERM\n");
 	ktest::Cmd un = ktest::bulwark({"unload", "--pin", pin});
 	EXPECT_EQ(un.status, 0) << cdiag(un);
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 	EXPECT_EQ(in_cgroup("bw-app", probe() + " open /etc/shadow r").out, "ok\n");
 }
 
@@ -1606,7 +1606,7 @@ TEST(Floor, EveryLsmCommandRefusesInOneLineAndAppliesNothing)
 	EXPECT_EQ(lsm_lines(e.err).size(), 1u) << cdiag(e);
 	EXPECT_NE(e.err.find("below bulwark's floor"), std::string::npos) << cdiag(e);
 	EXPECT_NE(access(g.pin.c_str(), F_OK), 0) << "enforce left a pin directory";
-	EXPECT_TRUE(ktest::loaded_bulwark_programs().empty());
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
 	// The seccomp layer does not need the floor.
 	Result s = ktest::run(kDemo, "seccomp", {probe(), "mount", "/mnt"});
 	EXPECT_EQ(s.out, "err mount EPERM\n") << diag(s);
@@ -1628,8 +1628,9 @@ TEST(Floor, EveryLsmCommandRefusesInOneLineAndAppliesNothing)
 			EXPECT_EQ(r["lsm"]["missing_hooks"], nlohmann::json::array({"userns_create"})) << r.dump();
 			EXPECT_TRUE(r["seccomp"]["enforced"].get<bool>()) << r.dump();
 		}
-		if (r["id"] == "no-mount")
+		if (r["id"] == "no-mount") {
 			EXPECT_TRUE(r["lsm"]["missing_hooks"].empty()) << r.dump();
+		}
 	}
 	EXPECT_TRUE(seen) << x.out;
 }
