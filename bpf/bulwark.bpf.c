@@ -1754,8 +1754,9 @@ int BW_LSM(bw_socket_bind, struct socket *sock, struct sockaddr *address, int ad
 
 /* `hooks:` escape hatch: deny the hook outright inside the tree. Loaded only
  * when a policy names the hook. */
-static __always_inline int escape_ctx(__u32 n, struct bw_ctx *c)
+static __always_inline int escape_ctx(__u32 hook, struct bw_ctx *c)
 {
+	__u32 n = hook - BW_HOOK_ESCAPE_BASE;
 	struct bw_task *self;
 	struct bw_rule *rule;
 	struct bw_gen *g;
@@ -1770,9 +1771,9 @@ static __always_inline int escape_ctx(__u32 n, struct bw_ctx *c)
 		return 0;
 	idx = g->escape_rule_plus1[n];
 	/* The exec allow-list trusts resolved paths; a new root would let the
-	 * sandbox make its own "/usr/bin". pivot_root (2) and chroot (3) are
+	 * sandbox make its own "/usr/bin". pivot_root and chroot are
 	 * therefore denied whenever the allow-list is on. */
-	if (exec_default_deny(c) && (n == 2 || n == 3) && !idx)
+	if (exec_default_deny(c) && (hook == BW_HOOK_ESC_PIVOTROOT || hook == BW_HOOK_ESC_CHROOT) && !idx)
 		return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
 	if (!idx)
 		return 0;
@@ -1781,47 +1782,47 @@ static __always_inline int escape_ctx(__u32 n, struct bw_ctx *c)
 	return report(self, idx, rule, c);
 }
 
-static __always_inline int escape(__u32 n)
+static __always_inline int escape(__u32 hook)
 {
-	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + n};
+	struct bw_ctx c = {.hook = hook};
 
-	return escape_ctx(n, &c);
+	return escape_ctx(hook, &c);
 }
 
 SEC("lsm/syslog")
 int BW_LSM(bw_esc_syslog, int type, int ret)
 {
-	return ret ? ret : escape(0);
+	return ret ? ret : escape(BW_HOOK_ESC_SYSLOG);
 }
 
 SEC("lsm/settime")
 int BW_LSM(bw_esc_settime, const struct timespec64 *ts, const struct timezone *tz, int ret)
 {
-	return ret ? ret : escape(1);
+	return ret ? ret : escape(BW_HOOK_ESC_SETTIME);
 }
 
 SEC("lsm/sb_pivotroot")
 int BW_LSM(bw_esc_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
 {
-	return ret ? ret : escape(2);
+	return ret ? ret : escape(BW_HOOK_ESC_PIVOTROOT);
 }
 
 SEC("lsm/path_chroot")
 int BW_LSM(bw_esc_chroot, const struct path *path, int ret)
 {
-	return ret ? ret : escape(3);
+	return ret ? ret : escape(BW_HOOK_ESC_CHROOT);
 }
 
 SEC("lsm/quotactl")
 int BW_LSM(bw_esc_quotactl, int cmds, int type, int id, struct super_block *sb, int ret)
 {
-	return ret ? ret : escape(4);
+	return ret ? ret : escape(BW_HOOK_ESC_QUOTACTL);
 }
 
 SEC("lsm/task_setnice")
 int BW_LSM(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 {
-	return ret ? ret : escape(5);
+	return ret ? ret : escape(BW_HOOK_ESC_SETNICE);
 }
 
 /* Always loaded: the sandbox must not kill bulwark (its death detaches
@@ -1830,7 +1831,7 @@ SEC("lsm/task_kill")
 int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
-	struct bw_ctx c = {.hook = BW_HOOK_ESCAPE_BASE + 6, .flags = sig};
+	struct bw_ctx c = {.hook = BW_HOOK_ESC_KILL, .flags = sig};
 
 	if (ret)
 		return ret;
@@ -1843,7 +1844,7 @@ int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int 
 		if (ret)
 			return ret;
 	}
-	return escape(6);
+	return escape(BW_HOOK_ESC_KILL);
 }
 
 /*

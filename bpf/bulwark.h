@@ -26,7 +26,8 @@
 #define BW_ACC_WRITE 2u
 #define BW_ACC_EXEC 4u
 
-/* Which hook raised an event. Names live in the loader (hook_name()). */
+/* Which hook raised an event. Names, categories and event fields live in one
+ * table, policy/catalog.cc's hooks(). */
 enum bw_hook {
 	BW_HOOK_FILE_OPEN = 1,
 	BW_HOOK_BPRM_CHECK = 2,
@@ -56,8 +57,20 @@ enum bw_hook {
 	BW_HOOK_PATH_LINK = 26,
 	BW_HOOK_PATH_CHMOD = 27,
 	BW_HOOK_PATH_CHOWN = 28,
-	/* `hooks:` escape hatch, in the order of lsm_escape_hooks() */
+	/* Never in an event: they carry confinement across fork and exec. */
+	BW_HOOK_TASK_ALLOC = 29,
+	BW_HOOK_EXEC_COMMITTED = 30,
+	/* `hooks:` escape hatch: slot (hook - BW_HOOK_ESCAPE_BASE) of
+	 * escape_rule_plus1. Names in policy/catalog.cc's hook table. */
 	BW_HOOK_ESCAPE_BASE = 32,
+	BW_HOOK_ESC_SYSLOG = BW_HOOK_ESCAPE_BASE,
+	BW_HOOK_ESC_SETTIME = 33,
+	BW_HOOK_ESC_PIVOTROOT = 34,
+	BW_HOOK_ESC_CHROOT = 35,
+	BW_HOOK_ESC_QUOTACTL = 36,
+	BW_HOOK_ESC_SETNICE = 37,
+	BW_HOOK_ESC_KILL = 38,
+	BW_HOOK_END,
 };
 
 /* High-level words the LSM layer enforces through word_rules, in the order
@@ -78,6 +91,11 @@ enum bw_word {
 };
 
 #define BW_ESCAPE_HOOKS 8
+#ifdef __cplusplus
+static_assert(BW_HOOK_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
+#else
+_Static_assert(BW_HOOK_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
+#endif
 
 enum bw_verdict {
 	BW_VERDICT_DENY = 1,  /* blocked */
@@ -100,6 +118,7 @@ enum bw_verdict {
 #define BW_RULE_GLOB_LIMIT 0xfffffff3u   /* a '*' match too long to decide */
 #define BW_RULE_SELF 0xfffffff4u         /* a confined task reaching for the enforcer's BPF objects or pins */
 #define BW_RULE_PROTECT_SCOPE 0xfffffff5u /* a confined task writing cgroup.procs/kill/... (leaving its scope) */
+#define BW_RULE_BUILTIN_END 0xfffffff6u   /* one past the last; ids and descriptions: policy/catalog.cc */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {

@@ -53,48 +53,21 @@ const char *errno_name(int err)
 
 const char *category(uint32_t hook)
 {
-	switch (hook) {
-	case BW_HOOK_FILE_OPEN:
-	case BW_HOOK_READ_FILE:
-	case BW_HOOK_PATH_TRUNCATE:
-	case BW_HOOK_PATH_UNLINK:
-	case BW_HOOK_PATH_RMDIR:
-	case BW_HOOK_PATH_RENAME:
-	case BW_HOOK_PATH_LINK:
-	case BW_HOOK_PATH_CHMOD:
-	case BW_HOOK_PATH_CHOWN:
-		return "file";
-	case BW_HOOK_SOCKET_CREATE:
-	case BW_HOOK_SOCKET_CONNECT:
-	case BW_HOOK_SOCKET_BIND:
-	case BW_HOOK_SOCKET_SENDMSG:
-		return "network";
-	case BW_HOOK_MODULE_REQUEST:
-	case BW_HOOK_LOAD_DATA:
-		return "driver";
-	case BW_HOOK_SETUID:
-	case BW_HOOK_USERNS:
-	case BW_HOOK_KEY_ALLOC:
-		return "iam";
-	case BW_HOOK_SB_MOUNT:
-	case BW_HOOK_MOVE_MOUNT:
-	case BW_HOOK_SB_UMOUNT:
-	case BW_HOOK_SB_REMOUNT:
-		return "configuration";
-	}
-	return "process";
+	const policy::HookInfo *h = policy::find_hook(hook);
+	return h ? h->category : "process";
 }
 
 // Hooks whose target is a path ECS should see as file.path.
 bool has_file_path(uint32_t hook)
 {
-	return (hook >= BW_HOOK_PATH_TRUNCATE && hook <= BW_HOOK_PATH_CHOWN) || hook == BW_HOOK_FILE_OPEN ||
-	       hook == BW_HOOK_READ_FILE || hook == BW_HOOK_BPRM_CHECK || hook == BW_HOOK_MMAP_EXEC;
+	const policy::HookInfo *h = policy::find_hook(hook);
+	return h && h->target == policy::HookTargetPath;
 }
 
 bool is_addr_hook(uint32_t hook)
 {
-	return hook == BW_HOOK_SOCKET_CONNECT || hook == BW_HOOK_SOCKET_BIND || hook == BW_HOOK_SOCKET_SENDMSG;
+	const policy::HookInfo *h = policy::find_hook(hook);
+	return h && h->target == policy::HookTargetAddress;
 }
 
 std::string_view fixed(const char *s, size_t max) { return std::string_view(s, strnlen(s, max)); }
@@ -183,15 +156,8 @@ std::string describe(const policy::Policy &pol, size_t idx)
 	size_t h = idx - pol.rules.size();
 	if (idx >= pol.rules.size() && h < pol.hooks.size())
 		return "deny hook " + pol.hooks[h].hook;
-	switch (idx) {
-	case BW_RULE_DEFAULT_EXEC: return "exec allow-list: not listed";
-	case BW_RULE_SUPERVISOR: return "signal or ptrace aimed at bulwark";
-	case BW_RULE_DEPTH: return "path deeper than a subtree rule can check";
-	case BW_RULE_GLOB_LIMIT: return "'*' match too long to decide";
-	case BW_RULE_SELF: return "confined tasks may not reach the enforcer's BPF objects or pins";
-	case BW_RULE_PROTECT_SCOPE: return "confined tasks may not move, kill or freeze tasks through cgroup files";
-	}
-	return "";
+	const policy::BuiltinRule *b = policy::find_builtin(idx);
+	return b ? b->description : "";
 }
 
 } // namespace
@@ -223,7 +189,7 @@ struct EventSink::Impl {
 	std::string layers_active; // ["seccomp","lsm"]
 	std::deque<RuleInfo> rules;
 	std::vector<RuleInfo *> by_index; // rules, then hooks
-	RuleInfo *builtin[5] = {};        // BW_RULE_BUILTIN_BASE + i
+	RuleInfo *builtin[BW_RULE_BUILTIN_END - BW_RULE_BUILTIN_BASE] = {}; // BW_RULE_BUILTIN_BASE + i
 	std::unordered_map<std::string, RuleInfo *> by_id;
 	std::unordered_map<uint64_t, std::string> syscall_names;
 	std::unordered_map<uint64_t, Window> windows;
@@ -253,10 +219,8 @@ struct EventSink::Impl {
 		size_t n = policy.rules.size() + policy.hooks.size();
 		for (size_t i = 0; i < n; i++)
 			by_index.push_back(add_rule(policy::rule_id_for(policy, i), describe(policy, i)));
-		for (uint32_t i = 0; i < 5; i++) {
-			size_t idx = BW_RULE_BUILTIN_BASE + i;
-			builtin[i] = add_rule(policy::rule_id_for(policy, idx), describe(policy, idx));
-		}
+		for (const auto &b : policy::builtin_rules())
+			builtin[b.index - BW_RULE_BUILTIN_BASE] = add_rule(b.id, b.description);
 	}
 
 	RuleInfo *add_rule(const std::string &id, const std::string &desc)
@@ -292,7 +256,7 @@ struct EventSink::Impl {
 	{
 		if (idx < by_index.size())
 			return by_index[idx];
-		if (idx >= BW_RULE_BUILTIN_BASE && idx < BW_RULE_BUILTIN_BASE + 5)
+		if (idx >= BW_RULE_BUILTIN_BASE && idx < BW_RULE_BUILTIN_END)
 			return builtin[idx - BW_RULE_BUILTIN_BASE];
 		return add_rule(policy::rule_id_for(policy, idx), "");
 	}

@@ -124,7 +124,7 @@ std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 		if (!when.empty())
 			row.targets.push_back("when " + when);
 		if (r.verb == policy::Verb::Allow) {
-			row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)"};
+			row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)", {}};
 			row.seccomp.how = "cannot see paths";
 			row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
 					   "loader out of the allow-list, or it runs anything readable");
@@ -176,7 +176,8 @@ std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 		row.verb = action_text(s.action);
 		row.mode = policy::to_string(s.mode);
 		row.words = {"syscalls"};
-		row.seccomp = {true, s.names, action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold")};
+		row.seccomp = {true, s.names,
+			       action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold"), {}};
 		row.lsm.how = "seccomp escape hatch: no LSM counterpart";
 		out.push_back(row);
 	}

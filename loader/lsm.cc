@@ -35,40 +35,8 @@ namespace bulwark {
 
 const char *hook_name(uint32_t hook)
 {
-	switch (hook) {
-	case BW_HOOK_FILE_OPEN: return "file_open";
-	case BW_HOOK_BPRM_CHECK: return "bprm_check_security";
-	case BW_HOOK_SB_MOUNT: return "sb_mount";
-	case BW_HOOK_MOVE_MOUNT: return "move_mount";
-	case BW_HOOK_SB_UMOUNT: return "sb_umount";
-	case BW_HOOK_SB_REMOUNT: return "sb_remount";
-	case BW_HOOK_MMAP_EXEC: return "mmap_file";
-	case BW_HOOK_PTRACE_ACCESS: return "ptrace_access_check";
-	case BW_HOOK_PTRACE_TRACEME: return "ptrace_traceme";
-	case BW_HOOK_MODULE_REQUEST: return "kernel_module_request";
-	case BW_HOOK_READ_FILE: return "kernel_read_file";
-	case BW_HOOK_LOAD_DATA: return "kernel_load_data";
-	case BW_HOOK_BPF: return "bpf";
-	case BW_HOOK_PERF: return "perf_event_open";
-	case BW_HOOK_KEY_ALLOC: return "key_alloc";
-	case BW_HOOK_USERNS: return "userns_create";
-	case BW_HOOK_SETUID: return "task_fix_setuid";
-	case BW_HOOK_SOCKET_CREATE: return "socket_create";
-	case BW_HOOK_SOCKET_CONNECT: return "socket_connect";
-	case BW_HOOK_SOCKET_BIND: return "socket_bind";
-	case BW_HOOK_SOCKET_SENDMSG: return "socket_sendmsg";
-	case BW_HOOK_PATH_TRUNCATE: return "path_truncate";
-	case BW_HOOK_PATH_UNLINK: return "path_unlink";
-	case BW_HOOK_PATH_RMDIR: return "path_rmdir";
-	case BW_HOOK_PATH_RENAME: return "path_rename";
-	case BW_HOOK_PATH_LINK: return "path_link";
-	case BW_HOOK_PATH_CHMOD: return "path_chmod";
-	case BW_HOOK_PATH_CHOWN: return "path_chown";
-	}
-	const auto &esc = policy::lsm_escape_hooks();
-	if (hook >= BW_HOOK_ESCAPE_BASE && hook - BW_HOOK_ESCAPE_BASE < esc.size())
-		return esc[hook - BW_HOOK_ESCAPE_BASE];
-	return "unknown";
+	const policy::HookInfo *h = policy::find_hook(hook);
+	return h ? h->name : "unknown";
 }
 
 std::string LsmLayer::lsm_inactive_reason()
@@ -132,59 +100,52 @@ bool is_trace_prog(const std::string &name)
 	       name == "bw_trace_fork";
 }
 
-bool prog_needed(const std::string &name, const LsmNeeds &n)
+// The LSM hook a program attaches to ("" for the tracepoints).
+std::string prog_hook(const bpf_program *prog)
 {
-	if (is_trace_prog(name))
-		return false; // chosen by BpfOptions, not by the policy
-	if (n.all || name == "bw_task_alloc" || name == "bw_exec_committed" || name == "bw_esc_kill" ||
-	    name == "bw_ptrace_access")
-		return true;
-	auto word = [&](const char *w) { return n.words.count(w) > 0; };
-	if (name == "bw_file_open")
-		return n.file_access & (BW_ACC_READ | BW_ACC_WRITE);
-	if (name.rfind("bw_path_", 0) == 0)
-		return n.file_access & BW_ACC_WRITE;
-	if (name == "bw_bprm_check")
-		return (n.file_access & BW_ACC_EXEC) || n.exec_allow_list;
-	if (name == "bw_mmap_file")
-		return n.file_access & BW_ACC_EXEC;
-	if (name.rfind("bw_sb_", 0) == 0 || name == "bw_move_mount")
-		return word("mount");
-	if (name.rfind("bw_ptrace", 0) == 0)
-		return word("ptrace");
-	if (name == "bw_module_request")
-		return word("kernel-modules");
-	if (name == "bw_read_file" || name == "bw_load_data")
-		return word("kernel-modules") || word("kexec");
-	if (name.rfind("bw_bpf", 0) == 0)
-		return word("bpf");
-	if (name.rfind("bw_perf", 0) == 0)
-		return word("perf");
-	if (name == "bw_key_alloc")
-		return word("keyring");
-	if (name == "bw_userns_create")
-		return word("user-namespaces");
-	if (name == "bw_fix_setuid")
-		return word("setuid");
-	if (name == "bw_socket_create")
-		return word("socket") || word("raw-sockets");
-	if (name == "bw_socket_connect" || name == "bw_socket_sendmsg")
-		return word("connect");
-	if (name == "bw_socket_bind")
-		return word("bind");
-	if ((name == "bw_esc_chroot" || name == "bw_esc_pivotroot") && n.exec_allow_list)
-		return true;
-	if (name.rfind("bw_esc_", 0) == 0) {
-		const auto &hooks = policy::lsm_escape_hooks();
-		static const char *progs[] = {"bw_esc_syslog", "bw_esc_settime", "bw_esc_pivotroot",
-					      "bw_esc_chroot", "bw_esc_quotactl", "bw_esc_setnice",
-					      "bw_esc_kill"};
-		for (size_t i = 0; i < hooks.size() && i < sizeof(progs) / sizeof(progs[0]); i++)
-			if (name == progs[i])
-				return n.escape_hooks.count(hooks[i]) > 0;
-	}
-	return false;
+	std::string sec = bpf_program__section_name(prog);
+	return sec.rfind("lsm/", 0) == 0 ? sec.substr(4) : "";
 }
+
+} // namespace
+
+bool hook_needed(const std::string &hook, const LsmNeeds &n)
+{
+	// Confinement follows fork and exec, and the supervisor is guarded,
+	// whatever the policy says.
+	static const char *const always[] = {"task_alloc", "bprm_committed_creds", "task_kill",
+					      "ptrace_access_check"};
+	if (n.all)
+		return true;
+	for (const char *a : always)
+		if (hook == a)
+			return true;
+	// Each word's hooks are the catalog's; file words count for deny rules
+	// only (file_access), an `allow: exec` list through exec_allow_list.
+	auto used = [&](const policy::WordInfo &w) {
+		std::string_view name = w.name;
+		if (name == "read")
+			return (n.file_access & BW_ACC_READ) != 0;
+		if (name == "write")
+			return (n.file_access & BW_ACC_WRITE) != 0;
+		if (name == "exec")
+			return (n.file_access & BW_ACC_EXEC) != 0;
+		return n.words.count(w.name) > 0;
+	};
+	for (const auto &w : policy::words())
+		if (used(w))
+			for (const char *h : w.hooks)
+				if (hook == h)
+					return true;
+	// The exec allow-list trusts resolved paths: a new root (pivot_root,
+	// chroot) would let the sandbox forge them.
+	if (n.exec_allow_list &&
+	    (hook == "bprm_check_security" || hook == "sb_pivotroot" || hook == "path_chroot"))
+		return true;
+	return n.escape_hooks.count(hook) > 0;
+}
+
+namespace {
 
 // Sets autoload on every program: the variant matching this kernel, and
 // only what the policy needs.
@@ -199,7 +160,7 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions 
 			bpf_program__set_autoload(prog, opts.trace);
 			continue;
 		}
-		bool load = opts.lsm && prog_needed(name, needs);
+		bool load = opts.lsm && hook_needed(prog_hook(prog), needs);
 		// --allow-degraded: hooks this kernel lacks are left out, said
 		// at start-up.
 		std::string sec = bpf_program__section_name(prog);
@@ -222,7 +183,7 @@ void select_programs(bulwark_bpf *skel, const LsmNeeds &needs, const BpfOptions 
 			if (std::string(v.hook) != hook)
 				continue;
 			bpf_program *p = bpf_object__find_program_by_name(skel->obj, v.prog);
-			needed |= opts.lsm && prog_needed(v.prog, needs) && !needs.skip_hooks.count(hook);
+			needed |= opts.lsm && hook_needed(hook, needs) && !needs.skip_hooks.count(hook);
 			loaded |= p && bpf_program__autoload(p);
 		}
 		if (needed && !loaded)
@@ -942,11 +903,9 @@ std::vector<std::string> hooks_needed(const LsmNeeds &needs)
 	bpf_program *prog;
 	bpf_object__for_each_program(prog, skel->obj)
 	{
-		if (!prog_needed(bpf_program__name(prog), needs))
-			continue;
-		std::string sec = bpf_program__section_name(prog);
-		if (sec.rfind("lsm/", 0) == 0)
-			hooks.insert(sec.substr(4));
+		std::string hook = prog_hook(prog);
+		if (!hook.empty() && hook_needed(hook, needs))
+			hooks.insert(hook);
 	}
 	bulwark_bpf__destroy(skel);
 	return {hooks.begin(), hooks.end()};

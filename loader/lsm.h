@@ -165,6 +165,9 @@ int hook_arity(const std::string &hook);
 // Whether vmlinux BTF is present, and whether it has bpf_lsm_<hook>.
 bool have_vmlinux_btf();
 bool hook_exists(const std::string &hook);
+// Whether a policy with these needs uses LSM hook `hook` (from the catalog's
+// words). Programs are chosen by the hook their section names.
+bool hook_needed(const std::string &hook, const LsmNeeds &needs);
 // LSM hooks the programs selected for needs attach to (from section names).
 std::vector<std::string> hooks_needed(const LsmNeeds &needs);
 

@@ -17,6 +17,12 @@
 
 namespace bulwark {
 
+// What the parser checks and what the maps hold must agree.
+static_assert(policy::AccessRead == BW_ACC_READ && policy::AccessWrite == BW_ACC_WRITE &&
+		      policy::AccessExec == BW_ACC_EXEC,
+	      "policy::Access and BW_ACC_* are the same bits");
+static_assert(policy::kMaxPathLength + 1 == BW_PATH_MAX, "a policy path and its NUL fill a path key exactly");
+
 namespace {
 
 uint32_t kdev(dev_t d)

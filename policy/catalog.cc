@@ -102,11 +102,93 @@ bool is_file_word(std::string_view name) {
 
 namespace bulwark::policy {
 
-const std::vector<const char*>& lsm_escape_hooks() {
-  static const std::vector<const char*> hooks = {
-      "syslog", "settime", "sb_pivotroot", "path_chroot", "quotactl", "task_setnice", "task_kill",
+// ECS event.category per hook: file, network, driver (modules), iam
+// (identities, namespaces, keys), configuration (mounts), else process.
+const std::vector<HookInfo>& hooks() {
+  static const std::vector<HookInfo> table = {
+      {BW_HOOK_FILE_OPEN, "file_open", "file", HookTargetPath, false},
+      {BW_HOOK_BPRM_CHECK, "bprm_check_security", "process", HookTargetPath, false},
+      {BW_HOOK_SB_MOUNT, "sb_mount", "configuration", HookTargetName, false},
+      {BW_HOOK_MOVE_MOUNT, "move_mount", "configuration", HookTargetName, false},
+      {BW_HOOK_SB_UMOUNT, "sb_umount", "configuration", HookTargetName, false},
+      {BW_HOOK_SB_REMOUNT, "sb_remount", "configuration", HookTargetName, false},
+      {BW_HOOK_MMAP_EXEC, "mmap_file", "process", HookTargetPath, false},
+      {BW_HOOK_PTRACE_ACCESS, "ptrace_access_check", "process", HookTargetName, false},
+      {BW_HOOK_PTRACE_TRACEME, "ptrace_traceme", "process", HookTargetName, false},
+      {BW_HOOK_MODULE_REQUEST, "kernel_module_request", "driver", HookTargetName, false},
+      {BW_HOOK_READ_FILE, "kernel_read_file", "file", HookTargetPath, false},
+      {BW_HOOK_LOAD_DATA, "kernel_load_data", "driver", HookTargetName, false},
+      {BW_HOOK_BPF, "bpf", "process", HookTargetName, false},
+      {BW_HOOK_PERF, "perf_event_open", "process", HookTargetName, false},
+      {BW_HOOK_KEY_ALLOC, "key_alloc", "iam", HookTargetName, false},
+      {BW_HOOK_USERNS, "userns_create", "iam", HookTargetName, false},
+      {BW_HOOK_SETUID, "task_fix_setuid", "iam", HookTargetName, false},
+      {BW_HOOK_SOCKET_CREATE, "socket_create", "network", HookTargetName, false},
+      {BW_HOOK_SOCKET_CONNECT, "socket_connect", "network", HookTargetAddress, false},
+      {BW_HOOK_SOCKET_BIND, "socket_bind", "network", HookTargetAddress, false},
+      {BW_HOOK_SOCKET_SENDMSG, "socket_sendmsg", "network", HookTargetAddress, false},
+      {BW_HOOK_PATH_TRUNCATE, "path_truncate", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_UNLINK, "path_unlink", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_RMDIR, "path_rmdir", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_RENAME, "path_rename", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_LINK, "path_link", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_CHMOD, "path_chmod", "file", HookTargetPath, false},
+      {BW_HOOK_PATH_CHOWN, "path_chown", "file", HookTargetPath, false},
+      {BW_HOOK_TASK_ALLOC, "task_alloc", "process", HookTargetName, false},
+      {BW_HOOK_EXEC_COMMITTED, "bprm_committed_creds", "process", HookTargetName, false},
+      {BW_HOOK_ESC_SYSLOG, "syslog", "process", HookTargetName, true},
+      {BW_HOOK_ESC_SETTIME, "settime", "process", HookTargetName, true},
+      {BW_HOOK_ESC_PIVOTROOT, "sb_pivotroot", "process", HookTargetName, true},
+      {BW_HOOK_ESC_CHROOT, "path_chroot", "process", HookTargetName, true},
+      {BW_HOOK_ESC_QUOTACTL, "quotactl", "process", HookTargetName, true},
+      {BW_HOOK_ESC_SETNICE, "task_setnice", "process", HookTargetName, true},
+      {BW_HOOK_ESC_KILL, "task_kill", "process", HookTargetName, true},
   };
-  return hooks;
+  return table;
+}
+
+const HookInfo* find_hook(uint32_t id) {
+  for (const auto& h : hooks())
+    if (h.id == id) return &h;
+  return nullptr;
+}
+
+const HookInfo* find_hook(std::string_view name) {
+  for (const auto& h : hooks())
+    if (name == h.name) return &h;
+  return nullptr;
+}
+
+const std::vector<const char*>& lsm_escape_hooks() {
+  // Slot i is hook BW_HOOK_ESCAPE_BASE + i: the table lists them in order.
+  static const std::vector<const char*> names = [] {
+    std::vector<const char*> v;
+    for (const auto& h : hooks())
+      if (h.escape) v.push_back(h.name);
+    return v;
+  }();
+  return names;
+}
+
+const std::vector<BuiltinRule>& builtin_rules() {
+  static const std::vector<BuiltinRule> table = {
+      {BW_RULE_DEFAULT_EXEC, "default:exec", "exec allow-list: not listed"},
+      {BW_RULE_SUPERVISOR, "builtin:protect-supervisor", "signal or ptrace aimed at bulwark"},
+      {BW_RULE_DEPTH, "builtin:path-depth", "path deeper than a subtree rule can check"},
+      {BW_RULE_GLOB_LIMIT, "builtin:pattern-limit", "'*' match too long to decide"},
+      {BW_RULE_SELF, "builtin:protect-enforcer",
+       "confined tasks may not reach the enforcer's BPF objects or pins"},
+      {BW_RULE_PROTECT_SCOPE, "builtin:protect-scope",
+       "confined tasks may not move, kill or freeze tasks through cgroup files"},
+  };
+  return table;
+}
+
+const BuiltinRule* find_builtin(size_t index) {
+  if (index < BW_RULE_BUILTIN_BASE || index >= BW_RULE_BUILTIN_END) return nullptr;
+  const auto& t = builtin_rules();
+  size_t i = index - BW_RULE_BUILTIN_BASE;
+  return i < t.size() ? &t[i] : nullptr;
 }
 
 }  // namespace bulwark::policy
@@ -120,13 +202,8 @@ std::string rule_id_for(const Policy& policy, size_t index) {
   size_t h = index - policy.rules.size();
   if (index >= policy.rules.size() && h < policy.hooks.size())
     return policy.hooks[h].id.empty() ? "hook:" + policy.hooks[h].hook : policy.hooks[h].id;
-  if (index == 0xfffffff0u) return "default:exec";
-  if (index == 0xfffffff1u) return "builtin:protect-supervisor";
-  if (index == 0xfffffff2u) return "builtin:path-depth";
-  if (index == 0xfffffff3u) return "builtin:pattern-limit";
-  if (index == 0xfffffff4u) return "builtin:protect-enforcer";
-  if (index == 0xfffffff5u) return "builtin:protect-scope";
-  return "";
+  const BuiltinRule* b = find_builtin(index);
+  return b ? b->id : "";
 }
 
 }  // namespace bulwark::policy

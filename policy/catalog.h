@@ -5,9 +5,16 @@
 // compilers, and by `explain`, so the three can never disagree.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+extern "C" {
+#include <linux/types.h>
+
+#include "bpf/bulwark.h"
+}
 
 namespace bulwark::policy {
 
@@ -44,10 +51,41 @@ bool is_file_word(std::string_view name);  // read, write, exec
 
 namespace bulwark::policy {
 
+// Every LSM hook bulwark has a program for, by the id its events carry
+// (enum bw_hook): the name (bpf_lsm_<name> in the kernel's BTF, lsm/<name>
+// as the program's section), the ECS event.category, and what the event's
+// target is. A new hook is one program plus one row here.
+enum HookTarget : unsigned {
+  HookTargetName,     // bulwark.target: a mount point, module, device name
+  HookTargetPath,     // file.path: a resolved path
+  HookTargetAddress,  // destination.* / source.*: an address and port
+};
+struct HookInfo {
+  uint32_t id;           // enum bw_hook
+  const char* name;      // LSM hook
+  const char* category;  // ECS event.category
+  HookTarget target;
+  bool escape;           // a `hooks:` escape-hatch entry (slot id - BW_HOOK_ESCAPE_BASE)
+};
+const std::vector<HookInfo>& hooks();
+const HookInfo* find_hook(uint32_t id);
+const HookInfo* find_hook(std::string_view name);
+
 // LSM hooks the `hooks:` escape hatch can deny outright for the confined
-// tree, for what the words above do not cover yet. Each has a program in
-// bpf/bulwark.bpf.c that is only loaded when a policy names it.
+// tree, for what the words above do not cover yet, in slot order (from
+// hooks()). Each has a program in bpf/bulwark.bpf.c that is only loaded when
+// a policy names it.
 const std::vector<const char*>& lsm_escape_hooks();
+
+// The denials bulwark makes on its own, by the rule index their events
+// carry (BW_RULE_BUILTIN_BASE and up).
+struct BuiltinRule {
+  uint32_t index;
+  const char* id;  // rule.id in events
+  const char* description;
+};
+const std::vector<BuiltinRule>& builtin_rules();
+const BuiltinRule* find_builtin(size_t index);
 
 }  // namespace bulwark::policy
 

@@ -24,6 +24,7 @@ extern "C" {
 #include "loader/events.h"
 #include "loader/json_writer.h"
 #include "loader/output.h"
+#include "policy/catalog.h"
 
 using namespace bulwark;
 
@@ -219,6 +220,26 @@ TEST(EventsGolden, LsmExec)
 	auto j = nlohmann::json::parse(out.v.at(0));
 	EXPECT_EQ(j["file"]["path"], "/usr/bin/dash");
 	EXPECT_EQ(j["bulwark"]["syscall"]["name"], "execve");
+}
+
+// Each built-in denial's event names its rule and says what it is: the
+// catalog has one row per built-in (protect-scope once went without).
+TEST(Events, EveryBuiltinRuleIsNamedAndDescribed)
+{
+	for (const auto &b : policy::builtin_rules()) {
+		Lines out;
+		{
+			EventSink sink(&out, pol(), opts());
+			bw_event e = base_event(BW_HOOK_FILE_OPEN, kShell);
+			e.rule = b.index;
+			std::strcpy(e.target, "/sys/fs/cgroup/x/cgroup.procs");
+			sink.lsm(e, kLayerLsm, kLayerSeccomp | kLayerLsm);
+		}
+		ASSERT_EQ(out.v.size(), 1u) << b.id;
+		auto j = nlohmann::json::parse(out.v[0]);
+		EXPECT_EQ(j["rule"]["id"], b.id);
+		EXPECT_EQ(j["rule"]["description"], b.description) << out.v[0];
+	}
 }
 
 TEST(EventsGolden, SeccompListenerDeny)
