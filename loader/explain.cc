@@ -13,6 +13,7 @@
 
 #include "loader/fd.h"
 #include "loader/kernel.h"
+#include "loader/lsm.h"
 #include "loader/lsm_plan.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
@@ -330,9 +331,11 @@ KernelView running_kernel_view()
 	KernelView k;
 	k.release = probe_kernel_release();
 	k.lsm_unusable = lsm_kernel_reason();
-	for (const auto &h : lsm_hook_states())
-		if (!h.usable)
-			k.missing_hooks.insert(h.hook);
+	// Without BTF nothing is known of the hooks; lsm_unusable says so.
+	if (have_vmlinux_btf())
+		for (const auto &h : lsm_hook_states())
+			if (!h.usable)
+				k.missing_hooks.insert(h.hook);
 	return k;
 }
 
