@@ -59,20 +59,19 @@ extern "C" {
 #include "bulwark.h"
 }
 #include "events_gen.skel.h"
-#include "loader/events.h"
-#include "loader/output.h"
+#include "loader/sinks/ecs.h"
+#include "loader/sinks/output.h"
 #include "policy/policy.h"
 
 using namespace bulwark;
 
 namespace {
 
-constexpr const char *kPolicy =
-	"name: bench\n"
-	"rules:\n"
-	"  - id: no-credentials\n"
-	"    deny: read\n"
-	"    paths: [/srv/app/config/credentials.yaml]\n";
+constexpr const char *kPolicy = "name: bench\n"
+				"rules:\n"
+				"  - id: no-credentials\n"
+				"    deny: read\n"
+				"    paths: [/srv/app/config/credentials.yaml]\n";
 constexpr const char *kTarget = "/srv/app/config/credentials.yaml";
 constexpr const char *kExe = "/usr/local/bin/app-server";
 
@@ -96,7 +95,8 @@ struct Args {
 		     "%s\nusage: bulwark-bench-events [--seconds S] [--reps N] [--batch K] "
 		     "[--rates R,R,...|max] [--out FILE] [--gen-cpu N] [--consumer-cpu N] [--no-pin] [--keep]\n"
 		     "       [--ringbuf-kib N]   (what-if: another ring buffer size than bulwark's BW_RINGBUF_BYTES)\n"
-		     "       [--fifo]            (what-if: the consumer thread SCHED_FIFO, ahead of other work on its CPU)\n",
+		     "       [--fifo]            (what-if: the consumer thread SCHED_FIFO, ahead of other work on its "
+		     "CPU)\n",
 		     msg);
 	std::exit(2);
 }
@@ -123,7 +123,8 @@ Args parse_args(int argc, char **argv)
 			size_t pos = 0;
 			while (pos <= s.size()) {
 				size_t comma = s.find(',', pos);
-				std::string r = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+				std::string r =
+					s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
 				a.rates.push_back(r == "max" ? 0 : std::atol(r.c_str()));
 				if (comma == std::string::npos)
 					break;
@@ -178,9 +179,12 @@ enum class Mode { Decode, JsonNull, JsonFile };
 const char *mode_name(Mode m)
 {
 	switch (m) {
-	case Mode::Decode: return "decode-only";
-	case Mode::JsonNull: return "json>/dev/null";
-	case Mode::JsonFile: return "json>file";
+	case Mode::Decode:
+		return "decode-only";
+	case Mode::JsonNull:
+		return "json>/dev/null";
+	case Mode::JsonFile:
+		return "json>file";
 	}
 	return "?";
 }
@@ -461,7 +465,7 @@ public:
 		c_.hand_over(nullptr);
 		sink.reset(); // whatever it buffers reaches the file here
 		out.reset();
-		struct stat st{};
+		struct stat st {};
 		if (mode == Mode::JsonFile && stat(a_.out.c_str(), &st) == 0 && S_ISREG(st.st_mode))
 			s.lines = count_lines(a_.out);
 		return s;
@@ -558,18 +562,21 @@ int main(int argc, char **argv)
 		unlink(a.out.c_str());
 	std::string load_after = loadavg();
 
-	struct statfs fs{};
+	struct statfs fs {};
 	std::string fs_type = "?";
 	if (statfs(a.keep ? a.out.c_str() : "/var/tmp", &fs) == 0)
-		fs_type = fs.f_type == 0xEF53 ? "ext4" : fs.f_type == 0x01021994 ? "tmpfs" : fs.f_type == 0x58465342 ? "xfs" : "other";
+		fs_type = fs.f_type == 0xEF53       ? "ext4"
+			  : fs.f_type == 0x01021994 ? "tmpfs"
+			  : fs.f_type == 0x58465342 ? "xfs"
+						    : "other";
 	size_t rec = (sizeof(bw_event) + 8 + 7) / 8 * 8; // + the ring buffer's record header
 	std::printf("events bench: struct bw_event %zu B, ring buffer %u KiB%s (%zu records), %u records per trigger,\n"
 		    "%.1f s per run, %d reps (median shown), generator on CPU %d, consumer on CPU %s%s, file %s (%s)\n",
 		    sizeof(bw_event), a.ringbuf_kib,
-		    a.ringbuf_kib * 1024 == BW_RINGBUF_BYTES ? " = BW_RINGBUF_BYTES" : " (NOT bulwark's BW_RINGBUF_BYTES)",
-		    static_cast<size_t>(a.ringbuf_kib) * 1024 / rec, a.batch,
-		    a.seconds, a.reps, a.pin ? a.gen_cpu : -1, a.pin ? std::to_string(a.consumer_cpu).c_str() : "any",
-		    a.fifo ? " (SCHED_FIFO)" : "",
+		    a.ringbuf_kib * 1024 == BW_RINGBUF_BYTES ? " = BW_RINGBUF_BYTES"
+							     : " (NOT bulwark's BW_RINGBUF_BYTES)",
+		    static_cast<size_t>(a.ringbuf_kib) * 1024 / rec, a.batch, a.seconds, a.reps, a.pin ? a.gen_cpu : -1,
+		    a.pin ? std::to_string(a.consumer_cpu).c_str() : "any", a.fifo ? " (SCHED_FIFO)" : "",
 		    a.out.c_str(), fs_type.c_str());
 	std::printf("load average (1/5/15 min) before: %s, after: %s, on %u CPUs: other work shares them\n\n",
 		    load_before.c_str(), load_after.c_str(), std::thread::hardware_concurrency());
@@ -588,7 +595,8 @@ int main(int argc, char **argv)
 			del.push_back(static_cast<double>(s.delivered) / s.wall_s);
 			ns.push_back(s.ns_per_event());
 			util.push_back(s.cpu_ns / (s.wall_s * 1e9));
-			loss.push_back(s.generated ? static_cast<double>(s.lost) / static_cast<double>(s.generated) : 0);
+			loss.push_back(s.generated ? static_cast<double>(s.lost) / static_cast<double>(s.generated)
+						   : 0);
 			lost += (lost.empty() ? "" : ",") + std::to_string(s.lost);
 			pre += (pre.empty() ? "" : ",") + std::to_string(s.preempted);
 			ok = ok && s.ok();
@@ -608,7 +616,8 @@ int main(int argc, char **argv)
 			    pre.c_str(), ok ? "exact" : "MISMATCH");
 		if (!ok)
 			for (const auto &s : row.samples)
-				std::printf("    generated %llu delivered %llu lost %llu gaps %llu reordered %llu lines %lld%s\n",
+				std::printf("    generated %llu delivered %llu lost %llu gaps %llu reordered %llu "
+					    "lines %lld%s\n",
 					    (unsigned long long)s.generated, (unsigned long long)s.delivered,
 					    (unsigned long long)s.lost, (unsigned long long)s.gaps,
 					    (unsigned long long)s.reorder, (long long)s.lines,

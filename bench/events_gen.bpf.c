@@ -19,7 +19,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define NR_getppid 110 /* x86_64 */
-#define MAX_BATCH 4096
+#define MAX_BATCH  4096
 
 /* Set by the driver before load: bpf_get_current_pid_tgid() of the one
  * thread whose getppid() calls generate records. */
@@ -41,8 +41,8 @@ struct {
 } events SEC(".maps");
 
 struct loop_ctx {
-	__u64 seq;     /* sequence number of the first record of this batch */
-	__u64 id;      /* pid_tgid */
+	__u64 seq; /* sequence number of the first record of this batch */
+	__u64 id;  /* pid_tgid */
 	__u32 uid;
 	__u32 emitted;
 };

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "loader/import.h"
+#include "policy/import/docker.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
 
@@ -249,8 +249,7 @@ int main(int argc, char **argv)
 			    "  without argument checks, so the cache should decide it. Running the program instead\n"
 			    "  (the cache-defeated row) costs %+.1f ns; run-to-run noise here is about +-%.1f ns%s.\n",
 			    diff, noise, std::abs(diff) <= noise ? ",\n  so the two cannot be told apart" : "");
-	}
-	else
+	} else
 		std::printf("  seccomp action cache: not observable (no /proc/<pid>/seccomp_cache: kernel built "
 			    "without CONFIG_SECCOMP_CACHE_DEBUG).\n  %s\n",
 			    cache_kernel ? "Kernel >= 5.11 and getpid is allowed without argument checks, so the "

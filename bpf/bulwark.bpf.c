@@ -25,7 +25,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define EPERM 1
+#define EPERM     1
 #define MAX_ERRNO 4095
 
 /* Every LSM program returns through here. From 6.12 on the verifier rejects
@@ -51,30 +51,30 @@ _Static_assert(EPERM == 1, "bw_lsm_ret's asm spells -EPERM out");
 
 /* BPF_PROG for LSM hooks: the body's value goes through bw_lsm_ret, so no
  * program can forget it. */
-#define BW_LSM(name, args...)                                                   \
-	name(unsigned long long *ctx);                                          \
-	static __always_inline int ____##name(unsigned long long *ctx, ##args); \
-	int name(unsigned long long *ctx)                                       \
-	{                                                                       \
-		_Pragma("GCC diagnostic push")                                  \
-		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")          \
-		return bw_lsm_ret(____##name(___bpf_ctx_cast(args)));           \
-		_Pragma("GCC diagnostic pop")                                   \
-	}                                                                       \
+#define BW_LSM(name, args...)                                                                     \
+	name(unsigned long long *ctx);                                                            \
+	static __always_inline int ____##name(unsigned long long *ctx, ##args);                   \
+	int name(unsigned long long *ctx)                                                         \
+	{                                                                                         \
+		_Pragma("GCC diagnostic push")                                                    \
+			_Pragma("GCC diagnostic ignored \"-Wint-conversion\"") return bw_lsm_ret( \
+				____##name(___bpf_ctx_cast(args)));                               \
+		_Pragma("GCC diagnostic pop")                                                     \
+	}                                                                                         \
 	static __always_inline int ____##name(unsigned long long *ctx, ##args)
 
-#define ENOMEM 12
-#define FMODE_READ 0x1
-#define FMODE_WRITE 0x2
-#define PROT_EXEC 0x4
+#define ENOMEM             12
+#define FMODE_READ         0x1
+#define FMODE_WRITE        0x2
+#define PROT_EXEC          0x4
 #define PTRACE_MODE_ATTACH 0x02
-#define AF_UNSPEC 0
-#define AF_INET 2
-#define SIN6_LEN_RFC2133 24
-#define AF_INET6 10
-#define AF_PACKET 17
-#define SOCK_RAW 3
-#define MAX_DEPTH 256
+#define AF_UNSPEC          0
+#define AF_INET            2
+#define SIN6_LEN_RFC2133   24
+#define AF_INET6           10
+#define AF_PACKET          17
+#define SOCK_RAW           3
+#define MAX_DEPTH          256
 
 /* `bulwark run` never replaces its policy, so it keeps these per-policy
  * switches as load-time constants: the verifier then skips whole walks a
@@ -86,11 +86,11 @@ const volatile __u32 static_exec_default_deny = 0;
 const volatile __u32 static_have_subtrees = 0;
 const volatile __u32 static_have_globs = 0;
 
-#define PF_EXITING 0x00000004
-#define PF_KTHREAD 0x00200000
-#define BPF_FS_MAGIC 0xcafe4a11
+#define PF_EXITING          0x00000004
+#define PF_KTHREAD          0x00200000
+#define BPF_FS_MAGIC        0xcafe4a11
 #define CGROUP2_SUPER_MAGIC 0x63677270
-#define MNT_DETACH 0x00000002
+#define MNT_DETACH          0x00000002
 
 /* Scope, active generation, the supervisor to protect: a map, not rodata,
  * so a reload or a re-adopting enforcer can change them (bulwark.h). */
@@ -118,28 +118,28 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_RULES * BW_GENS);
+	__uint(max_entries, BW_MAX_RULES *BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rule);
 } rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_WORD_COUNT * BW_GENS);
+	__uint(max_entries, BW_WORD_COUNT *BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rules);
 } word_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_FAMILIES * BW_GENS);
+	__uint(max_entries, BW_MAX_FAMILIES *BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_rules);
 } family_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_PATHS * BW_GENS);
+	__uint(max_entries, BW_MAX_PATHS *BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_path_key);
 	__type(value, struct bw_file_match);
@@ -147,7 +147,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_INODES * BW_GENS);
+	__uint(max_entries, BW_MAX_INODES *BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
@@ -156,7 +156,7 @@ struct {
 /* Directories whose whole subtree a rule covers ("dir/" followed by two stars), by identity. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_INODES * BW_GENS);
+	__uint(max_entries, BW_MAX_INODES *BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_inode_key);
 	__type(value, struct bw_file_match);
@@ -164,7 +164,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_MAX_GLOBS * BW_GENS);
+	__uint(max_entries, BW_MAX_GLOBS *BW_GENS);
 	__type(key, __u32);
 	__type(value, struct bw_glob);
 } file_globs SEC(".maps");
@@ -173,7 +173,7 @@ struct {
  * the patterns rooted there. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BW_MAX_GLOBS * BW_GENS);
+	__uint(max_entries, BW_MAX_GLOBS *BW_GENS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct bw_path_key);
 	__type(value, struct bw_glob_list);
@@ -232,11 +232,11 @@ struct {
  * (glob_walk_step) are; see glob_step for why they are not on the stack. */
 struct glob_state {
 	__u32 glob;
-	__u32 p, s;     /* positions in pattern and path */
-	__s32 star_p;   /* pattern position after the last '*', or -1 */
-	__u32 star_s;   /* path position that '*' resumes from */
+	__u32 p, s;   /* positions in pattern and path */
+	__s32 star_p; /* pattern position after the last '*', or -1 */
+	__u32 star_s; /* path position that '*' resumes from */
 	__u32 matched;
-	__u32 done;     /* decided: matched or definitely not */
+	__u32 done; /* decided: matched or definitely not */
 };
 
 #define BW_GLOB_CANDIDATES (BW_SLOT_RULES * 4)
@@ -511,10 +511,10 @@ static __always_inline bool when_holds(__u32 idx, const struct bw_rule *rule, co
 	return true;
 }
 
-#define TS_COMPAT 0x0002
-#define X32_SYSCALL_BIT 0x40000000
+#define TS_COMPAT         0x0002
+#define X32_SYSCALL_BIT   0x40000000
 #define AUDIT_ARCH_X86_64 0xc000003e
-#define AUDIT_ARCH_I386 0x40000003
+#define AUDIT_ARCH_I386   0x40000003
 
 /* The syscall `task` is in, from its saved user registers: the number as
  * seccomp saw it (orig_ax) and the six arguments in the order of its ABI. */
@@ -691,8 +691,9 @@ int BW_LSM(bw_task_alloc, struct task_struct *task, unsigned long clone_flags, i
 	/* A host-scope subject's child is re-checked like its parent. The
 	 * stand-in record (parent's storage could not be made) has 0 here:
 	 * the child gets what its parent would have had. */
-	child->confined = parent->confined ? parent->confined
-					   : sticky_scope(c.scope) ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
+	child->confined = parent->confined        ? parent->confined
+			  : sticky_scope(c.scope) ? BW_TASK_STICKY
+						  : BW_TASK_DYNAMIC;
 	/* The child's first return (from fork) never entered in its name. */
 	child->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
@@ -825,8 +826,8 @@ static long subtree_step(__u32 i, void *ctx)
 
 /* Sets *exhausted when the path is deeper than the walk goes: the caller
  * fails closed then. */
-static __always_inline struct bw_file_match *match_subtree_at(struct dentry *dentry, struct vfsmount *vmnt,
-							      int slot, bool *exhausted, const struct bw_ctx *c)
+static __always_inline struct bw_file_match *match_subtree_at(struct dentry *dentry, struct vfsmount *vmnt, int slot,
+							      bool *exhausted, const struct bw_ctx *c)
 {
 	struct subtree_walk w = {};
 
@@ -848,8 +849,8 @@ static __always_inline struct bw_file_match *match_subtree_at(struct dentry *den
 static __always_inline struct bw_file_match *match_subtree(struct file *file, int slot, bool *exhausted,
 							   const struct bw_ctx *c)
 {
-	return match_subtree_at(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), slot,
-				exhausted, c);
+	return match_subtree_at(BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), slot, exhausted,
+				c);
 }
 
 /* Glob matching runs in bpf_loop callbacks: the path sits in scratch.key,
@@ -1091,9 +1092,8 @@ static __always_inline int protect_scope(struct bw_task *self, struct file *file
 	 * scope is a cgroup; under host scope everything is a subject already,
 	 * and container runtimes and service managers must keep doing it. */
 	if (name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
-	    (c->scope == BW_SCOPE_CGROUP &&
-	     (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
-	      name_is(name, "cgroup.subtree_control", 22)))) {
+	    (c->scope == BW_SCOPE_CGROUP && (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
+					     name_is(name, "cgroup.subtree_control", 22)))) {
 		c->access = BW_ACC_WRITE;
 		return report(self, BW_RULE_PROTECT_SCOPE, 0, c);
 	}
@@ -1178,8 +1178,7 @@ int BW_LSM(bw_bprm_check, struct linux_binprm *bprm, int ret)
  * reading and maps it executable. Deny rules only: the exec allow-list
  * would have to list every shared library. */
 SEC("lsm/mmap_file")
-int BW_LSM(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+int BW_LSM(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_MMAP_EXEC, .access = BW_ACC_EXEC};
 	struct bw_task *self;
@@ -1264,7 +1263,7 @@ int BW_LSM(bw_path_rmdir, const struct path *dir, struct dentry *dentry, int ret
  * rename over it), or moving something into a protected subtree. */
 SEC("lsm/path_rename")
 int BW_LSM(bw_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
-	     struct dentry *new_dentry, unsigned int flags, int ret)
+	   struct dentry *new_dentry, unsigned int flags, int ret)
 {
 	if (ret)
 		return ret;
@@ -1279,8 +1278,7 @@ int BW_LSM(bw_path_rename, const struct path *old_dir, struct dentry *old_dentry
 
 /* A new name inside a protected subtree is a write to it. */
 SEC("lsm/path_link")
-int BW_LSM(bw_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
-	     int ret)
+int BW_LSM(bw_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry, int ret)
 {
 	if (ret)
 		return ret;
@@ -1315,8 +1313,8 @@ static __always_inline int protect_bpffs(struct super_block *sb, struct bw_ctx *
 }
 
 SEC("lsm/sb_mount")
-int BW_LSM(bw_sb_mount, const char *dev_name, const struct path *path, const char *type,
-	     unsigned long flags, void *data, int ret)
+int BW_LSM(bw_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags,
+	   void *data, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_SB_MOUNT, .flags = flags, .path = path};
 
@@ -1576,8 +1574,8 @@ int BW_LSM(bw_fix_setuid, struct cred *new, const struct cred *old, int flags, i
 
 	if (ret)
 		return ret;
-	if (new->uid.val == old->uid.val && new->euid.val == old->euid.val &&
-	    new->suid.val == old->suid.val && new->fsuid.val == old->fsuid.val)
+	if (new->uid.val == old->uid.val &&new->euid.val == old->euid.val &&new->suid.val ==
+	    old->suid.val &&new->fsuid.val == old->fsuid.val)
 		return 0;
 	c.type = new->euid.val;
 	return deny_word(BW_WORD_SETUID, &c);
@@ -1601,8 +1599,7 @@ int BW_LSM(bw_socket_create, int family, int type, int protocol, int kern, int r
 		return 0;
 	/* Raw IP and packet sockets; netlink uses SOCK_RAW too but is not a
 	 * raw network socket. */
-	if (((type & 0xf) == SOCK_RAW && (family == AF_INET || family == AF_INET6)) ||
-	    family == AF_PACKET) {
+	if (((type & 0xf) == SOCK_RAW && (family == AF_INET || family == AF_INET6)) || family == AF_PACKET) {
 		__u32 w = BW_WORD_RAWSOCK + c.gen * BW_WORD_COUNT;
 
 		rl = bpf_map_lookup_elem(&word_rules, &w);
@@ -1662,9 +1659,9 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 		port = BPF_CORE_READ(sin6, sin6_port);
 		bpf_probe_read_kernel(ak.addr, 16, &sin6->sin6_addr);
 		/* ::ffff:a.b.c.d is IPv4 on the wire: match it as IPv4. */
-		if (ak.addr[0] == 0 && ak.addr[1] == 0 && ak.addr[2] == 0 && ak.addr[3] == 0 &&
-		    ak.addr[4] == 0 && ak.addr[5] == 0 && ak.addr[6] == 0 && ak.addr[7] == 0 &&
-		    ak.addr[8] == 0 && ak.addr[9] == 0 && ak.addr[10] == 0xff && ak.addr[11] == 0xff) {
+		if (ak.addr[0] == 0 && ak.addr[1] == 0 && ak.addr[2] == 0 && ak.addr[3] == 0 && ak.addr[4] == 0 &&
+		    ak.addr[5] == 0 && ak.addr[6] == 0 && ak.addr[7] == 0 && ak.addr[8] == 0 && ak.addr[9] == 0 &&
+		    ak.addr[10] == 0xff && ak.addr[11] == 0xff) {
 			family = AF_INET;
 			__builtin_memmove(ak.addr, ak.addr + 12, 4);
 			__builtin_memset(ak.addr + 4, 0, 12);
@@ -1828,8 +1825,7 @@ int BW_LSM(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 /* Always loaded: the sandbox must not kill bulwark (its death detaches
  * this layer); also the `hooks: task_kill` escape hatch. */
 SEC("lsm/task_kill")
-int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
-	     const struct cred *cred, int ret)
+int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int sig, const struct cred *cred, int ret)
 {
 	struct bw_ctx c = {.hook = BW_HOOK_ESC_KILL, .flags = sig};
 
@@ -1957,16 +1953,15 @@ int BPF_PROG(bw_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-#define SIGSYS 31
-#define SYS_SECCOMP 1
+#define SIGSYS            31
+#define SYS_SECCOMP       1
 #define SECCOMP_MODE_DEAD 3
 
 /* seccomp's kill actions mark the task dead, then force SIGSYS with
  * si_code SYS_SECCOMP on it. Only that pairing counts: a task may send
  * itself a SIGSYS with that code, but cannot set its own seccomp mode. */
 SEC("tp_btf/signal_generate")
-int BPF_PROG(bw_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *t, int group,
-	     int result)
+int BPF_PROG(bw_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *t, int group, int result)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bw_task *self;

@@ -11,10 +11,10 @@
 /* Path keys are fixed-size so they can be hash-map keys. A kernel path longer
  * than this cannot equal any policy path (the policy checker rejects longer
  * ones), so a too-long path is a miss, not a hole. */
-#define BW_PATH_MAX 256
-#define BW_COMM_LEN 16
-#define BW_MAX_RULES 16384
-#define BW_MAX_PATHS 65536
+#define BW_PATH_MAX   256
+#define BW_COMM_LEN   16
+#define BW_MAX_RULES  16384
+#define BW_MAX_PATHS  65536
 #define BW_MAX_INODES 65536
 /* About 24 000 records: 50 ms of a 500 000/s burst while the loader is off
  * the CPU. Measured with bench/events_bench.cc on a busy 2-core host: 256 KiB
@@ -22,9 +22,9 @@
 #define BW_RINGBUF_BYTES (16 * 1024 * 1024)
 
 /* Access bits, shared by file rules and the maps the loader fills. */
-#define BW_ACC_READ 1u
+#define BW_ACC_READ  1u
 #define BW_ACC_WRITE 2u
-#define BW_ACC_EXEC 4u
+#define BW_ACC_EXEC  4u
 
 /* Which hook raised an event. Names, categories and event fields live in one
  * table, policy/catalog.cc's hooks(). */
@@ -103,22 +103,22 @@ enum bw_verdict {
 };
 
 /* Per-rule flags in struct bw_rule. */
-#define BW_RULE_AUDIT (1u << 0)
-#define BW_RULE_WHEN_EXE (1u << 1)
+#define BW_RULE_AUDIT           (1u << 0)
+#define BW_RULE_WHEN_EXE        (1u << 1)
 #define BW_RULE_WHEN_PARENT_EXE (1u << 2)
-#define BW_RULE_WHEN_UID (1u << 3)
-#define BW_RULE_WHEN_CGROUP (1u << 4)
-#define BW_RULE_NEEDS_PORT (1u << 5) /* connect/bind: port must match too */
-#define BW_RULE_NEEDS_ADDR (1u << 6) /* connect/bind: address must match too */
+#define BW_RULE_WHEN_UID        (1u << 3)
+#define BW_RULE_WHEN_CGROUP     (1u << 4)
+#define BW_RULE_NEEDS_PORT      (1u << 5) /* connect/bind: port must match too */
+#define BW_RULE_NEEDS_ADDR      (1u << 6) /* connect/bind: address must match too */
 
 /* Rule indexes of built-in denials, for events. */
-#define BW_RULE_DEFAULT_EXEC 0xfffffff0u /* exec allow-list's default */
-#define BW_RULE_SUPERVISOR 0xfffffff1u   /* signal or ptrace aimed at bulwark */
-#define BW_RULE_DEPTH 0xfffffff2u        /* path deeper than a subtree walk reaches */
-#define BW_RULE_GLOB_LIMIT 0xfffffff3u   /* a '*' match too long to decide */
-#define BW_RULE_SELF 0xfffffff4u         /* a confined task reaching for the enforcer's BPF objects or pins */
+#define BW_RULE_DEFAULT_EXEC  0xfffffff0u /* exec allow-list's default */
+#define BW_RULE_SUPERVISOR    0xfffffff1u /* signal or ptrace aimed at bulwark */
+#define BW_RULE_DEPTH         0xfffffff2u /* path deeper than a subtree walk reaches */
+#define BW_RULE_GLOB_LIMIT    0xfffffff3u /* a '*' match too long to decide */
+#define BW_RULE_SELF          0xfffffff4u /* a confined task reaching for the enforcer's BPF objects or pins */
 #define BW_RULE_PROTECT_SCOPE 0xfffffff5u /* a confined task writing cgroup.procs/kill/... (leaving its scope) */
-#define BW_RULE_BUILTIN_END 0xfffffff6u   /* one past the last; ids and descriptions: policy/catalog.cc */
+#define BW_RULE_BUILTIN_END   0xfffffff6u /* one past the last; ids and descriptions: policy/catalog.cc */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -179,7 +179,7 @@ struct bw_when_id_key {
 };
 
 #define BW_NET_CONNECT 0
-#define BW_NET_BIND 1
+#define BW_NET_BIND    1
 
 struct bw_port_key {
 	__u16 op;   /* BW_NET_* */
@@ -201,7 +201,7 @@ struct bw_addr_key {
  * it: a syscall that exits without having entered was refused by seccomp
  * (its filters run before sys_enter fires). UNKNOWN covers tasks marked or
  * forked mid-syscall, whose first exit proves nothing. */
-#define BW_SYS_IDLE 0
+#define BW_SYS_IDLE    0
 #define BW_SYS_ENTERED 1
 #define BW_SYS_UNKNOWN 2
 
@@ -228,7 +228,7 @@ struct bw_syscall {
 	__u32 arch; /* AUDIT_ARCH_X86_64 or AUDIT_ARCH_I386; x32 has nr's 0x40000000 bit */
 	__s32 nr;   /* -1: not in a syscall (e.g. a page fault) */
 	__u64 args[6];
-	__s64 ret;  /* BW_KIND_SECCOMP_ERRNO / SYSCALL_DONE: the return value */
+	__s64 ret; /* BW_KIND_SECCOMP_ERRNO / SYSCALL_DONE: the return value */
 };
 
 /* Per-rule hit counters (per CPU), indexed by rule, then the built-in
@@ -253,11 +253,11 @@ struct bw_event {
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
-	__u32 access;  /* BW_ACC_* that matched, file hooks only */
-	__u32 flags;   /* hook-specific: mount flags, ptrace mode, read-file id... */
-	__u32 family;  /* socket hooks */
-	__u32 type;    /* socket type */
-	__u16 port;    /* connect/bind, host order */
+	__u32 access; /* BW_ACC_* that matched, file hooks only */
+	__u32 flags;  /* hook-specific: mount flags, ptrace mode, read-file id... */
+	__u32 family; /* socket hooks */
+	__u32 type;   /* socket type */
+	__u16 port;   /* connect/bind, host order */
 	__u16 pad;
 	__u8 addr[16];
 	char comm[BW_COMM_LEN];
@@ -281,10 +281,10 @@ struct bw_event {
  *   when_*: keyed by absolute rule number;
  *   net_ports, net_addrs: op | gen << 8.
  */
-#define BW_GENS 2
-#define BW_GEN_SHIFT_OP 8
-#define BW_MAGIC 0x6b727762u /* "bwrk" */
-#define BW_LAYOUT_VERSION 2u /* 2: bw_config.scope_path */
+#define BW_GENS           2
+#define BW_GEN_SHIFT_OP   8
+#define BW_MAGIC          0x6b727762u /* "bwrk" */
+#define BW_LAYOUT_VERSION 2u          /* 2: bw_config.scope_path */
 
 enum bw_scope {
 	BW_SCOPE_RUN = 0,    /* tasks marked by the loader, and their descendants */
@@ -294,8 +294,8 @@ enum bw_scope {
 };
 
 /* bw_task.confined */
-#define BW_TASK_STICKY 1  /* marked (run, exe, seen in a cgroup scope): stays confined */
-#define BW_TASK_DYNAMIC 2 /* created by the host scope: re-checked on every hook */
+#define BW_TASK_STICKY     1 /* marked (run, exe, seen in a cgroup scope): stays confined */
+#define BW_TASK_DYNAMIC    2 /* created by the host scope: re-checked on every hook */
 #define BW_TASK_SUPERVISOR 3 /* the enforcer's own thread group leader (set by the enforcer): never a subject */
 
 /* The one `config` entry. Written whole by the loader; between a reload's
@@ -324,7 +324,7 @@ struct bw_gen {
 	__u32 exec_default_deny;
 	__u32 have_subtrees;
 	__u32 have_globs;
-	__u32 nrules; /* rules + hooks of the policy in this generation */
+	__u32 nrules;                             /* rules + hooks of the policy in this generation */
 	__u32 escape_rule_plus1[BW_ESCAPE_HOOKS]; /* absolute rule numbers */
 	__u64 policy_hash;                        /* FNV-1a of the policy file's text */
 	__u64 loaded_ns;                          /* CLOCK_REALTIME when this generation was filled */

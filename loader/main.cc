@@ -8,14 +8,14 @@
 #include <cstdio>
 #include <string>
 
-#include "loader/enforce.h"
-#include "loader/explain.h"
-#include "loader/import.h"
-#include "loader/kernel.h"
-#include "loader/lsm.h"
-#include "loader/run.h"
+#include "loader/kernel/lsm.h"
+#include "loader/kernel/probe.h"
+#include "loader/plan/explain.h"
+#include "loader/sinks/tail.h"
+#include "loader/supervise/enforce.h"
+#include "loader/supervise/run.h"
 #include "policy/catalog.h"
-#include "loader/tail.h"
+#include "policy/import/docker.h"
 #include "policy/policy.h"
 
 #ifndef BULWARK_VERSION
@@ -44,7 +44,8 @@ int run_check(const CheckOptions &o)
 	// Under a scope other than run, seccomp cannot reach the subjects.
 	for (const auto &n : policy::scope_notes(p, p.scope))
 		std::fprintf(stderr, "%s:%d:%d: warning: %s%s\n", n.loc.file.c_str(), n.loc.line, n.loc.col,
-			     n.message.c_str(), n.lost ? " (bulwark enforce refuses this without --allow-degraded)" : "");
+			     n.message.c_str(),
+			     n.lost ? " (bulwark enforce refuses this without --allow-degraded)" : "");
 	std::printf("policy: %s: ok (%s: %zu rule%s, %zu syscall entr%s, %zu hook%s)\n", o.policy.c_str(),
 		    p.name.c_str(), p.rules.size(), p.rules.size() == 1 ? "" : "s", p.syscalls.size(),
 		    p.syscalls.size() == 1 ? "y" : "ies", p.hooks.size(), p.hooks.size() == 1 ? "" : "s");
@@ -57,8 +58,8 @@ int run_version()
 	uname(&u);
 	const scmp_version *sv = seccomp_version();
 	std::printf("bulwark %s\n", BULWARK_VERSION);
-	std::printf("libbpf %s, libseccomp %u.%u.%u, kernel %s\n", libbpf_version_string(), sv->major,
-		    sv->minor, sv->micro, u.release);
+	std::printf("libbpf %s, libseccomp %u.%u.%u, kernel %s\n", libbpf_version_string(), sv->major, sv->minor,
+		    sv->micro, u.release);
 	// One line a script can test: "lsm: usable" or "lsm: unusable: why".
 	std::string why = LsmLayer::load_probe();
 	if (why.empty())
@@ -86,8 +87,7 @@ int main(int argc, char **argv)
 	run_cmd->add_option("--rate-limit", run.rate_limit,
 			    "At most N events per rule and process per second; the rest are summarised")
 		->check(CLI::NonNegativeNumber);
-	run_cmd->add_option("--metrics", run.metrics,
-			    "Serve Prometheus counters on [HOST:]PORT (loopback only)");
+	run_cmd->add_option("--metrics", run.metrics, "Serve Prometheus counters on [HOST:]PORT (loopback only)");
 	run_cmd->add_option("--ring-buffer", run.ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
 		->check(CLI::Range(4096u, 1u << 30));
 	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
@@ -110,18 +110,23 @@ int main(int argc, char **argv)
 	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
 	compile_cmd->add_option("policy", compile.policy, "Policy file (YAML)")->required();
 	compile_cmd->add_flag("--pfc", compile.pfc, "The seccomp filter as libseccomp PFC text");
-	compile_cmd->add_option("--bpf", compile.bpf_out, "Write the raw seccomp cBPF program(s) to OUT (and OUT.table)");
+	compile_cmd->add_option("--bpf", compile.bpf_out,
+				"Write the raw seccomp cBPF program(s) to OUT (and OUT.table)");
 	compile_cmd->add_flag("--lsm", compile.lsm, "The LSM map contents (default when nothing else is asked)");
 
 	ImportOptions imp;
 	auto *import_cmd = app.add_subcommand("import", "Convert another tool's policy to a bulwark policy");
 	import_cmd->require_subcommand(1);
-	auto *docker_cmd = import_cmd->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
+	auto *docker_cmd =
+		import_cmd->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
 	docker_cmd->add_option("profile", imp.profile, "Profile JSON")->required();
 	docker_cmd->add_option("-o,--output", imp.output, "Output file (default: stdout)");
-	docker_cmd->add_option("--cap", imp.caps, "Capability the container has (repeatable; replaces Docker's default set)")
+	docker_cmd
+		->add_option("--cap", imp.caps,
+			     "Capability the container has (repeatable; replaces Docker's default set)")
 		->allow_extra_args(false);
-	docker_cmd->add_option("--kernel", imp.kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
+	docker_cmd->add_option("--kernel", imp.kernel,
+			       "Kernel version X.Y for minKernel (default: the running kernel)");
 	docker_cmd->add_option("--name", imp.name, "Policy name (default: the profile's file name)");
 
 	EventsOptions events;
@@ -136,21 +141,32 @@ int main(int argc, char **argv)
 	doctor_cmd->add_flag("--json", doctor.json, "Machine-readable output");
 
 	EnforceOptions enforce;
-	auto *enforce_cmd = app.add_subcommand("enforce", "Enforce a policy on a cgroup, an executable or the host, in the foreground");
-	enforce_cmd->add_option("--policy,-p", enforce.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
-	enforce_cmd->add_option("--scope", enforce.scope, "run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
-	enforce_cmd->add_flag("--i-mean-host", enforce.i_mean_host, "Confirm scope host (everything but bulwark and pid 1)");
-	enforce_cmd->add_option("--pin", enforce.pin_dir, "bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
-	enforce_cmd->add_option("--events,-e", enforce.events, "Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
-	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded, "Run even when some rules have no layer under this scope");
+	auto *enforce_cmd = app.add_subcommand(
+		"enforce", "Enforce a policy on a cgroup, an executable or the host, in the foreground");
+	enforce_cmd->add_option("--policy,-p", enforce.policy, "Policy file (YAML)")
+		->required()
+		->check(CLI::ExistingFile);
+	enforce_cmd->add_option("--scope", enforce.scope,
+				"run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
+	enforce_cmd->add_flag("--i-mean-host", enforce.i_mean_host,
+			      "Confirm scope host (everything but bulwark and pid 1)");
+	enforce_cmd->add_option("--pin", enforce.pin_dir,
+				"bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
+	enforce_cmd->add_option("--events,-e", enforce.events,
+				"Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
+	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded,
+			      "Run even when some rules have no layer under this scope");
 	enforce_cmd->add_flag("--verbose,-v", enforce.verbose, "Log more");
-	enforce_cmd->add_option("--metrics", enforce.metrics,
-				"Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
+	enforce_cmd->add_option(
+		"--metrics", enforce.metrics,
+		"Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
 
 	ReloadOptions reload;
 	auto *reload_cmd = app.add_subcommand("reload", "Atomically replace the policy a pinned enforcer enforces");
 	reload_cmd->add_option("--pin", reload.pin_dir, "The enforcer's --pin directory")->required();
-	reload_cmd->add_option("--policy,-p", reload.policy, "New policy file (YAML)")->required()->check(CLI::ExistingFile);
+	reload_cmd->add_option("--policy,-p", reload.policy, "New policy file (YAML)")
+		->required()
+		->check(CLI::ExistingFile);
 
 	UnloadOptions unload;
 	auto *unload_cmd = app.add_subcommand("unload", "Stop a pinned enforcer and remove its pins (programs detach)");
@@ -158,7 +174,8 @@ int main(int argc, char **argv)
 
 	StatusOptions status;
 	auto *status_cmd = app.add_subcommand("status", "Show what a pinned enforcer enforces");
-	status_cmd->add_option("--pin", status.pin_dir, "The enforcer's --pin directory (default: every one under /sys/fs/bpf)");
+	status_cmd->add_option("--pin", status.pin_dir,
+			       "The enforcer's --pin directory (default: every one under /sys/fs/bpf)");
 	status_cmd->add_flag("--json", status.json, "Machine-readable output");
 
 	try {

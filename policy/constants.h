@@ -13,12 +13,12 @@
 namespace bulwark::policy {
 
 struct NamedConstant {
-  const char* name;  // as in the kernel/libc headers: "CLONE_NEWUSER"
-  uint64_t value;
+	const char *name; // as in the kernel/libc headers: "CLONE_NEWUSER"
+	uint64_t value;
 };
 
 // CLONE_*, AF_*, SOCK_*, O_*, PROT_*, MAP_*, PR_*.
-const std::vector<NamedConstant>& named_constants();
+const std::vector<NamedConstant> &named_constants();
 
 // Exact, case-sensitive match on the full name ("O_CREAT").
 std::optional<uint64_t> find_constant(std::string_view name);
@@ -30,4 +30,4 @@ inline constexpr int kMaxAddressFamily = 45;
 // ("inet6", "netlink", "decnet").
 std::optional<int> find_address_family(std::string_view name);
 
-}  // namespace bulwark::policy
+} // namespace bulwark::policy

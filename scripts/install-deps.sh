@@ -20,7 +20,7 @@ for arg in "$@"; do
     esac
 done
 
-pkgs="build-essential cmake pkg-config clang llvm libbpf-dev bpftool
+pkgs="build-essential cmake pkg-config clang clang-format llvm libbpf-dev bpftool
 libseccomp-dev libcli11-dev libgtest-dev googletest libyaml-cpp-dev
 nlohmann-json3-dev libelf-dev zlib1g-dev"
 if [ "$want_vm" = 1 ]; then

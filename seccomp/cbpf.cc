@@ -54,14 +54,19 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 					throw std::runtime_error("cbpf: bad load at " + std::to_string(pc - 1));
 				std::memcpy(&v, bytes + k, 4);
 				break;
-			case BPF_IMM: v = k; break;
-			case BPF_LEN: v = sizeof(seccomp_data); break;
+			case BPF_IMM:
+				v = k;
+				break;
+			case BPF_LEN:
+				v = sizeof(seccomp_data);
+				break;
 			case BPF_MEM:
 				if (k >= BPF_MEMWORDS)
 					throw std::runtime_error("cbpf: bad scratch slot");
 				v = M[k];
 				break;
-			default: throw std::runtime_error("cbpf: unsupported load mode at " + std::to_string(pc - 1));
+			default:
+				throw std::runtime_error("cbpf: unsupported load mode at " + std::to_string(pc - 1));
 			}
 			(BPF_CLASS(in.code) == BPF_LD ? A : X) = v;
 			break;
@@ -74,9 +79,15 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 			break;
 		case BPF_ALU:
 			switch (BPF_OP(in.code)) {
-			case BPF_ADD: A += src; break;
-			case BPF_SUB: A -= src; break;
-			case BPF_MUL: A *= src; break;
+			case BPF_ADD:
+				A += src;
+				break;
+			case BPF_SUB:
+				A -= src;
+				break;
+			case BPF_MUL:
+				A *= src;
+				break;
 			case BPF_DIV:
 				// Classic BPF ends the program with 0 on division by zero.
 				if (src == 0)
@@ -88,13 +99,26 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 					return 0;
 				A %= src;
 				break;
-			case BPF_OR: A |= src; break;
-			case BPF_AND: A &= src; break;
-			case BPF_XOR: A ^= src; break;
-			case BPF_LSH: A = src >= 32 ? 0 : A << src; break;
-			case BPF_RSH: A = src >= 32 ? 0 : A >> src; break;
-			case BPF_NEG: A = -A; break;
-			default: throw std::runtime_error("cbpf: bad ALU op at " + std::to_string(pc - 1));
+			case BPF_OR:
+				A |= src;
+				break;
+			case BPF_AND:
+				A &= src;
+				break;
+			case BPF_XOR:
+				A ^= src;
+				break;
+			case BPF_LSH:
+				A = src >= 32 ? 0 : A << src;
+				break;
+			case BPF_RSH:
+				A = src >= 32 ? 0 : A >> src;
+				break;
+			case BPF_NEG:
+				A = -A;
+				break;
+			default:
+				throw std::runtime_error("cbpf: bad ALU op at " + std::to_string(pc - 1));
 			}
 			break;
 		case BPF_JMP: {
@@ -104,11 +128,20 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 			} else {
 				bool cond;
 				switch (BPF_OP(in.code)) {
-				case BPF_JEQ: cond = A == src; break;
-				case BPF_JGT: cond = A > src; break;
-				case BPF_JGE: cond = A >= src; break;
-				case BPF_JSET: cond = (A & src) != 0; break;
-				default: throw std::runtime_error("cbpf: bad jump at " + std::to_string(pc - 1));
+				case BPF_JEQ:
+					cond = A == src;
+					break;
+				case BPF_JGT:
+					cond = A > src;
+					break;
+				case BPF_JGE:
+					cond = A >= src;
+					break;
+				case BPF_JSET:
+					cond = (A & src) != 0;
+					break;
+				default:
+					throw std::runtime_error("cbpf: bad jump at " + std::to_string(pc - 1));
 				}
 				off = cond ? in.jt : in.jf;
 			}
@@ -133,14 +166,22 @@ uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data
 std::string describe_ret(uint32_t ret)
 {
 	switch (ret & SECCOMP_RET_ACTION_FULL) {
-	case SECCOMP_RET_ALLOW: return "allow";
-	case SECCOMP_RET_ERRNO: return "errno(" + std::to_string(ret & SECCOMP_RET_DATA) + ")";
-	case SECCOMP_RET_KILL_PROCESS: return "kill-process";
-	case SECCOMP_RET_KILL_THREAD: return "kill-thread";
-	case SECCOMP_RET_LOG: return "log";
-	case SECCOMP_RET_TRAP: return "trap";
-	case SECCOMP_RET_TRACE: return "trace";
-	case SECCOMP_RET_USER_NOTIF: return "notify";
+	case SECCOMP_RET_ALLOW:
+		return "allow";
+	case SECCOMP_RET_ERRNO:
+		return "errno(" + std::to_string(ret & SECCOMP_RET_DATA) + ")";
+	case SECCOMP_RET_KILL_PROCESS:
+		return "kill-process";
+	case SECCOMP_RET_KILL_THREAD:
+		return "kill-thread";
+	case SECCOMP_RET_LOG:
+		return "log";
+	case SECCOMP_RET_TRAP:
+		return "trap";
+	case SECCOMP_RET_TRACE:
+		return "trace";
+	case SECCOMP_RET_USER_NOTIF:
+		return "notify";
 	}
 	return "0x" + std::to_string(ret);
 }

@@ -171,8 +171,8 @@ Filter::~Filter()
 }
 
 Filter::Filter(Filter &&other) noexcept
-	: ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_)), audit_(other.audit_),
-	  x86_(other.x86_), entries_(std::move(other.entries_)), progs_(std::move(other.progs_))
+    : ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_)), audit_(other.audit_), x86_(other.x86_),
+      entries_(std::move(other.entries_)), progs_(std::move(other.progs_))
 {
 	other.ctx_ = nullptr;
 	other.table_ = nullptr;
@@ -234,8 +234,7 @@ int Filter::notify_fd() const
 }
 
 // The first enforcing rule that `matches`, else the first audit one.
-template <typename Match>
-static long first_rule(const std::vector<SyscallRule> &rules, Match matches)
+template <typename Match> static long first_rule(const std::vector<SyscallRule> &rules, Match matches)
 {
 	long audit = -1;
 	for (const auto &r : rules) {
@@ -265,9 +264,8 @@ long Filter::rule_for(uint32_t arch, int nr, const uint64_t args[6]) const
 	bool socketcall = name == "socketcall";
 	if (socketcall)
 		name = "socket";
-	return first_rule(rules_, [&](const SyscallRule &r) {
-		return r.syscall == name && (socketcall || r.matches(args));
-	});
+	return first_rule(rules_,
+			  [&](const SyscallRule &r) { return r.syscall == name && (socketcall || r.matches(args)); });
 }
 
 void Filter::export_progs() const
@@ -319,13 +317,20 @@ static bool arg_holds(const policy::ArgCondition &c, uint64_t v)
 {
 	using O = policy::ArgOp;
 	switch (c.op) {
-	case O::Eq: return v == c.value;
-	case O::Ne: return v != c.value;
-	case O::Lt: return v < c.value;
-	case O::Le: return v <= c.value;
-	case O::Gt: return v > c.value;
-	case O::Ge: return v >= c.value;
-	case O::MaskedEq: return (v & c.mask) == c.value;
+	case O::Eq:
+		return v == c.value;
+	case O::Ne:
+		return v != c.value;
+	case O::Lt:
+		return v < c.value;
+	case O::Le:
+		return v <= c.value;
+	case O::Gt:
+		return v > c.value;
+	case O::Ge:
+		return v >= c.value;
+	case O::MaskedEq:
+		return (v & c.mask) == c.value;
 	}
 	return false;
 }
@@ -357,8 +362,10 @@ long Filter::entry_for(const seccomp_data &d, uint32_t ret) const
 const char *arch_name(uint32_t arch)
 {
 	switch (arch) {
-	case SCMP_ARCH_X86_64: return "x86_64";
-	case SCMP_ARCH_X86: return "x86";
+	case SCMP_ARCH_X86_64:
+		return "x86_64";
+	case SCMP_ARCH_X86:
+		return "x86";
 	}
 	return "unknown";
 }

@@ -36,7 +36,7 @@ struct ArgMatch {
 struct SyscallRule {
 	std::string syscall;
 	int nr = -1;
-	size_t rule = 0;           // index into Policy::rules
+	size_t rule = 0;            // index into Policy::rules
 	std::vector<ArgMatch> args; // all must hold; empty = any call
 	bool audit = false;
 	bool matches(const uint64_t args[6]) const;

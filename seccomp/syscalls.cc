@@ -34,13 +34,20 @@ constexpr ArchName kArches[] = {
 int cmp_op(policy::ArgOp op)
 {
 	switch (op) {
-	case policy::ArgOp::Eq: return SCMP_CMP_EQ;
-	case policy::ArgOp::Ne: return SCMP_CMP_NE;
-	case policy::ArgOp::Lt: return SCMP_CMP_LT;
-	case policy::ArgOp::Le: return SCMP_CMP_LE;
-	case policy::ArgOp::Gt: return SCMP_CMP_GT;
-	case policy::ArgOp::Ge: return SCMP_CMP_GE;
-	case policy::ArgOp::MaskedEq: return SCMP_CMP_MASKED_EQ;
+	case policy::ArgOp::Eq:
+		return SCMP_CMP_EQ;
+	case policy::ArgOp::Ne:
+		return SCMP_CMP_NE;
+	case policy::ArgOp::Lt:
+		return SCMP_CMP_LT;
+	case policy::ArgOp::Le:
+		return SCMP_CMP_LE;
+	case policy::ArgOp::Gt:
+		return SCMP_CMP_GT;
+	case policy::ArgOp::Ge:
+		return SCMP_CMP_GE;
+	case policy::ArgOp::MaskedEq:
+		return SCMP_CMP_MASKED_EQ;
 	}
 	throw std::runtime_error("seccomp: unknown argument operator");
 }
@@ -70,7 +77,8 @@ bool exists_on(uint32_t arch, const std::string &name)
 uint32_t scmp_action(const policy::SyscallAction &a)
 {
 	switch (a.kind) {
-	case policy::SyscallActionKind::Allow: return SCMP_ACT_ALLOW;
+	case policy::SyscallActionKind::Allow:
+		return SCMP_ACT_ALLOW;
 	case policy::SyscallActionKind::Errno:
 		// The kernel carries the errno in 16 bits (SECCOMP_RET_DATA) and
 		// only values up to MAX_ERRNO come back as a failure.
@@ -78,10 +86,14 @@ uint32_t scmp_action(const policy::SyscallAction &a)
 			throw std::runtime_error("seccomp: errno " + std::to_string(a.errno_value) +
 						 " out of range 1..4095");
 		return SCMP_ACT_ERRNO(static_cast<uint32_t>(a.errno_value));
-	case policy::SyscallActionKind::KillProcess: return SCMP_ACT_KILL_PROCESS;
-	case policy::SyscallActionKind::KillThread: return SCMP_ACT_KILL_THREAD;
-	case policy::SyscallActionKind::Log: return SCMP_ACT_LOG;
-	case policy::SyscallActionKind::Trap: return SCMP_ACT_TRAP;
+	case policy::SyscallActionKind::KillProcess:
+		return SCMP_ACT_KILL_PROCESS;
+	case policy::SyscallActionKind::KillThread:
+		return SCMP_ACT_KILL_THREAD;
+	case policy::SyscallActionKind::Log:
+		return SCMP_ACT_LOG;
+	case policy::SyscallActionKind::Trap:
+		return SCMP_ACT_TRAP;
 	}
 	throw std::runtime_error("seccomp: unknown syscall action");
 }
@@ -92,8 +104,7 @@ uint32_t default_action(const policy::Policy &policy)
 		return SCMP_ACT_ALLOW;
 	// A policy in audit mode must not break the workload it is being tried
 	// on: an allow-list default only logs what it would have stopped.
-	if (policy.mode == policy::Mode::Audit &&
-	    policy.defaults.syscalls.kind != policy::SyscallActionKind::Allow)
+	if (policy.mode == policy::Mode::Audit && policy.defaults.syscalls.kind != policy::SyscallActionKind::Allow)
 		return SCMP_ACT_LOG;
 	return scmp_action(policy.defaults.syscalls);
 }
@@ -158,14 +169,14 @@ void add_syscall_entries(scmp_filter_ctx ctx, const policy::Policy &policy)
 				throw std::runtime_error("seccomp: syscall " + name +
 							 " does not exist on any architecture in the filter");
 			int nr = seccomp_syscall_resolve_name(name.c_str());
-			int rc = seccomp_rule_add_array(ctx, act, nr, static_cast<unsigned>(cmps.size()),
-							cmps.data());
+			int rc = seccomp_rule_add_array(ctx, act, nr, static_cast<unsigned>(cmps.size()), cmps.data());
 			// -EEXIST: the same call with the same conditions already has
 			// a different action (a rule word, or an earlier entry).
 			// Which one wins would be an accident of ordering.
 			if (rc == -EEXIST)
-				throw std::runtime_error("seccomp: syscall " + name +
-							 ": conflicts with an earlier rule for the same call and arguments");
+				throw std::runtime_error(
+					"seccomp: syscall " + name +
+					": conflicts with an earlier rule for the same call and arguments");
 			if (rc < 0)
 				throw std::runtime_error(scmp_error("add rule for syscall " + name, rc));
 		}

@@ -28,9 +28,9 @@ using ktest::Result;
 
 namespace {
 
-#define REQUIRE_LSM()                                                                   \
-	do {                                                                            \
-		if (!ktest::lsm_usable())                                               \
+#define REQUIRE_LSM()                                                                 \
+	do {                                                                          \
+		if (!ktest::lsm_usable())                                             \
 			GTEST_SKIP() << "needs a kernel that loads BPF-LSM programs"; \
 	} while (0)
 
@@ -211,8 +211,8 @@ TEST(Stream, TinyRingBufferCountsEveryLostEvent)
 TEST(Stream, RateLimitSummarisesRepeats)
 {
 	const long n = 300;
-	Result r = ktest::run(kTableErrno, "seccomp", {probe(), "getppid-many", std::to_string(n)},
-			      {"--rate-limit", "5"});
+	Result r =
+		ktest::run(kTableErrno, "seccomp", {probe(), "getppid-many", std::to_string(n)}, {"--rate-limit", "5"});
 	ASSERT_EQ(r.status, 0) << r.err;
 	Tally t = tally(r, "syscalls[0]");
 	EXPECT_GT(t.suppressed, 0) << describe(r);

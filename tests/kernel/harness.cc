@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -73,8 +73,9 @@ Run::Run(const std::string &policy_yaml, const std::string &layers, const std::v
 		throw std::runtime_error("mkdtemp");
 	dir_ = tmpl;
 	std::ofstream(dir_ + "/policy.yaml") << policy_yaml;
-	std::vector<std::string> args = {bulwark_bin(), "run", "--policy", dir_ + "/policy.yaml",
-					 "--events", dir_ + "/events.jsonl", "--layers", layers};
+	std::vector<std::string> args = {
+		bulwark_bin(),          "run",      "--policy", dir_ + "/policy.yaml", "--events",
+		dir_ + "/events.jsonl", "--layers", layers};
 	args.insert(args.end(), extra.begin(), extra.end());
 	args.push_back("--");
 	args.insert(args.end(), cmd.begin(), cmd.end());
@@ -348,7 +349,8 @@ Result run(const std::string &policy_yaml, const std::string &layers, const std:
 
 std::string describe(const Result &r)
 {
-	std::string s = "status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
+	std::string s =
+		"status " + std::to_string(r.status) + "\nstdout:\n" + r.out + "stderr:\n" + r.err + "events:\n";
 	for (const auto &e : r.events)
 		s += e.dump() + "\n";
 	return s;
@@ -398,13 +400,12 @@ std::vector<std::string> bulwark_programs_after_release(int timeout_ms)
 {
 	auto start = std::chrono::steady_clock::now();
 	std::vector<std::string> left = loaded_bulwark_programs();
-	while (!left.empty() &&
-	       std::chrono::steady_clock::now() - start < std::chrono::milliseconds(timeout_ms)) {
+	while (!left.empty() && std::chrono::steady_clock::now() - start < std::chrono::milliseconds(timeout_ms)) {
 		usleep(50 * 1000);
 		left = loaded_bulwark_programs();
 	}
-	long ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
-			  .count();
+	long ms =
+		std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 	if (left.empty() && ms >= 100)
 		std::printf("ktest: the kernel freed bulwark's programs %ld ms after their last reference went\n", ms);
 	return left;

@@ -64,13 +64,13 @@ bool host_runs_i386();
 // For a case that needs a kernel feature the host may lack: skipped, with
 // the reason, on a host without it, and a failure in the VM, which must have
 // it (so a case is never skipped everywhere).
-#define REQUIRE_HOST_FEATURE(have, what)                                                           \
-	do {                                                                                       \
-		if (!(have)) {                                                                     \
-			if (ktest::in_vm())                                                        \
-				FAIL() << "the test VM lacks " << (what);                          \
+#define REQUIRE_HOST_FEATURE(have, what)                                                                          \
+	do {                                                                                                      \
+		if (!(have)) {                                                                                    \
+			if (ktest::in_vm())                                                                       \
+				FAIL() << "the test VM lacks " << (what);                                         \
 			GTEST_SKIP() << "this host lacks " << (what) << " (probed); the VM suite runs this case"; \
-		}                                                                                  \
+		}                                                                                                 \
 	} while (0)
 
 // A command's outcome.

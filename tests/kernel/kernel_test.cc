@@ -9,8 +9,8 @@
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,9 +61,9 @@ using ktest::lsm_usable;
 
 // Every LSM test needs the VM (or a host that loads BPF-LSM programs, which
 // run-suite.sh tells us through BULWARK_LSM_TESTS). Skips are reported as skips.
-#define REQUIRE_LSM()                                                                   \
-	do {                                                                            \
-		if (!lsm_usable())                                                      \
+#define REQUIRE_LSM()                                                                 \
+	do {                                                                          \
+		if (!lsm_usable())                                                    \
 			GTEST_SKIP() << "needs a kernel that loads BPF-LSM programs"; \
 	} while (0)
 
@@ -297,7 +297,8 @@ TEST(Lsm, EveryWayToNameShadowIsTheSameFile)
 	REQUIRE_LSM();
 	std::vector<std::vector<std::string>> ways = {
 		{"/usr/bin/bash", "-c", "cd /etc && exec " + probe() + " open shadow r"},
-		{"/usr/bin/bash", "-c", "cd /etc/ssl 2>/dev/null || cd /tmp; exec " + probe() + " open ../../etc/shadow r"},
+		{"/usr/bin/bash", "-c",
+		 "cd /etc/ssl 2>/dev/null || cd /tmp; exec " + probe() + " open ../../etc/shadow r"},
 		{probe(), "open", "/proc/self/root/etc/shadow", "r"},
 		{probe(), "open", "/etc/../etc/./shadow", "r"},
 		{probe(), "openat", "/etc", "shadow"},
@@ -338,7 +339,8 @@ TEST(Lsm, ReplacedShadowStillDeniedByPath)
 	std::string pol = "name: demo\nrules:\n  - id: no-secret\n    deny: read\n    paths: [" + victim + "]\n";
 	std::string flag = "/tmp/bwrepl-hold";
 	ktest::Run run(pol, "lsm",
-		       {"/bin/bash", "-c", probe() + " hold " + flag + " >/dev/null; exec " + probe() + " open " + victim + " r"});
+		       {"/bin/bash", "-c",
+			probe() + " hold " + flag + " >/dev/null; exec " + probe() + " open " + victim + " r"});
 	for (int i = 0; i < 6000 && access(flag.c_str(), F_OK) != 0; i++)
 		usleep(10000);
 	std::ofstream(victim + ".new") << "new\n";
@@ -381,7 +383,8 @@ TEST(Lsm, ShebangInterpreterAndLoaderTrickDenied)
 	EXPECT_EQ(s.events[0]["bulwark"]["hook"], "bprm_check_security");
 
 	// ld.so maps the binary itself; only the mmap hook sees that.
-	Result l = ktest::run(kDemo, "lsm", {probe(), "exec", "/lib64/ld-linux-x86-64.so.2", "/bin/sh", "-c", "exit 7"});
+	Result l =
+		ktest::run(kDemo, "lsm", {probe(), "exec", "/lib64/ld-linux-x86-64.so.2", "/bin/sh", "-c", "exit 7"});
 	EXPECT_NE(l.status, 7) << diag(l);
 	EXPECT_NE(l.status, 0) << diag(l);
 	ASSERT_GE(l.events.size(), 1u) << diag(l);
@@ -490,42 +493,87 @@ namespace {
 
 struct WordCase {
 	const char *name;
-	std::string rule;                // YAML of one rule, without the "- " prefix
-	std::vector<std::string> probe;  // probe arguments
-	const char *step;                // the probe step a denial shows up in
-	const char *syscall;             // seccomp's routed syscall, or "" if seccomp cannot
-	const char *hook;                // the LSM hook, or "" if the LSM cannot
+	std::string rule;               // YAML of one rule, without the "- " prefix
+	std::vector<std::string> probe; // probe arguments
+	const char *step;               // the probe step a denial shows up in
+	const char *syscall;            // seccomp's routed syscall, or "" if seccomp cannot
+	const char *hook;               // the LSM hook, or "" if the LSM cannot
 };
 
 std::vector<WordCase> word_cases()
 {
 	return {
-		{"ptrace-attach", "id: w\n    deny: ptrace", {"ptrace-attach"}, "ptrace", "ptrace", "ptrace_access_check"},
+		{"ptrace-attach",
+		 "id: w\n    deny: ptrace",
+		 {"ptrace-attach"},
+		 "ptrace",
+		 "ptrace",
+		 "ptrace_access_check"},
 		{"ptrace-traceme", "id: w\n    deny: ptrace", {"traceme"}, "ptrace", "ptrace", "ptrace_traceme"},
-		{"kernel-modules", "id: w\n    deny: kernel-modules", {"finit-module", "/etc/passwd"}, "finit_module",
-		 "finit_module", "kernel_read_file"},
-		{"kexec", "id: w\n    deny: kexec", {"kexec", "/etc/passwd"}, "kexec_file_load", "kexec_file_load",
+		{"kernel-modules",
+		 "id: w\n    deny: kernel-modules",
+		 {"finit-module", "/etc/passwd"},
+		 "finit_module",
+		 "finit_module",
+		 "kernel_read_file"},
+		{"kexec",
+		 "id: w\n    deny: kexec",
+		 {"kexec", "/etc/passwd"},
+		 "kexec_file_load",
+		 "kexec_file_load",
 		 "kernel_read_file"},
 		{"bpf", "id: w\n    deny: bpf", {"bpf-map"}, "bpf", "bpf", "bpf"},
 		{"perf", "id: w\n    deny: perf", {"perf"}, "perf_event_open", "perf_event_open", "perf_event_open"},
 		{"keyring", "id: w\n    deny: keyring", {"add-key"}, "add_key", "add_key", "key_alloc"},
-		{"user-namespaces", "id: w\n    deny: user-namespaces", {"unshare-user"}, "unshare", "unshare",
+		{"user-namespaces",
+		 "id: w\n    deny: user-namespaces",
+		 {"unshare-user"},
+		 "unshare",
+		 "unshare",
 		 "userns_create"},
 		{"setuid", "id: w\n    deny: setuid", {"setuid", "65534"}, "setuid", "setuid", "task_fix_setuid"},
-		{"raw-sockets-packet", "id: w\n    deny: raw-sockets", {"socket", "17", "3"}, "socket", "socket",
+		{"raw-sockets-packet",
+		 "id: w\n    deny: raw-sockets",
+		 {"socket", "17", "3"},
+		 "socket",
+		 "socket",
 		 "socket_create"},
-		{"raw-sockets-inet", "id: w\n    deny: raw-sockets", {"socket", "2", "3"}, "socket", "socket",
+		{"raw-sockets-inet",
+		 "id: w\n    deny: raw-sockets",
+		 {"socket", "2", "3"},
+		 "socket",
+		 "socket",
 		 "socket_create"},
-		{"socket-families", "id: w\n    deny: socket\n    families: [netlink]", {"socket", "16", "3"}, "socket",
-		 "socket", "socket_create"},
-		{"connect-port", "id: w\n    deny: connect\n    ports: [22]", {"connect", "127.0.0.1", "22"}, "connect",
-		 "", "socket_connect"},
-		{"connect-udp-sendto", "id: w\n    deny: connect\n    ports: [22]", {"sendto", "127.0.0.1", "22"}, "sendto",
-		 "", "socket_sendmsg"},
-		{"connect-v6-address", "id: w\n    deny: connect\n    addresses: [\"::1\"]", {"connect", "::1", "9"},
-		 "connect", "", "socket_connect"},
-		{"bind-address", "id: w\n    deny: bind\n    addresses: [127.0.0.2/32]", {"bind", "127.0.0.2", "8080"},
-		 "bind", "", "socket_bind"},
+		{"socket-families",
+		 "id: w\n    deny: socket\n    families: [netlink]",
+		 {"socket", "16", "3"},
+		 "socket",
+		 "socket",
+		 "socket_create"},
+		{"connect-port",
+		 "id: w\n    deny: connect\n    ports: [22]",
+		 {"connect", "127.0.0.1", "22"},
+		 "connect",
+		 "",
+		 "socket_connect"},
+		{"connect-udp-sendto",
+		 "id: w\n    deny: connect\n    ports: [22]",
+		 {"sendto", "127.0.0.1", "22"},
+		 "sendto",
+		 "",
+		 "socket_sendmsg"},
+		{"connect-v6-address",
+		 "id: w\n    deny: connect\n    addresses: [\"::1\"]",
+		 {"connect", "::1", "9"},
+		 "connect",
+		 "",
+		 "socket_connect"},
+		{"bind-address",
+		 "id: w\n    deny: bind\n    addresses: [127.0.0.2/32]",
+		 {"bind", "127.0.0.2", "8080"},
+		 "bind",
+		 "",
+		 "socket_bind"},
 	};
 }
 
@@ -550,7 +598,8 @@ TEST_P(Words, EachLayerStopsWhatItCanSee)
 			// This layer cannot see it: the call reaches the kernel.
 			EXPECT_NE(r.status, 125) << diag(r);
 			EXPECT_NE(r.out.find(std::string(c.step) == "connect" ? "err connect" : "ok"),
-				  std::string::npos) << diag(r);
+				  std::string::npos)
+				<< diag(r);
 			EXPECT_EQ(r.out.find(denied), std::string::npos) << diag(r);
 			EXPECT_TRUE(r.events.empty()) << diag(r);
 			continue;
@@ -578,14 +627,13 @@ TEST_P(Words, EachLayerStopsWhatItCanSee)
 	}
 }
 
-INSTANTIATE_TEST_SUITE_P(Lsm, Words, ::testing::ValuesIn(word_cases()),
-			 [](const auto &info) {
-				 std::string n = info.param.name;
-				 for (auto &ch : n)
-					 if (ch == '-')
-						 ch = '_';
-				 return n;
-			 });
+INSTANTIATE_TEST_SUITE_P(Lsm, Words, ::testing::ValuesIn(word_cases()), [](const auto &info) {
+	std::string n = info.param.name;
+	for (auto &ch : n)
+		if (ch == '-')
+			ch = '_';
+	return n;
+});
 
 TEST(Seccomp, UserNamespaceRuleKeepsThreadsWorking)
 {
@@ -617,7 +665,9 @@ TEST(Lsm, WhenExeAndUid)
 {
 	REQUIRE_LSM();
 	std::string pol = "name: demo\nrules:\n  - id: probe-no-passwd\n    deny: read\n    paths: [/etc/passwd]\n"
-			  "    when:\n      exe: " + probe() + "\n  - id: nobody-no-group\n    deny: read\n    paths: [/etc/group]\n"
+			  "    when:\n      exe: " +
+			  probe() +
+			  "\n  - id: nobody-no-group\n    deny: read\n    paths: [/etc/group]\n"
 			  "    when:\n      uid: [65534]\n";
 	Result p = ktest::run(pol, "lsm", {probe(), "open", "/etc/passwd", "r"});
 	EXPECT_NE(p.out.find("err open EPERM"), std::string::npos) << diag(p);
@@ -640,9 +690,10 @@ TEST(Lsm, WhenCgroup)
 	mkdir("/sys/fs/cgroup/bwtest", 0755);
 	std::string pol = "name: demo\nrules:\n  - id: cg\n    deny: read\n    paths: [/etc/passwd]\n"
 			  "    when:\n      cgroup: /bwtest\n";
-	Result in = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c",
-					    "echo $$ > /sys/fs/cgroup/bwtest/cgroup.procs && exec " + probe() +
-						    " open /etc/passwd r"});
+	Result in =
+		ktest::run(pol, "lsm",
+			   {"/usr/bin/bash", "-c",
+			    "echo $$ > /sys/fs/cgroup/bwtest/cgroup.procs && exec " + probe() + " open /etc/passwd r"});
 	Result out = ktest::run(pol, "lsm", {probe(), "open", "/etc/passwd", "r"});
 	rmdir("/sys/fs/cgroup/bwtest");
 	EXPECT_NE(in.out.find("err open EPERM"), std::string::npos) << diag(in);
@@ -677,7 +728,8 @@ TEST(Lsm, ExecAllowList)
 	REQUIRE_LSM();
 	std::string dir = ktest::probe().substr(0, ktest::probe().rfind('/'));
 	std::string pol = "name: demo\ndefault:\n  exec: deny\nrules:\n  - id: allowed\n    allow: exec\n"
-			  "    paths: [\"" + dir + "/**\", \"/usr/bin/tru*\"]\n";
+			  "    paths: [\"" +
+			  dir + "/**\", \"/usr/bin/tru*\"]\n";
 	Result ok = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/true"});
 	EXPECT_EQ(ok.status, 0) << diag(ok);
 	EXPECT_TRUE(ok.events.empty()) << diag(ok);
@@ -711,7 +763,8 @@ TEST(Lsm, GlobStarsStayWithinOneComponent)
 		  0);
 	// The pattern names the directory through a symlink: it is resolved
 	// when the policy loads, as exact paths are.
-	std::string pol = "name: demo\nrules:\n  - id: g\n    deny: read\n    paths: [\"/tmp/bwglob-link/*/secret*\"]\n";
+	std::string pol =
+		"name: demo\nrules:\n  - id: g\n    deny: read\n    paths: [\"/tmp/bwglob-link/*/secret*\"]\n";
 	Result hit = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwglob/a/secret1", "r"});
 	Result other = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwglob/a/public", "r"});
 	Result deeper = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwglob/a/b/secret2", "r"});
@@ -801,8 +854,9 @@ TEST(Lsm, LeftoverProcessesDieWithTheCommand)
 	unlink("/tmp/bw-late");
 	// The command exits at once; its background child would open the
 	// shadow file after the LSM layer detached, were it still alive.
-	Result r = ktest::run(kDemo, "lsm", {"/usr/bin/bash", "-c",
-					     "(sleep 2; " + probe() + " open /etc/shadow r > /tmp/bw-late) & exit 0"});
+	Result r = ktest::run(
+		kDemo, "lsm",
+		{"/usr/bin/bash", "-c", "(sleep 2; " + probe() + " open /etc/shadow r > /tmp/bw-late) & exit 0"});
 	EXPECT_EQ(r.status, 0) << diag(r);
 	EXPECT_NE(r.err.find("it left running in the sandbox"), std::string::npos) << diag(r);
 	sleep(3);
@@ -813,8 +867,7 @@ TEST(Lsm, LeftoverProcessesDieWithTheCommand)
 TEST(Lsm, SandboxCannotKillOrTraceTheSupervisor)
 {
 	REQUIRE_LSM();
-	Result r = ktest::run("name: demo\nrules: []\n", "lsm",
-			      {"/usr/bin/bash", "-c", "kill -9 $PPID; echo kill=$?"});
+	Result r = ktest::run("name: demo\nrules: []\n", "lsm", {"/usr/bin/bash", "-c", "kill -9 $PPID; echo kill=$?"});
 	EXPECT_EQ(r.status, 0) << diag(r);
 	EXPECT_NE(r.out.find("kill=1"), std::string::npos) << diag(r);
 	ASSERT_EQ(r.events.size(), 1u) << diag(r);
@@ -868,7 +921,8 @@ TEST(Lsm, DenyWriteCoversMoreThanOpen)
 		return std::system("rm -rf /tmp/bww && mkdir -p /tmp/bww/d/sub && echo x > /tmp/bww/f && "
 				   "echo y > /tmp/bww/other && echo z > /tmp/bww/d/g");
 	};
-	std::string pol = "name: demo\nrules:\n  - id: ro\n    deny: write\n    paths: [/tmp/bww/f, \"/tmp/bww/d/**\"]\n";
+	std::string pol =
+		"name: demo\nrules:\n  - id: ro\n    deny: write\n    paths: [/tmp/bww/f, \"/tmp/bww/d/**\"]\n";
 	struct Case {
 		const char *what;
 		std::string cmd;
@@ -895,7 +949,8 @@ TEST(Lsm, DenyWriteCoversMoreThanOpen)
 	}
 	// Neighbours stay writable.
 	ASSERT_EQ(setup(), 0);
-	Result ok = ktest::run(pol, "lsm", {"/usr/bin/bash", "-c", "truncate -s 0 /tmp/bww/other && rm /tmp/bww/other && echo fine"});
+	Result ok = ktest::run(
+		pol, "lsm", {"/usr/bin/bash", "-c", "truncate -s 0 /tmp/bww/other && rm /tmp/bww/other && echo fine"});
 	EXPECT_EQ(ok.out, "fine\n") << diag(ok);
 	std::system("rm -rf /tmp/bww");
 }
@@ -933,7 +988,8 @@ struct EnforceGuard {
 	std::vector<std::string> cgroups;
 	std::string pin;
 
-	explicit EnforceGuard(std::vector<std::string> cgs = {}, std::string pin_dir = "") : cgroups(std::move(cgs)), pin(std::move(pin_dir))
+	explicit EnforceGuard(std::vector<std::string> cgs = {}, std::string pin_dir = "")
+	    : cgroups(std::move(cgs)), pin(std::move(pin_dir))
 	{
 		char tmpl[] = "/tmp/bwenforce.XXXXXX";
 		dir = mkdtemp(tmpl) ? tmpl : "/tmp";
@@ -1001,8 +1057,9 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 	// Already in the cgroup before the enforcer starts: confined as well.
 	std::string go = g.dir + "/go";
 	std::system(("/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/bw-in/cgroup.procs; "
-		     "while [ ! -e " + go + " ]; do sleep 0.05; done; exec " + probe() + " open /etc/shadow r' > " +
-		     g.dir + "/early.out 2>&1 &")
+		     "while [ ! -e " +
+		     go + " ]; do sleep 0.05; done; exec " + probe() + " open /etc/shadow r' > " + g.dir +
+		     "/early.out 2>&1 &")
 			    .c_str());
 	// systemd's readiness protocol: READY=1 on $NOTIFY_SOCKET once attached.
 	std::string notify_path = g.dir + "/notify";
@@ -1050,7 +1107,8 @@ TEST(Enforce, CgroupScopeConfinesItsCgroupOnly)
 		EXPECT_EQ(ev["rule"]["ruleset"], "hardening");
 	}
 	EXPECT_EQ(e.stop(SIGTERM), 0) << ediag(e);
-	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "") << "an unpinned enforcer's programs outlived it";
+	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "")
+		<< "an unpinned enforcer's programs outlived it";
 	ktest::Cmd after = in_cgroup("bw-in", probe() + " open /etc/shadow r");
 	EXPECT_EQ(after.out, "ok\n") << cdiag(after);
 }
@@ -1066,7 +1124,8 @@ TEST(Enforce, OneEnforcerPerPinDirWithLiveReaders)
 			   "--metrics", "127.0.0.1:19477"});
 	ASSERT_TRUE(e.wait_ready()) << ediag(e);
 	// The same directory spelled differently is the same lock.
-	ktest::Cmd second = ktest::bulwark({"enforce", "--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin + "/"});
+	ktest::Cmd second =
+		ktest::bulwark({"enforce", "--policy", pol, "--scope", "cgroup:/bw-lk", "--pin", pin + "/"});
 	EXPECT_EQ(second.status, 1) << cdiag(second);
 	EXPECT_NE(second.err.find("another enforcer (pid " + std::to_string(e.pid()) + ")"), std::string::npos)
 		<< cdiag(second);
@@ -1304,8 +1363,8 @@ TEST(Enforce, HostScopeNeedsConfirmationAndSparesTheEnforcer)
 	ktest::Cmd refused = ktest::bulwark({"enforce", "--policy", pol, "--scope", "host"});
 	EXPECT_EQ(refused.status, 1) << cdiag(refused);
 	EXPECT_NE(refused.err.find("--i-mean-host"), std::string::npos) << cdiag(refused);
-	ktest::Cmd pinned = ktest::bulwark({"enforce", "--policy", pol, "--scope", "host", "--i-mean-host", "--pin",
-					    "/sys/fs/bpf/bw-host"});
+	ktest::Cmd pinned = ktest::bulwark(
+		{"enforce", "--policy", pol, "--scope", "host", "--i-mean-host", "--pin", "/sys/fs/bpf/bw-host"});
 	EXPECT_EQ(pinned.status, 1) << cdiag(pinned);
 	EXPECT_NE(access("/sys/fs/bpf/bw-host", F_OK), 0);
 	EXPECT_EQ(ktest::join_names(ktest::bulwark_programs_after_release()), "");
@@ -1448,7 +1507,8 @@ TEST(Enforce, ReloadUnderLoadNeverLetsTheDeniedFileOpen)
 	// Reloads never re-attach.
 	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs);
 	// SIGHUP reloads the enforcer's own --policy file (a now).
-	std::ofstream(a) << std::string(kEnforcePolicy) + "  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\n";
+	std::ofstream(a) << std::string(kEnforcePolicy) +
+				    "  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\n";
 	kill(e.pid(), SIGHUP);
 	for (int i = 0; i < 200 && e.err().find("enforce: reloaded") == std::string::npos; i++)
 		usleep(50000);
@@ -1522,7 +1582,8 @@ TEST(Examples, HostHardeningPinnedOnACgroupSurvivesKillAndReloads)
 	// Live update while no enforcer runs: the pinned maps take it.
 	std::string text = slurp(pol);
 	ASSERT_NE(text.find("\nhooks:\n"), std::string::npos);
-	text.replace(text.find("\nhooks:\n"), 8, "\n  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\nhooks:\n");
+	text.replace(text.find("\nhooks:\n"), 8,
+		     "\n  - id: no-passwd\n    deny: read\n    paths: [/etc/passwd]\nhooks:\n");
 	std::string relaxed = g.write("relaxed.yaml", text);
 	ktest::Cmd r = ktest::bulwark({"reload", "--pin", pin, "--policy", relaxed});
 	EXPECT_EQ(r.status, 0) << cdiag(r);

@@ -6,18 +6,18 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
-#include <sys/mman.h>
 #include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
-#include <linux/mount.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -132,7 +132,8 @@ static int do_kexec(const char *path)
 
 static int do_bpf_map()
 {
-	union bpf_attr attr{};
+	union bpf_attr attr {
+	};
 	attr.map_type = BPF_MAP_TYPE_ARRAY;
 	attr.key_size = 4;
 	attr.value_size = 4;
@@ -179,7 +180,8 @@ static int do_unshare_user()
 static int do_thread()
 {
 	pthread_t t;
-	int rc = pthread_create(&t, nullptr, [](void *) -> void * { return nullptr; }, nullptr);
+	int rc = pthread_create(
+		&t, nullptr, [](void *) -> void * { return nullptr; }, nullptr);
 	if (rc)
 		return report_err("pthread_create", rc);
 	pthread_join(t, nullptr);
@@ -314,9 +316,9 @@ static int do_uring_open(const char *path)
 	auto *cq = single ? sq
 			  : static_cast<char *>(mmap(nullptr, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 						     ring, IORING_OFF_CQ_RING));
-	auto *sqes = static_cast<io_uring_sqe *>(mmap(nullptr, p.sq_entries * sizeof(io_uring_sqe),
-						      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
-						      IORING_OFF_SQES));
+	auto *sqes =
+		static_cast<io_uring_sqe *>(mmap(nullptr, p.sq_entries * sizeof(io_uring_sqe), PROT_READ | PROT_WRITE,
+						 MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES));
 	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
 		return report_err("io_uring_mmap", errno);
 	auto *tail = reinterpret_cast<unsigned *>(sq + p.sq_off.tail);
@@ -524,7 +526,8 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, nullptr, _IOLBF, 0);
 	if (argc < 2) {
-		std::fprintf(stderr, "usage: bulwark-probe pid|open|mount|fsmount|umount|fork-open|exec|hold|exit ...\n");
+		std::fprintf(stderr,
+			     "usage: bulwark-probe pid|open|mount|fsmount|umount|fork-open|exec|hold|exit ...\n");
 		return 2;
 	}
 	std::string cmd = argv[1];

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "loader/lsm.h"
+#include "loader/kernel/lsm.h"
 #include "policy/catalog.h"
 
 using namespace bulwark;
@@ -81,5 +81,6 @@ TEST(Catalog, EveryProgramAndWordFindsItsHook)
 	std::set<std::string> base;
 	for (const auto &h : hooks_needed(none))
 		base.insert(h);
-	EXPECT_EQ(base, (std::set<std::string>{"bprm_committed_creds", "ptrace_access_check", "task_alloc", "task_kill"}));
+	EXPECT_EQ(base,
+		  (std::set<std::string>{"bprm_committed_creds", "ptrace_access_check", "task_alloc", "task_kill"}));
 }

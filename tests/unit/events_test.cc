@@ -21,9 +21,9 @@
 extern "C" {
 #include "bulwark.h"
 }
-#include "loader/events.h"
-#include "loader/json_writer.h"
-#include "loader/output.h"
+#include "loader/sinks/ecs.h"
+#include "loader/sinks/json_writer.h"
+#include "loader/sinks/output.h"
 #include "policy/catalog.h"
 
 using namespace bulwark;
@@ -467,14 +467,18 @@ TEST(EventsEscaping, InvalidUtf8BecomesReplacementPerByte)
 	struct Case {
 		std::string in, out;
 	} cases[] = {
-		{"a\xff" "b", "a" + R + "b"},
-		{"\xe2\x82", R + R},                     // truncated 3-byte sequence
-		{"\xe2\x82" "A", R + R + "A"},
-		{"\xc0\xaf", R + R},                     // overlong '/'
-		{"\xe0\x80\xaf", R + R + R},             // overlong, 3 bytes
-		{"\xed\xa0\x80", R + R + R},             // a surrogate
-		{"\xf4\x90\x80\x80", R + R + R + R},     // above U+10FFFF
-		{"\x80", R},                             // lone continuation
+		{"a\xff"
+		 "b",
+		 "a" + R + "b"},
+		{"\xe2\x82", R + R}, // truncated 3-byte sequence
+		{"\xe2\x82"
+		 "A",
+		 R + R + "A"},
+		{"\xc0\xaf", R + R},                                                              // overlong '/'
+		{"\xe0\x80\xaf", R + R + R},                                                      // overlong, 3 bytes
+		{"\xed\xa0\x80", R + R + R},                                                      // a surrogate
+		{"\xf4\x90\x80\x80", R + R + R + R},                                              // above U+10FFFF
+		{"\x80", R},                                                                      // lone continuation
 		{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"}, // é€😀 intact
 	};
 	for (const auto &c : cases) {
@@ -514,7 +518,7 @@ TEST(EventsEscaping, HostilePathsStayOneParseableLine)
 	}
 	auto j = nlohmann::json::parse(out.v[0]);
 	EXPECT_EQ(j["file"]["path"], "/tmp/\"quoted\"\\back\nnew\tline\x01\x7f/\xef\xbf\xbd/\xef\xbf\xbd\xef\xbf\xbd/"
-				      "\xef\xbf\xbd\xef\xbf\xbd/caf\xc3\xa9");
+				     "\xef\xbf\xbd\xef\xbf\xbd/caf\xc3\xa9");
 	EXPECT_EQ(j["process"]["executable"], std::string(256, 'A'));
 	EXPECT_EQ(j["process"]["name"], std::string(16, '\n'));
 	auto k = nlohmann::json::parse(out.v[1]);

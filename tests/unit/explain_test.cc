@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "loader/explain.h"
-#include "loader/lsm_plan.h"
+#include "loader/plan/explain.h"
+#include "loader/plan/lsm_plan.h"
 #include "policy/policy.h"
 
 using namespace bulwark;

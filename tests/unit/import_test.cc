@@ -6,7 +6,7 @@
 // profile (as exported BPF, through seccomp/cbpf.cc) against an evaluator
 // of the JSON profile written here from Docker's documented semantics, for
 // every syscall number of x86_64, x32 and i386 and a set of argument vectors.
-// The evaluator shares nothing with loader/import.cc but libseccomp's
+// The evaluator shares nothing with policy/import/docker.cc but libseccomp's
 // number <-> name tables.
 #include <gtest/gtest.h>
 
@@ -29,9 +29,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "seccomp/cbpf.h"
-#include "loader/import.h"
+#include "policy/import/docker.h"
 #include "policy/policy.h"
+#include "seccomp/cbpf.h"
 #include "seccomp/filter.h"
 #include "seccomp/syscalls.h"
 
@@ -165,13 +165,15 @@ public:
 				unsigned i = a["index"].get<unsigned>();
 				uint64_t v = a.value("value", uint64_t{0}), two = a.value("valueTwo", uint64_t{0});
 				auto &s = out[i];
-				for (uint64_t x : std::initializer_list<uint64_t>{v, v - 1, v + 1, two, v | two, ~v, v | (uint64_t{1} << 32)})
+				for (uint64_t x : std::initializer_list<uint64_t>{v, v - 1, v + 1, two, v | two, ~v,
+										  v | (uint64_t{1} << 32)})
 					s.insert(x);
 				if (a["op"] == "SCMP_CMP_MASKED_EQ")
 					for (int b = 0; b < 64; b++)
 						if (v & (1ull << b)) {
 							s.insert(two | (1ull << b));
-							s.insert((two | (1ull << b)) | 0x01200011); // fork's usual flags
+							s.insert((two | (1ull << b)) |
+								 0x01200011); // fork's usual flags
 						}
 			}
 		return out;
@@ -248,13 +250,20 @@ private:
 
 	static bool holds(const Cond &c, uint64_t a)
 	{
-		if (c.op == "SCMP_CMP_EQ") return a == c.value;
-		if (c.op == "SCMP_CMP_NE") return a != c.value;
-		if (c.op == "SCMP_CMP_LT") return a < c.value;
-		if (c.op == "SCMP_CMP_LE") return a <= c.value;
-		if (c.op == "SCMP_CMP_GT") return a > c.value;
-		if (c.op == "SCMP_CMP_GE") return a >= c.value;
-		if (c.op == "SCMP_CMP_MASKED_EQ") return (a & c.value) == c.two;
+		if (c.op == "SCMP_CMP_EQ")
+			return a == c.value;
+		if (c.op == "SCMP_CMP_NE")
+			return a != c.value;
+		if (c.op == "SCMP_CMP_LT")
+			return a < c.value;
+		if (c.op == "SCMP_CMP_LE")
+			return a <= c.value;
+		if (c.op == "SCMP_CMP_GT")
+			return a > c.value;
+		if (c.op == "SCMP_CMP_GE")
+			return a >= c.value;
+		if (c.op == "SCMP_CMP_MASKED_EQ")
+			return (a & c.value) == c.two;
 		throw std::runtime_error("evaluator: op " + c.op);
 	}
 
@@ -281,8 +290,8 @@ struct Abi {
 	const char *name;
 	uint32_t audit_arch;
 	uint32_t scmp_arch;
-	uint32_t nr_bits;   // or-ed into the number (x32's __X32_SYSCALL_BIT)
-	uint64_t arg_mask;  // what the kernel passes for this ABI's registers
+	uint32_t nr_bits;  // or-ed into the number (x32's __X32_SYSCALL_BIT)
+	uint64_t arg_mask; // what the kernel passes for this ABI's registers
 	// What a syscall of this ABI reads: x32 passes 64-bit registers, but
 	// its `long` arguments are 32 bits wide and the upper half is not part
 	// of the call. libseccomp compares only the low word there, and so
@@ -316,7 +325,7 @@ Conformance compare(const seccomp::FilterStack &prog, const DockerEval &eval, co
 	for (uint64_t v : {2ull, 10ull, 16ull, 17ull, 40ull, 0x100000028ull})
 		probes[0].insert(v);
 	for (uint64_t v : std::initializer_list<uint64_t>{CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET | 0x11, 0x3d0f00,
-							 0x3d0f00 | CLONE_NEWUSER, 0x01200011})
+							  0x3d0f00 | CLONE_NEWUSER, 0x01200011})
 		for (unsigned i : {0u, 1u})
 			probes[i].insert(v);
 
@@ -366,11 +375,13 @@ Conformance compare(const seccomp::FilterStack &prog, const DockerEval &eval, co
 					if (r.conflicts + r.mismatches <= 20) {
 						char buf[512];
 						std::snprintf(buf, sizeof(buf),
-							      "%s nr %#x (%s) args %#llx %#llx %#llx: filter %s, profile %s%s\n",
-							      abi.name, nr, name ? name : "?",
-							      (unsigned long long)a[0], (unsigned long long)a[1],
-							      (unsigned long long)a[2], seccomp::describe_ret(got).c_str(),
-							      seccomp::describe_ret(want).c_str(), conflict ? " (conflict)" : "");
+							      "%s nr %#x (%s) args %#llx %#llx %#llx: filter %s, "
+							      "profile %s%s\n",
+							      abi.name, nr, name ? name : "?", (unsigned long long)a[0],
+							      (unsigned long long)a[1], (unsigned long long)a[2],
+							      seccomp::describe_ret(got).c_str(),
+							      seccomp::describe_ret(want).c_str(),
+							      conflict ? " (conflict)" : "");
 						r.first_failures += buf;
 					}
 				}
@@ -387,14 +398,47 @@ std::set<std::string> cap_set(const std::vector<std::string> &v)
 }
 
 const std::vector<std::string> kAllCaps = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
 };
 
 struct Scenario {
@@ -418,7 +462,8 @@ protected:
 		text_ = slurp(profile_path());
 		if (text_.empty())
 			GTEST_SKIP() << "Docker's profile is not at " << profile_path()
-				     << " (the conformance tests read it from the shared checkout; it is not part of the repo)";
+				     << " (the conformance tests read it from the shared checkout; it is not part of "
+					"the repo)";
 		doc_ = json::parse(text_);
 	}
 
@@ -461,17 +506,30 @@ bool parser_reads_syscalls()
 {
 	auto r = policy::parse_string(
 		"name: probe\narchitectures: [x86_64, x86]\ndefault:\n  syscalls: errno(EPERM)\nsyscalls:\n"
-		"  - names: [read]\n    action: allow\n    args:\n      - {index: 0, op: masked-eq, mask: 0x7E020000, value: 0}\n",
+		"  - names: [read]\n    action: allow\n    args:\n      - {index: 0, op: masked-eq, mask: 0x7E020000, "
+		"value: 0}\n",
 		"probe.yaml");
 	return r.ok() && r.policy->syscalls.size() == 1 && r.policy->syscalls[0].args.size() == 1;
 }
 
 } // namespace
 
-TEST_F(ImportConformance, DefaultCaps) { run(kScenarios[0], {}, false); }
-TEST_F(ImportConformance, OldKernelDropsMinKernelEntries) { run(kScenarios[1], {}, false); }
-TEST_F(ImportConformance, SysAdmin) { run(kScenarios[2], default_plus("CAP_SYS_ADMIN"), false); }
-TEST_F(ImportConformance, AllCaps) { run(kScenarios[3], kAllCaps, false); }
+TEST_F(ImportConformance, DefaultCaps)
+{
+	run(kScenarios[0], {}, false);
+}
+TEST_F(ImportConformance, OldKernelDropsMinKernelEntries)
+{
+	run(kScenarios[1], {}, false);
+}
+TEST_F(ImportConformance, SysAdmin)
+{
+	run(kScenarios[2], default_plus("CAP_SYS_ADMIN"), false);
+}
+TEST_F(ImportConformance, AllCaps)
+{
+	run(kScenarios[3], kAllCaps, false);
+}
 
 TEST_F(ImportConformance, ViaYaml)
 {
@@ -561,8 +619,8 @@ TEST_F(ImportConformance, KnownAnswers)
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_mount, 0), eperm);
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_read | 0x40000000, 0), SECCOMP_RET_ALLOW); // x32 read
 	EXPECT_EQ(ask(AUDIT_ARCH_I386, 102, 1), SECCOMP_RET_ALLOW);                      // i386 socketcall
-	EXPECT_EQ(ask(AUDIT_ARCH_I386, 359, 40), eperm);                                  // i386 socket(AF_VSOCK)
-	EXPECT_EQ(ask(AUDIT_ARCH_I386, 384, 0), SECCOMP_RET_ALLOW);                       // i386 arch_prctl
+	EXPECT_EQ(ask(AUDIT_ARCH_I386, 359, 40), eperm);                                 // i386 socket(AF_VSOCK)
+	EXPECT_EQ(ask(AUDIT_ARCH_I386, 384, 0), SECCOMP_RET_ALLOW);                      // i386 arch_prctl
 }
 
 // The bundled policy is this converter's output for the profile, so a change
@@ -691,7 +749,8 @@ TEST(Import, ArchitecturesAndNames)
 	EXPECT_EQ(r.policy.architectures, (std::vector<std::string>{"x86_64", "x86", "x32"}));
 	ASSERT_EQ(r.policy.syscalls.size(), 1u);
 	EXPECT_EQ(r.policy.syscalls[0].names, (std::vector<std::string>{"socketcall", "mount"}));
-	EXPECT_NE(r.yaml.find("unknown to libseccomp (Docker's runtime skips them too): no_such_call"), std::string::npos);
+	EXPECT_NE(r.yaml.find("unknown to libseccomp (Docker's runtime skips them too): no_such_call"),
+		  std::string::npos);
 	EXPECT_NE(r.yaml.find("not a syscall on x86_64, x86, x32: riscv_flush_icache"), std::string::npos);
 	EXPECT_NE(r.yaml.find("syscalls[1] (getpid): same action as the default"), std::string::npos);
 	EXPECT_NE(r.yaml.find("  syscalls: allow\n"), std::string::npos);
@@ -712,30 +771,52 @@ TEST(Import, Errors)
 	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "bogus": 1})"),
 		  "bogus: unknown key (known here: defaultAction, defaultErrnoRet, architectures, archMap, syscalls, "
 		  "flags, listenerPath, listenerMetadata)");
-	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_EXPLODE"})").rfind("defaultAction: unknown action \"SCMP_ACT_EXPLODE\"", 0), 0u);
+	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_EXPLODE"})")
+			  .rfind("defaultAction: unknown action \"SCMP_ACT_EXPLODE\"", 0),
+		  0u);
 	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1})"),
 		  "defaultErrnoRet: expected an unsigned integer, got -1");
-	const std::string head = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, )";
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ALMOST"}]}]})")
-			  .rfind("syscalls[1].args[0].op: unknown operator \"SCMP_CMP_ALMOST\"", 0),
+	const std::string head =
+		R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, )";
+	EXPECT_EQ(
+		import_error(
+			head +
+			R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ALMOST"}]}]})")
+			.rfind("syscalls[1].args[0].op: unknown operator \"SCMP_CMP_ALMOST\"", 0),
+		0u);
+	EXPECT_EQ(
+		import_error(
+			head +
+			R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]})"),
+		"syscalls[1].args[0].index: argument index 6 out of range 0..5");
+	EXPECT_EQ(
+		import_error(
+			head +
+			R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}]}]})"),
+		"syscalls[1].args[0].value: expected an unsigned integer, got string");
+	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_NOTIFY"}]})")
+			  .rfind("syscalls[1].action: SCMP_ACT_NOTIFY is not supported", 0),
 		  0u);
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]})"),
-		  "syscalls[1].args[0].index: argument index 6 out of range 0..5");
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}]}]})"),
-		  "syscalls[1].args[0].value: expected an unsigned integer, got string");
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_NOTIFY"}]})").rfind("syscalls[1].action: SCMP_ACT_NOTIFY is not supported", 0), 0u);
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]})").rfind("syscalls[1].errnoRet: errno 0 cannot be expressed", 0), 0u);
+	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]})")
+			  .rfind("syscalls[1].errnoRet: errno 0 cannot be expressed", 0),
+		  0u);
 	EXPECT_EQ(import_error(head + R"({"name": "x", "names": ["y"], "action": "SCMP_ACT_ALLOW"}]})"),
 		  "syscalls[1]: both \"name\" and \"names\" are given; Docker refuses that too");
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]})"),
+	EXPECT_EQ(import_error(head +
+			       R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]})"),
 		  "syscalls[1].includes.minKernel: expected a kernel version like \"4.8\", got \"four\"");
-	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"kaps": []}}]})").rfind("syscalls[1].includes.kaps: unknown key", 0), 0u);
+	EXPECT_EQ(import_error(head + R"({"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {"kaps": []}}]})")
+			  .rfind("syscalls[1].includes.kaps: unknown key", 0),
+		  0u);
 	EXPECT_EQ(import_error(head + R"({"names": ["x y"], "action": "SCMP_ACT_ALLOW"}]})"),
 		  "syscalls[1].names[0]: not a syscall name: \"x y\"");
-	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]})"),
-		  "both \"architectures\" and \"archMap\" are given; Docker refuses that too");
-	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_VAX"}]})"),
-		  "archMap[0].architecture: unknown architecture \"SCMP_ARCH_VAX\"");
+	EXPECT_EQ(
+		import_error(
+			R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86"], "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]})"),
+		"both \"architectures\" and \"archMap\" are given; Docker refuses that too");
+	EXPECT_EQ(
+		import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_VAX"}]})"),
+		"archMap[0].architecture: unknown architecture \"SCMP_ARCH_VAX\"");
 	ImportOptions bad_kernel;
 	bad_kernel.kernel = "six";
 	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ALLOW"})", bad_kernel),
@@ -749,7 +830,8 @@ TEST(Import, SubcommandExitsTwoOnBadInput)
 	char path[] = "/tmp/bulwark-import-XXXXXX";
 	int fd = mkstemp(path);
 	ASSERT_GE(fd, 0);
-	const std::string bad = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_NOPE"}]})";
+	const std::string bad =
+		R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_NOPE"}]})";
 	ASSERT_EQ(write(fd, bad.data(), bad.size()), static_cast<ssize_t>(bad.size()));
 	close(fd);
 	ImportOptions o;
@@ -758,7 +840,9 @@ TEST(Import, SubcommandExitsTwoOnBadInput)
 	testing::internal::CaptureStderr();
 	EXPECT_EQ(run_import_docker(o), 2);
 	std::string err = testing::internal::GetCapturedStderr();
-	EXPECT_NE(err.find(std::string("bulwark: import docker: ") + path + ": syscalls[0].action: unknown action"), std::string::npos) << err;
+	EXPECT_NE(err.find(std::string("bulwark: import docker: ") + path + ": syscalls[0].action: unknown action"),
+		  std::string::npos)
+		<< err;
 	o.profile = std::string(path) + ".missing";
 	testing::internal::CaptureStderr();
 	EXPECT_EQ(run_import_docker(o), 2);
@@ -772,7 +856,8 @@ TEST(Import, SubcommandWritesOutputFile)
 	char dir[] = "/tmp/bulwark-import-XXXXXX";
 	ASSERT_NE(mkdtemp(dir), nullptr);
 	std::string in = std::string(dir) + "/p.json", out = std::string(dir) + "/p.yaml";
-	std::ofstream(in) << R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+	std::ofstream(in)
+		<< R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
 	ImportOptions o;
 	o.profile = in;
 	o.output = out;
@@ -862,7 +947,7 @@ TEST(SeccompSyscalls, EntriesAndDefault)
 		return seccomp::run_cbpf(prog, d);
 	};
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_getpid, 0), SECCOMP_RET_ALLOW);
-	EXPECT_EQ(ask(AUDIT_ARCH_I386, 20, 0), SECCOMP_RET_ALLOW);                       // i386 getpid
+	EXPECT_EQ(ask(AUDIT_ARCH_I386, 20, 0), SECCOMP_RET_ALLOW);                         // i386 getpid
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_getpid | 0x40000000, 0), SECCOMP_RET_ALLOW); // x32 getpid
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_mount, 0), SECCOMP_RET_ERRNO | EPERM);
 	EXPECT_EQ(ask(AUDIT_ARCH_X86_64, __NR_personality, 5), SECCOMP_RET_ERRNO | EPERM);
@@ -882,5 +967,6 @@ TEST(SeccompSyscalls, EntriesAndDefault)
 	b.action = {policy::SyscallActionKind::KillThread, 0};
 	a.args = b.args = cond.args;
 	p.syscalls = {a, b};
-	EXPECT_EQ(build_error(p), "seccomp: syscall getpid: conflicts with an earlier rule for the same call and arguments");
+	EXPECT_EQ(build_error(p),
+		  "seccomp: syscall getpid: conflicts with an earlier rule for the same call and arguments");
 }

@@ -18,9 +18,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "loader/fd.h"
-#include "loader/metrics.h"
-#include "loader/output.h"
+#include "loader/kernel/fd.h"
+#include "loader/sinks/metrics.h"
+#include "loader/sinks/output.h"
 
 using namespace bulwark;
 
@@ -103,7 +103,7 @@ TEST(Output, FileAppendsWholeLinesAndReopensAfterRename)
 	out->flush();
 	EXPECT_EQ(slurp(path + ".1"), "{\"old\":1}\n{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
 	EXPECT_EQ(slurp(path), "{\"d\":4}\n");
-	struct stat st{};
+	struct stat st {};
 	ASSERT_EQ(::stat(path.c_str(), &st), 0);
 	EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
@@ -153,7 +153,7 @@ TEST(Output, OpenErrorsNameThePathAndErrno)
 	EXPECT_EQ(slurp(file), "keep me\n") << "a regular file is never unlinked";
 	// A tee is all or nothing: the socket made before the failure is gone.
 	EXPECT_THROW(open_outputs({"unix:" + d.path + "/s", "/nonexistent-dir/y"}), Error);
-	struct stat st{};
+	struct stat st {};
 	EXPECT_NE(::stat((d.path + "/s").c_str(), &st), 0);
 }
 
@@ -187,7 +187,7 @@ TEST(Output, UnixSocketClientsGetEveryLineFromConnectOn)
 	out->flush();
 	EXPECT_EQ(drain(a.get()), "{\"x\":3}\n");
 	out.reset();
-	struct stat st{};
+	struct stat st {};
 	EXPECT_NE(::stat(sock.c_str(), &st), 0) << "the socket file goes with the output";
 }
 
@@ -261,10 +261,12 @@ TEST(Metrics, RenderFormat)
 	m.lost = 2;
 	m.suppressed = 9;
 	EXPECT_EQ(render_metrics(m),
-		  "# HELP bulwark_rule_denials_total Accesses denied (audit mode: that would have been denied), per rule and layer.\n"
+		  "# HELP bulwark_rule_denials_total Accesses denied (audit mode: that would have been denied), per "
+		  "rule and layer.\n"
 		  "# TYPE bulwark_rule_denials_total counter\n"
 		  "bulwark_rule_denials_total{rule=\"no-shadow\",layer=\"lsm\",mode=\"enforce\"} 3\n"
-		  "bulwark_rule_denials_total{rule=\"we\\\"ird\\\\id\\nx\xef\xbf\xbd\",layer=\"seccomp\",mode=\"audit\"} 1\n"
+		  "bulwark_rule_denials_total{rule=\"we\\\"ird\\\\id\\nx\xef\xbf\xbd\",layer=\"seccomp\",mode="
+		  "\"audit\"} 1\n"
 		  "# HELP bulwark_events_written_total Event lines written.\n"
 		  "# TYPE bulwark_events_written_total counter\n"
 		  "bulwark_events_written_total 4\n"

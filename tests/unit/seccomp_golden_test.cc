@@ -26,7 +26,7 @@ void expect_golden(const std::string &policy_name, seccomp::DenyAction action, c
 {
 	std::string dir = BULWARK_TEST_DATA;
 	std::string file = policy_name.find('/') != std::string::npos ? dir + "/../../" + policy_name
-								     : dir + "/data/" + policy_name + ".yaml";
+								      : dir + "/data/" + policy_name + ".yaml";
 	auto r = policy::parse_file(file);
 	ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics[0].str());
 	seccomp::Filter f(*r.policy, action);
@@ -43,16 +43,40 @@ void expect_golden(const std::string &policy_name, seccomp::DenyAction action, c
 
 } // namespace
 
-TEST(SeccompGolden, DemoNotify) { expect_golden("demo", seccomp::DenyAction::Notify, "demo-notify"); }
-TEST(SeccompGolden, DemoErrno) { expect_golden("demo", seccomp::DenyAction::Errno, "demo-errno"); }
-TEST(SeccompGolden, AuditWithoutSupervisorLogs) { expect_golden("audit-mount", seccomp::DenyAction::Errno, "audit-mount-errno"); }
-TEST(SeccompGolden, FilesOnlyKeepsArchCheck) { expect_golden("files-only", seccomp::DenyAction::Notify, "files-only"); }
+TEST(SeccompGolden, DemoNotify)
+{
+	expect_golden("demo", seccomp::DenyAction::Notify, "demo-notify");
+}
+TEST(SeccompGolden, DemoErrno)
+{
+	expect_golden("demo", seccomp::DenyAction::Errno, "demo-errno");
+}
+TEST(SeccompGolden, AuditWithoutSupervisorLogs)
+{
+	expect_golden("audit-mount", seccomp::DenyAction::Errno, "audit-mount-errno");
+}
+TEST(SeccompGolden, FilesOnlyKeepsArchCheck)
+{
+	expect_golden("files-only", seccomp::DenyAction::Notify, "files-only");
+}
 
 // The filters `run` loads for the shipped policies.
-TEST(SeccompGolden, ExampleWebserver) { expect_golden("policy/examples/webserver.yaml", seccomp::DenyAction::Notify, "webserver"); }
-TEST(SeccompGolden, ExampleBuildSandbox) { expect_golden("policy/examples/build-sandbox.yaml", seccomp::DenyAction::Notify, "build-sandbox"); }
-TEST(SeccompGolden, ExampleHostBaseline) { expect_golden("policy/examples/host-baseline.yaml", seccomp::DenyAction::Notify, "host-baseline"); }
-TEST(SeccompGolden, BundledDockerDefault) { expect_golden("policy/bundled/docker-default.yaml", seccomp::DenyAction::Notify, "docker-default"); }
+TEST(SeccompGolden, ExampleWebserver)
+{
+	expect_golden("policy/examples/webserver.yaml", seccomp::DenyAction::Notify, "webserver");
+}
+TEST(SeccompGolden, ExampleBuildSandbox)
+{
+	expect_golden("policy/examples/build-sandbox.yaml", seccomp::DenyAction::Notify, "build-sandbox");
+}
+TEST(SeccompGolden, ExampleHostBaseline)
+{
+	expect_golden("policy/examples/host-baseline.yaml", seccomp::DenyAction::Notify, "host-baseline");
+}
+TEST(SeccompGolden, BundledDockerDefault)
+{
+	expect_golden("policy/bundled/docker-default.yaml", seccomp::DenyAction::Notify, "docker-default");
+}
 
 TEST(SeccompFilter, MountRuleCoversTheNewMountApi)
 {

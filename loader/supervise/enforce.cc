@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/enforce.h"
+#include "loader/supervise/enforce.h"
 
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -14,8 +16,6 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <linux/magic.h>
-#include <bpf/bpf.h>
 
 #include <array>
 #include <cerrno>
@@ -29,12 +29,12 @@
 #include <set>
 #include <sstream>
 
-#include "loader/events.h"
-#include "loader/fd.h"
-#include "loader/lsm.h"
-#include "loader/metrics.h"
-#include "loader/output.h"
-#include "loader/procfs.h"
+#include "loader/kernel/fd.h"
+#include "loader/kernel/lsm.h"
+#include "loader/sinks/ecs.h"
+#include "loader/sinks/metrics.h"
+#include "loader/sinks/output.h"
+#include "loader/supervise/procfs.h"
 #include "policy/catalog.h"
 #include "policy/policy.h"
 
@@ -66,10 +66,14 @@ uint32_t kdev(dev_t d)
 const char *scope_name(uint32_t k)
 {
 	switch (k) {
-	case BW_SCOPE_RUN: return "run";
-	case BW_SCOPE_CGROUP: return "cgroup";
-	case BW_SCOPE_EXE: return "exe";
-	case BW_SCOPE_HOST: return "host";
+	case BW_SCOPE_RUN:
+		return "run";
+	case BW_SCOPE_CGROUP:
+		return "cgroup";
+	case BW_SCOPE_EXE:
+		return "exe";
+	case BW_SCOPE_HOST:
+		return "host";
 	}
 	return "?";
 }
@@ -136,7 +140,8 @@ Fd hold_enforcer_lock(const std::string &pin_dir)
 		throw Error("enforce: flock " + path, err);
 	}
 	std::string pid = std::to_string(getpid());
-	if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+	if (ftruncate(fd.get(), 0) != 0 ||
+	    pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
 		throw Error("enforce: write " + path, errno);
 	return fd;
 }
@@ -327,7 +332,8 @@ struct ScopeFollower {
 			} catch (const std::exception &e) {
 				return;
 			}
-			what = "(id " + std::to_string(now.cgroup_id) + ", level " + std::to_string(now.cgroup_level) + ")";
+			what = "(id " + std::to_string(now.cgroup_id) + ", level " + std::to_string(now.cgroup_level) +
+			       ")";
 		} else {
 			return;
 		}
@@ -351,7 +357,8 @@ struct ScopeFollower {
 		if (scope.kind == BW_SCOPE_EXE)
 			say("enforce: scope exe:" + scope.path + " now names a new file " + what + "; following it");
 		else
-			say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what + "; following it");
+			say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what +
+			    "; following it");
 		scope = now;
 	}
 };
@@ -550,8 +557,9 @@ int run_enforce(const EnforceOptions &o)
 		for (std::string line; std::getline(cg, line);)
 			if (line.rfind("0::", 0) == 0)
 				self = line.substr(3);
-		if (self == scope.path || (self.size() > scope.path.size() && self.compare(0, scope.path.size(), scope.path) == 0 &&
-					   (scope.path == "/" || self[scope.path.size()] == '/'))) {
+		if (self == scope.path ||
+		    (self.size() > scope.path.size() && self.compare(0, scope.path.size(), scope.path) == 0 &&
+		     (scope.path == "/" || self[scope.path.size()] == '/'))) {
 			say("enforce: this enforcer runs in cgroup " + self + ", inside its own scope " + scope.path +
 			    "; run it from another cgroup");
 			return 1;
@@ -647,8 +655,8 @@ int run_enforce(const EnforceOptions &o)
 					    "; bulwark unload --pin " + o.pin_dir + " first");
 			namer.maps = &lsm->maps();
 			bw_gen g = lsm->maps().read_gen(cfg.active_gen & 1);
-			say("enforce: re-adopted " + std::to_string(lsm->attached()) + " pinned programs in " + o.pin_dir +
-			    " (generation " + std::to_string(cfg.active_gen & 1) + ")");
+			say("enforce: re-adopted " + std::to_string(lsm->attached()) + " pinned programs in " +
+			    o.pin_dir + " (generation " + std::to_string(cfg.active_gen & 1) + ")");
 			if (g.policy_hash != hash || std::string(g.policy_path) != policy_path) {
 				uint32_t gen = replace_policy(lsm->maps(), *pol, policy_path, hash);
 				say("enforce: policy " + policy_path + " replaced the pinned one (generation " +
@@ -745,8 +753,8 @@ int run_enforce(const EnforceOptions &o)
 		m.lost = read_dropped(maps.bss);
 		return render_metrics(m);
 	};
-	sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() + "\nMAINPID=" +
-		  std::to_string(getpid()));
+	sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() +
+		  "\nMAINPID=" + std::to_string(getpid()));
 
 	uint64_t reported_drops = lsm->dropped();
 	for (;;) {
@@ -794,10 +802,13 @@ int run_enforce(const EnforceOptions &o)
 						Fd lock;
 						if (!o.pin_dir.empty())
 							lock = lock_pins(o.pin_dir);
-						uint32_t gen = replace_policy(lsm->maps(), *np, policy_path, fnv1a(slurp(o.policy)));
-						say("enforce: reloaded " + o.policy + " (generation " + std::to_string(gen) + ")");
+						uint32_t gen = replace_policy(lsm->maps(), *np, policy_path,
+									      fnv1a(slurp(o.policy)));
+						say("enforce: reloaded " + o.policy + " (generation " +
+						    std::to_string(gen) + ")");
 					} catch (const std::exception &e) {
-						say(std::string(e.what()) + "\nenforce: reload failed; the running policy stays");
+						say(std::string(e.what()) +
+						    "\nenforce: reload failed; the running policy stays");
 					}
 				}
 				sd_notify("READY=1");
@@ -948,19 +959,26 @@ int run_status(const StatusOptions &o)
 			scope += ":ino=" + std::to_string(cfg.exe_ino);
 		std::string stat = slurp("/proc/" + std::to_string(cfg.supervisor_tgid) + "/stat");
 		auto cp = stat.rfind(')');
-		bool alive = cfg.supervisor_tgid > 1 && cp != std::string::npos && stat.size() > cp + 2 && stat[cp + 2] != 'Z' &&
+		bool alive = cfg.supervisor_tgid > 1 && cp != std::string::npos && stat.size() > cp + 2 &&
+			     stat[cp + 2] != 'Z' &&
 			     slurp("/proc/" + std::to_string(cfg.supervisor_tgid) + "/comm").rfind("bulwark", 0) == 0;
-		nlohmann::json j = {{"pin_dir", o.pin_dir},         {"policy", name},
-				    {"policy_file", path},          {"scope", scope},
-				    {"generation", gen},            {"rules", g.nrules},
-				    {"links", links},               {"enforcer_pid", cfg.supervisor_tgid},
-				    {"enforcer_running", alive},    {"policy_changed_on_disk", parsed.ok() && fnv1a(slurp(path)) != g.policy_hash}};
+		nlohmann::json j = {{"pin_dir", o.pin_dir},
+				    {"policy", name},
+				    {"policy_file", path},
+				    {"scope", scope},
+				    {"generation", gen},
+				    {"rules", g.nrules},
+				    {"links", links},
+				    {"enforcer_pid", cfg.supervisor_tgid},
+				    {"enforcer_running", alive},
+				    {"policy_changed_on_disk", parsed.ok() && fnv1a(slurp(path)) != g.policy_hash}};
 		j["events_dropped"] = read_dropped(m.bss);
 		// Hits since this generation was loaded, from the kernel's
 		// per-rule counters (exact even when events were dropped).
 		nlohmann::json hits = nlohmann::json::array();
 		for (const auto &[rule, c] : read_counters(m.rule_hits, gen, g.nrules)) {
-			std::string id = parsed.ok() ? policy::rule_id_for(*parsed.policy, rule) : "#" + std::to_string(rule);
+			std::string id =
+				parsed.ok() ? policy::rule_id_for(*parsed.policy, rule) : "#" + std::to_string(rule);
 			if (id.empty())
 				id = "#" + std::to_string(rule);
 			hits.push_back({{"rule", id}, {"deny", c.first}, {"audit", c.second}});
@@ -969,11 +987,12 @@ int run_status(const StatusOptions &o)
 		if (o.json) {
 			std::printf("%s\n", j.dump().c_str());
 		} else {
-			std::printf("%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s), "
-				    "%llu events dropped\n",
-				    o.pin_dir.c_str(), name.c_str(), path.c_str(), scope.c_str(), gen, g.nrules, links,
-				    cfg.supervisor_tgid, alive ? "running" : "not running",
-				    static_cast<unsigned long long>(j["events_dropped"].get<uint64_t>()));
+			std::printf(
+				"%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s), "
+				"%llu events dropped\n",
+				o.pin_dir.c_str(), name.c_str(), path.c_str(), scope.c_str(), gen, g.nrules, links,
+				cfg.supervisor_tgid, alive ? "running" : "not running",
+				static_cast<unsigned long long>(j["events_dropped"].get<uint64_t>()));
 			for (const auto &h : hits)
 				std::printf("  %-32s deny %llu audit %llu\n", h["rule"].get<std::string>().c_str(),
 					    static_cast<unsigned long long>(h["deny"].get<uint64_t>()),

@@ -7,7 +7,7 @@
 namespace bulwark {
 
 struct EventsOptions {
-	std::string from;  // unix:PATH (an enforcer's --events unix:PATH), or a pin directory
+	std::string from;   // unix:PATH (an enforcer's --events unix:PATH), or a pin directory
 	bool follow = true; // keep reading until the stream ends (or ^C)
 };
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "loader/fd.h"
-#include "loader/lsm_plan.h"
+#include "loader/kernel/fd.h"
+#include "loader/plan/lsm_plan.h"
 #include "policy/policy.h"
 
 extern "C" {
@@ -33,7 +33,6 @@ struct BpfOptions {
 	bool trace = false;
 	uint32_t ringbuf_bytes = 0; // 0: BW_RINGBUF_BYTES; else a power of two >= page size
 };
-
 
 // Who the programs apply to (bw_config's scope fields).
 struct LsmScope {
@@ -63,10 +62,9 @@ struct LsmEnforce {
 // opened from pins by a restarted enforcer or `bulwark reload`.
 struct LsmMaps {
 	std::vector<Fd> owned;
-	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1,
-	    file_inodes = -1, file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1,
-	    when_uid = -1, when_cgroup = -1, net_ports = -1, net_addrs = -1, tasks = -1, events = -1,
-	    bss = -1, rule_hits = -1;
+	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1, file_inodes = -1,
+	    file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1, when_uid = -1, when_cgroup = -1,
+	    net_ports = -1, net_addrs = -1, tasks = -1, events = -1, bss = -1, rule_hits = -1;
 
 	// Opens every map pinned under dir; throws Error("enforce: ...") if one
 	// is missing or the config is not bulwark's.

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/lsm.h"
-#include "loader/kernel.h"
+#include "loader/kernel/lsm.h"
+#include "loader/kernel/probe.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/types.h>
 #include <dirent.h>
 #include <linux/membarrier.h>
+#include <linux/types.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -15,14 +15,14 @@
 #include <algorithm>
 #include <climits>
 #include <cstddef>
-#include <ctime>
-#include <type_traits>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 extern "C" {
 #include "bulwark.h"
@@ -113,8 +113,7 @@ bool hook_needed(const std::string &hook, const LsmNeeds &n)
 {
 	// Confinement follows fork and exec, and the supervisor is guarded,
 	// whatever the policy says.
-	static const char *const always[] = {"task_alloc", "bprm_committed_creds", "task_kill",
-					      "ptrace_access_check"};
+	static const char *const always[] = {"task_alloc", "bprm_committed_creds", "task_kill", "ptrace_access_check"};
 	if (n.all)
 		return true;
 	for (const char *a : always)
@@ -139,8 +138,7 @@ bool hook_needed(const std::string &hook, const LsmNeeds &n)
 					return true;
 	// The exec allow-list trusts resolved paths: a new root (pivot_root,
 	// chroot) would let the sandbox forge them.
-	if (n.exec_allow_list &&
-	    (hook == "bprm_check_security" || hook == "sb_pivotroot" || hook == "path_chroot"))
+	if (n.exec_allow_list && (hook == "bprm_check_security" || hook == "sb_pivotroot" || hook == "path_chroot"))
 		return true;
 	return n.escape_hooks.count(hook) > 0;
 }
@@ -248,15 +246,24 @@ int *map_slot(LsmMaps &m, const std::string &name)
 	struct {
 		const char *n;
 		int LsmMaps::*f;
-	} t[] = {{"bw_config", &LsmMaps::config},   {"gens", &LsmMaps::gens},
-		 {"rules", &LsmMaps::rules},        {"word_rules", &LsmMaps::word_rules},
-		 {"family_rules", &LsmMaps::family_rules}, {"file_paths", &LsmMaps::file_paths},
-		 {"file_inodes", &LsmMaps::file_inodes}, {"file_subtrees", &LsmMaps::file_subtrees},
-		 {"file_globs", &LsmMaps::file_globs}, {"glob_dirs", &LsmMaps::glob_dirs},
-		 {"when_exe", &LsmMaps::when_exe},   {"when_uid", &LsmMaps::when_uid},
-		 {"when_cgroup", &LsmMaps::when_cgroup}, {"net_ports", &LsmMaps::net_ports},
-		 {"net_addrs", &LsmMaps::net_addrs}, {"tasks", &LsmMaps::tasks},
-		 {"events", &LsmMaps::events}, {"rule_hits", &LsmMaps::rule_hits}};
+	} t[] = {{"bw_config", &LsmMaps::config},
+		 {"gens", &LsmMaps::gens},
+		 {"rules", &LsmMaps::rules},
+		 {"word_rules", &LsmMaps::word_rules},
+		 {"family_rules", &LsmMaps::family_rules},
+		 {"file_paths", &LsmMaps::file_paths},
+		 {"file_inodes", &LsmMaps::file_inodes},
+		 {"file_subtrees", &LsmMaps::file_subtrees},
+		 {"file_globs", &LsmMaps::file_globs},
+		 {"glob_dirs", &LsmMaps::glob_dirs},
+		 {"when_exe", &LsmMaps::when_exe},
+		 {"when_uid", &LsmMaps::when_uid},
+		 {"when_cgroup", &LsmMaps::when_cgroup},
+		 {"net_ports", &LsmMaps::net_ports},
+		 {"net_addrs", &LsmMaps::net_addrs},
+		 {"tasks", &LsmMaps::tasks},
+		 {"events", &LsmMaps::events},
+		 {"rule_hits", &LsmMaps::rule_hits}};
 	for (auto &e : t)
 		if (name == e.n)
 			return &(m.*(e.f));
@@ -318,22 +325,25 @@ void clear_generation(const LsmMaps &m, uint32_t gen)
 		update(m.file_globs, &k, &g, "the glob map");
 	}
 	auto rule_gen = [](uint32_t rule) { return rule / BW_MAX_RULES; };
-	delete_where<bw_path_key>(m.file_paths, [&](const bw_path_key &k) { return (uint8_t)k.path[BW_PATH_MAX - 1] == gen; },
-				  "path");
-	delete_where<bw_path_key>(m.glob_dirs, [&](const bw_path_key &k) { return (uint8_t)k.path[BW_PATH_MAX - 1] == gen; },
-				  "glob directory");
-	delete_where<bw_inode_key>(m.file_inodes, [&](const bw_inode_key &k) { return k.pad == gen; }, "inode");
-	delete_where<bw_inode_key>(m.file_subtrees, [&](const bw_inode_key &k) { return k.pad == gen; }, "subtree");
-	delete_where<bw_when_exe_key>(m.when_exe, [&](const bw_when_exe_key &k) { return rule_gen(k.rule) == gen; },
-				      "when: exe");
-	delete_where<bw_when_id_key>(m.when_uid, [&](const bw_when_id_key &k) { return rule_gen(k.rule) == gen; },
-				     "when: uid");
-	delete_where<bw_when_id_key>(m.when_cgroup, [&](const bw_when_id_key &k) { return rule_gen(k.rule) == gen; },
-				     "when: cgroup");
-	delete_where<bw_port_key>(m.net_ports, [&](const bw_port_key &k) { return (k.op >> BW_GEN_SHIFT_OP) == gen; },
-				  "port");
-	delete_where<bw_addr_key>(m.net_addrs, [&](const bw_addr_key &k) { return (k.op >> BW_GEN_SHIFT_OP) == gen; },
-				  "address");
+	delete_where<bw_path_key>(
+		m.file_paths, [&](const bw_path_key &k) { return (uint8_t)k.path[BW_PATH_MAX - 1] == gen; }, "path");
+	delete_where<bw_path_key>(
+		m.glob_dirs, [&](const bw_path_key &k) { return (uint8_t)k.path[BW_PATH_MAX - 1] == gen; },
+		"glob directory");
+	delete_where<bw_inode_key>(
+		m.file_inodes, [&](const bw_inode_key &k) { return k.pad == gen; }, "inode");
+	delete_where<bw_inode_key>(
+		m.file_subtrees, [&](const bw_inode_key &k) { return k.pad == gen; }, "subtree");
+	delete_where<bw_when_exe_key>(
+		m.when_exe, [&](const bw_when_exe_key &k) { return rule_gen(k.rule) == gen; }, "when: exe");
+	delete_where<bw_when_id_key>(
+		m.when_uid, [&](const bw_when_id_key &k) { return rule_gen(k.rule) == gen; }, "when: uid");
+	delete_where<bw_when_id_key>(
+		m.when_cgroup, [&](const bw_when_id_key &k) { return rule_gen(k.rule) == gen; }, "when: cgroup");
+	delete_where<bw_port_key>(
+		m.net_ports, [&](const bw_port_key &k) { return (k.op >> BW_GEN_SHIFT_OP) == gen; }, "port");
+	delete_where<bw_addr_key>(
+		m.net_addrs, [&](const bw_addr_key &k) { return (k.op >> BW_GEN_SHIFT_OP) == gen; }, "address");
 }
 
 // Rule numbers in slots are absolute: generation gen's rules live at
@@ -535,7 +545,8 @@ void activate_generation(const LsmMaps &m, uint32_t gen)
 		int err = errno;
 		// Without it (nohz_full kernels refuse it), wait far longer than
 		// any hook runs.
-		std::fprintf(stderr, "enforce: membarrier(GLOBAL) failed (%s); waiting 200 ms for running hooks instead\n",
+		std::fprintf(stderr,
+			     "enforce: membarrier(GLOBAL) failed (%s); waiting 200 ms for running hooks instead\n",
 			     std::strerror(err));
 		usleep(200 * 1000);
 	}
@@ -603,7 +614,8 @@ LsmMaps LsmMaps::open_pinned(const std::string &dir)
 			throw Error("enforce: " + dir + " does not hold a complete bulwark pin set (a map is missing)");
 	bw_config cfg = m.read_config();
 	if (cfg.magic != BW_MAGIC || cfg.version != BW_LAYOUT_VERSION)
-		throw Error("enforce: " + dir + " holds BPF maps that are not bulwark's (or of another layout version)");
+		throw Error("enforce: " + dir +
+			    " holds BPF maps that are not bulwark's (or of another layout version)");
 	return m;
 }
 
@@ -638,7 +650,7 @@ std::vector<std::string> unpin_all(const std::string &dir)
 }
 
 LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions opts, const LsmEnforce *enforce)
-	: on_event_(std::move(on_event)), opts_(opts), plan_(plan_lsm(policy))
+    : on_event_(std::move(on_event)), opts_(opts), plan_(plan_lsm(policy))
 {
 	libbpf_set_print(quiet_print);
 	if (opts_.lsm) {
@@ -876,7 +888,6 @@ std::map<uint32_t, std::pair<uint64_t, uint64_t>> LsmLayer::counters(size_t n) c
 }
 
 } // namespace bulwark
-
 
 namespace bulwark {
 

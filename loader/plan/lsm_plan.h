@@ -23,8 +23,8 @@ namespace bulwark {
 
 // What the loader put into the file maps, for logs and `compile`.
 struct LsmFileEntry {
-	std::string key;  // "path:/usr/bin/dash", "inode:8:1:1234", "subtree:/srv"
-	unsigned access;  // BW_ACC_*
+	std::string key; // "path:/usr/bin/dash", "inode:8:1:1234", "subtree:/srv"
+	unsigned access; // BW_ACC_*
 	size_t rule;
 };
 
@@ -34,7 +34,7 @@ struct LsmNeeds {
 	unsigned file_access = 0;
 	bool exec_allow_list = false;
 	std::set<std::string> escape_hooks;
-	bool all = false; // load everything (the probe, enforce mode)
+	bool all = false;                 // load everything (the probe, enforce mode)
 	std::set<std::string> skip_hooks; // never load these (absent from this kernel, --allow-degraded)
 };
 
@@ -47,7 +47,7 @@ struct LsmPlan {
 	std::vector<std::pair<bw_addr_key, bw_rules>> addrs; // prefixes carry their containers' rules
 	std::map<std::string, bw_file_match> paths;
 	std::map<std::pair<uint32_t, uint64_t>, bw_file_match> inodes, subtrees; // (kernel dev, ino)
-	std::vector<std::pair<std::string, bw_file_match>> globs; // index = file_globs slot
+	std::vector<std::pair<std::string, bw_file_match>> globs;                // index = file_globs slot
 	std::map<std::string, bw_glob_list> glob_dirs;
 	bool exec_default_deny = false;
 	std::array<uint32_t, BW_ESCAPE_HOOKS> escape_rule_plus1{};

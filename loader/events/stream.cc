@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/stream.h"
+#include "loader/events/stream.h"
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 
-#include "loader/lsm.h"
+#include "loader/kernel/lsm.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
 
@@ -56,9 +56,9 @@ constexpr uint64_t kHoldNs = 2000000000ull;
 
 } // namespace
 
-EventStream::EventStream(EventSink &sink, const policy::Policy &policy, const seccomp::Filter *filter,
-			 LsmLayer *lsm, unsigned layers_active)
-	: sink_(sink), policy_(policy), filter_(filter), lsm_(lsm), active_(layers_active)
+EventStream::EventStream(EventSink &sink, const policy::Policy &policy, const seccomp::Filter *filter, LsmLayer *lsm,
+			 unsigned layers_active)
+    : sink_(sink), policy_(policy), filter_(filter), lsm_(lsm), active_(layers_active)
 {
 }
 
@@ -185,8 +185,7 @@ void EventStream::on_notification(int nfd)
 	}
 	// /proc is read while the task is parked; checking the id afterwards
 	// proves the pid still named that task while we read it.
-	SeccompAttempt a = EventSink::capture(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX,
-					      audit ? 0 : EPERM,
+	SeccompAttempt a = EventSink::capture(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM,
 					      [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
 	seccomp_denials_ += a.valid;
 	// A call let through in audit mode goes on to meet the LSM layer: hold

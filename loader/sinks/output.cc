@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/output.h"
+#include "loader/sinks/output.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <map>
 
-#include "loader/fd.h"
+#include "loader/kernel/fd.h"
 
 namespace bulwark {
 
@@ -50,7 +50,7 @@ int write_all(int fd, const char *p, size_t n)
 class FdOutput : public Output {
 public:
 	FdOutput(Fd fd, std::string path, bool reopenable)
-		: fd_(std::move(fd)), path_(std::move(path)), reopenable_(reopenable)
+	    : fd_(std::move(fd)), path_(std::move(path)), reopenable_(reopenable)
 	{
 		buf_.reserve(kBufferBytes);
 	}
@@ -128,7 +128,7 @@ public:
 		std::memcpy(sa.sun_path, path.data(), path.size());
 		// A socket left by a previous run would make bind() fail; anything
 		// else at that path is not ours to delete.
-		struct stat st{};
+		struct stat st {};
 		if (::lstat(path.c_str(), &st) == 0) {
 			if (!S_ISSOCK(st.st_mode))
 				throw Error("events: " + path + " exists and is not a socket", EEXIST);
@@ -277,7 +277,8 @@ private:
 				const char *p = c.pending.data() + c.sent;
 				const void *nl = memrchr(p, '\n', kSendChunk);
 				n = nl ? static_cast<size_t>(static_cast<const char *>(nl) - p) + 1
-				       : static_cast<size_t>(static_cast<const char *>(std::memchr(p, '\n', n)) - p) + 1;
+				       : static_cast<size_t>(static_cast<const char *>(std::memchr(p, '\n', n)) - p) +
+						    1;
 			}
 			ssize_t w = ::send(c.fd.get(), c.pending.data() + c.sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w < 0) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/metrics.h"
+#include "loader/sinks/metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "loader/json_writer.h"
+#include "loader/sinks/json_writer.h"
 
 namespace bulwark {
 
@@ -55,7 +55,8 @@ MetricsSnapshot metrics_snapshot(const EventSink &sink)
 std::string render_metrics(const MetricsSnapshot &m)
 {
 	std::string s;
-	s += "# HELP bulwark_rule_denials_total Accesses denied (audit mode: that would have been denied), per rule and layer.\n"
+	s += "# HELP bulwark_rule_denials_total Accesses denied (audit mode: that would have been denied), per rule "
+	     "and layer.\n"
 	     "# TYPE bulwark_rule_denials_total counter\n";
 	for (const auto &d : m.denials) {
 		s += "bulwark_rule_denials_total{rule=\"";
@@ -119,8 +120,8 @@ MetricsServer::MetricsServer(const std::string &addr_port, bool allow_remote)
 		v6->sin6_port = htons(static_cast<uint16_t>(p));
 		len = sizeof(*v6);
 		const uint8_t *a = v6->sin6_addr.s6_addr;
-		loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
-			   (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && a[12] == 127);
+		loopback =
+			IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) || (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && a[12] == 127);
 	} else {
 		throw Error("metrics: " + host + " is not an IP address", EINVAL);
 	}
@@ -218,7 +219,8 @@ void MetricsServer::respond(Conn &c, const std::function<std::string()> &render)
 bool MetricsServer::send_some(Conn &c)
 {
 	while (c.sent < c.out.size()) {
-		ssize_t w = ::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w =
+			::send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -257,8 +259,8 @@ void MetricsServer::on_ready(const std::function<std::string()> &render)
 				c.in.append(buf, static_cast<size_t>(r));
 			// Answer once the headers are in: closing with a request
 			// still unread would reset the connection under the answer.
-			bool complete = c.in.find("\r\n\r\n") != std::string::npos ||
-					c.in.find("\n\n") != std::string::npos;
+			bool complete =
+				c.in.find("\r\n\r\n") != std::string::npos || c.in.find("\n\n") != std::string::npos;
 			bool eof = r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);
 			if (c.in.size() >= kMaxRequest || (eof && !complete && c.in.find('\n') == std::string::npos)) {
 				close_conn(fd);

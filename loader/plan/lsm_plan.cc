@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/lsm_plan.h"
+#include "loader/plan/lsm_plan.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "loader/fd.h"
+#include "loader/kernel/fd.h"
 #include "policy/catalog.h"
 
 namespace bulwark {
@@ -51,16 +51,15 @@ void slot_add(bw_rules &slot, size_t rule, const std::string &what)
 int word_index(const std::string &w)
 {
 	static const std::map<std::string, int> idx = {
-		{"mount", BW_WORD_MOUNT},   {"ptrace", BW_WORD_PTRACE},
+		{"mount", BW_WORD_MOUNT},         {"ptrace", BW_WORD_PTRACE},
 		{"kernel-modules", BW_WORD_KMOD}, {"bpf", BW_WORD_BPF},
-		{"perf", BW_WORD_PERF},     {"kexec", BW_WORD_KEXEC},
-		{"keyring", BW_WORD_KEYRING}, {"user-namespaces", BW_WORD_USERNS},
-		{"setuid", BW_WORD_SETUID}, {"raw-sockets", BW_WORD_RAWSOCK},
+		{"perf", BW_WORD_PERF},           {"kexec", BW_WORD_KEXEC},
+		{"keyring", BW_WORD_KEYRING},     {"user-namespaces", BW_WORD_USERNS},
+		{"setuid", BW_WORD_SETUID},       {"raw-sockets", BW_WORD_RAWSOCK},
 	};
 	auto it = idx.find(w);
 	return it == idx.end() ? -1 : it->second;
 }
-
 
 // A '*' pattern is stored whole and indexed by the literal directory it
 // starts in, resolved like exact paths are: "/bin/*sh" is looked for under
@@ -79,8 +78,7 @@ void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::stri
 	if (full.size() >= BW_PATH_MAX)
 		throw Error("lsm: rule '" + r.id + "': " + pattern + " resolves to a pattern longer than " +
 			    std::to_string(BW_PATH_MAX - 1) + " bytes");
-	auto it = std::find_if(plan.globs.begin(), plan.globs.end(),
-			       [&](const auto &g) { return g.first == full; });
+	auto it = std::find_if(plan.globs.begin(), plan.globs.end(), [&](const auto &g) { return g.first == full; });
 	if (it == plan.globs.end()) {
 		if (plan.globs.size() >= BW_MAX_GLOBS)
 			throw Error("lsm: more than " + std::to_string(BW_MAX_GLOBS) + " '*' patterns");
@@ -96,7 +94,8 @@ void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::stri
 				break;
 			}
 		if (!placed)
-			throw Error("lsm: more than " + std::to_string(BW_SLOT_RULES) + " '*' patterns start in " + dir);
+			throw Error("lsm: more than " + std::to_string(BW_SLOT_RULES) + " '*' patterns start in " +
+				    dir);
 	}
 	merge(it->second, pattern);
 	plan.entries.push_back({"glob:" + full, r.access, rule});
@@ -150,7 +149,8 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 			std::string dir = "/sys/fs/cgroup" + cg;
 			struct stat st;
 			if (stat(dir.c_str(), &st) != 0)
-				throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")", errno);
+				throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")",
+					    errno);
 			plan.when_cgroup.push_back({key, 0, st.st_ino});
 		}
 		plan.rules.push_back(val);
@@ -289,8 +289,9 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 									"/** does not exist here; it allows nothing");
 						continue;
 					}
-					throw Error("lsm: rule '" + r.id + "': " + p.path +
-						    "/** cannot match: not an existing directory when the policy loads");
+					throw Error(
+						"lsm: rule '" + r.id + "': " + p.path +
+						"/** cannot match: not an existing directory when the policy loads");
 				}
 				merge(subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
 				entries_.push_back({"subtree:" + std::string(resolved), r.access, i});
@@ -350,10 +351,8 @@ static std::string rules_text(const bw_rules &rl, const policy::Policy &policy)
 
 std::string LsmPlan::dump(const policy::Policy &policy) const
 {
-	static const char *word_names[BW_WORD_COUNT] = {"mount",   "ptrace",          "kernel-modules",
-							"bpf",     "perf",            "kexec",
-							"keyring", "user-namespaces", "setuid",
-							"raw-sockets"};
+	static const char *word_names[BW_WORD_COUNT] = {"mount", "ptrace",  "kernel-modules",  "bpf",    "perf",
+							"kexec", "keyring", "user-namespaces", "setuid", "raw-sockets"};
 	std::ostringstream o;
 	o << "# LSM maps for policy " << policy.name << "\n";
 	o << "rules:\n";
@@ -362,7 +361,8 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 		  << std::dec << " errno=" << rules[i].errno_value << "\n";
 	o << "exec_default_deny: " << (exec_default_deny ? "yes" : "no") << "\n";
 	for (const auto &[w, rl] : words)
-		o << "word_rules[" << (w < BW_WORD_COUNT ? word_names[w] : "?") << "] = " << rules_text(rl, policy) << "\n";
+		o << "word_rules[" << (w < BW_WORD_COUNT ? word_names[w] : "?") << "] = " << rules_text(rl, policy)
+		  << "\n";
 	for (const auto &[f, rl] : families)
 		o << "family_rules[" << f << "] = " << rules_text(rl, policy) << "\n";
 	for (const auto &[k, rl] : ports)
@@ -387,12 +387,14 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 	for (const auto &[p, m] : paths)
 		file("file_paths", p, m);
 	for (const auto &[id, m] : inodes)
-		file("file_inodes", std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
-					    std::to_string(id.second),
+		file("file_inodes",
+		     std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
+			     std::to_string(id.second),
 		     m);
 	for (const auto &[id, m] : subtrees)
-		file("file_subtrees", std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
-					      std::to_string(id.second),
+		file("file_subtrees",
+		     std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
+			     std::to_string(id.second),
 		     m);
 	for (const auto &[pat, m] : globs)
 		file("file_globs", pat, m);
@@ -405,8 +407,8 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 		o << "when_cgroup[" << policy::rule_id_for(policy, k.rule) << " " << k.id << "]\n";
 	for (size_t i = 0; i < BW_ESCAPE_HOOKS; i++)
 		if (escape_rule_plus1[i])
-			o << "escape[" << policy::lsm_escape_hooks()[i] << "] = "
-			  << policy::rule_id_for(policy, escape_rule_plus1[i] - 1) << "\n";
+			o << "escape[" << policy::lsm_escape_hooks()[i]
+			  << "] = " << policy::rule_id_for(policy, escape_rule_plus1[i] - 1) << "\n";
 	return o.str();
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/import.h"
+#include "policy/import/docker.h"
 
 #include <seccomp.h>
 #include <sys/utsname.h>
@@ -21,15 +21,15 @@ namespace bulwark {
 using nlohmann::json;
 
 ImportError::ImportError(const std::string &where, const std::string &message)
-	: std::runtime_error(where.empty() ? message : where + ": " + message), where_(where)
+    : std::runtime_error(where.empty() ? message : where + ": " + message), where_(where)
 {
 }
 
 const std::vector<std::string> &docker_default_caps()
 {
 	static const std::vector<std::string> caps = {
-		"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",     "CAP_FOWNER",
-		"CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",     "CAP_SETUID",
+		"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+		"CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
 		"CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
 		"CAP_KILL",    "CAP_AUDIT_WRITE",
 	};
@@ -44,14 +44,10 @@ constexpr const char *kGoArch = "amd64";
 
 struct Version {
 	int v[3] = {0, 0, 0};
-	bool operator<(const Version &o) const
-	{
-		return std::lexicographical_compare(v, v + 3, o.v, o.v + 3);
-	}
+	bool operator<(const Version &o) const { return std::lexicographical_compare(v, v + 3, o.v, o.v + 3); }
 	std::string str() const
 	{
-		return std::to_string(v[0]) + "." + std::to_string(v[1]) +
-		       (v[2] ? "." + std::to_string(v[2]) : "");
+		return std::to_string(v[0]) + "." + std::to_string(v[1]) + (v[2] ? "." + std::to_string(v[2]) : "");
 	}
 };
 
@@ -112,8 +108,7 @@ uint64_t get_u64(const json &j, const std::string &where)
 		return j.get<uint64_t>();
 	if (j.is_number_integer() && j.get<int64_t>() >= 0)
 		return static_cast<uint64_t>(j.get<int64_t>());
-	throw ImportError(where, "expected an unsigned integer, got " +
-					 (j.is_number() ? j.dump() : type_name(j)));
+	throw ImportError(where, "expected an unsigned integer, got " + (j.is_number() ? j.dump() : type_name(j)));
 }
 
 std::vector<std::string> get_strings(const json &j, const std::string &where)
@@ -152,7 +147,8 @@ std::string errno_name(uint64_t e, const std::string &where)
 {
 	if (e == 0 || e > 4095)
 		throw ImportError(where, "errno " + std::to_string(e) +
-						 " cannot be expressed (bulwark takes 1..4095; 0 would make the call succeed without running)");
+						 " cannot be expressed (bulwark takes 1..4095; 0 would make the call "
+						 "succeed without running)");
 	const char *n = strerrorname_np(static_cast<int>(e));
 	if (!n)
 		throw ImportError(where, "errno " + std::to_string(e) + " has no name on this system");
@@ -161,8 +157,8 @@ std::string errno_name(uint64_t e, const std::string &where)
 
 // libseccomp's action names as the OCI spec spells them. errnoRet only means
 // something to ERRNO (and TRACE); runc ignores it elsewhere, and so do we.
-policy::SyscallAction parse_action(const std::string &name, const json *errno_ret,
-				   const std::string &where, const std::string &errno_where)
+policy::SyscallAction parse_action(const std::string &name, const json *errno_ret, const std::string &where,
+				   const std::string &errno_where)
 {
 	policy::SyscallAction a;
 	using K = policy::SyscallActionKind;
@@ -183,11 +179,13 @@ policy::SyscallAction parse_action(const std::string &name, const json *errno_re
 	else if (name == "SCMP_ACT_TRAP")
 		a.kind = K::Trap;
 	else if (name == "SCMP_ACT_TRACE" || name == "SCMP_ACT_NOTIFY")
-		throw ImportError(where, name + " is not supported by bulwark (no tracer or seccomp agent to hand the call to)");
+		throw ImportError(
+			where, name + " is not supported by bulwark (no tracer or seccomp agent to hand the call to)");
 	else
-		throw ImportError(where, "unknown action " + quote(name) +
-						 " (expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, "
-						 "SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG or SCMP_ACT_TRAP)");
+		throw ImportError(
+			where, "unknown action " + quote(name) +
+				       " (expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, "
+				       "SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG or SCMP_ACT_TRAP)");
 	return a;
 }
 
@@ -195,12 +193,18 @@ std::string action_yaml(const policy::SyscallAction &a)
 {
 	using K = policy::SyscallActionKind;
 	switch (a.kind) {
-	case K::Allow: return "allow";
-	case K::Errno: return "errno(" + std::string(strerrorname_np(a.errno_value)) + ")";
-	case K::KillProcess: return "kill-process";
-	case K::KillThread: return "kill-thread";
-	case K::Log: return "log";
-	case K::Trap: return "trap";
+	case K::Allow:
+		return "allow";
+	case K::Errno:
+		return "errno(" + std::string(strerrorname_np(a.errno_value)) + ")";
+	case K::KillProcess:
+		return "kill-process";
+	case K::KillThread:
+		return "kill-thread";
+	case K::Log:
+		return "log";
+	case K::Trap:
+		return "trap";
 	}
 	return "?";
 }
@@ -256,9 +260,10 @@ policy::ArgCondition parse_arg(const json &j, const std::string &where)
 		if (op == o.docker)
 			found = &o;
 	if (!found)
-		throw ImportError(where + ".op", "unknown operator " + quote(op) +
-						  " (expected SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, "
-						  "SCMP_CMP_GT, SCMP_CMP_GE or SCMP_CMP_MASKED_EQ)");
+		throw ImportError(where + ".op",
+				  "unknown operator " + quote(op) +
+					  " (expected SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, "
+					  "SCMP_CMP_GT, SCMP_CMP_GE or SCMP_CMP_MASKED_EQ)");
 	c.op = found->op;
 	// Go zero-values absent fields; libseccomp reads the mask from `value`
 	// and the datum from `valueTwo` for SCMP_CMP_MASKED_EQ.
@@ -360,7 +365,8 @@ std::string normalize_cap(std::string c)
 	if (c.size() <= 4)
 		throw ImportError("", "--cap: empty capability name");
 	for (char ch : c)
-		if (!(std::isupper(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '_'))
+		if (!(std::isupper(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) ||
+		      ch == '_'))
 			throw ImportError("", "--cap " + quote(c) + ": not a capability name");
 	return c;
 }
@@ -383,8 +389,8 @@ std::string not_applicable(const json &entry, const Context &ctx, const std::str
 		if (it == entry.end() || it->is_null())
 			return;
 		check_keys(*it, {"caps", "arches", "minKernel"}, w);
-		std::vector<std::string> arches =
-			it->contains("arches") ? get_strings((*it)["arches"], w + ".arches") : std::vector<std::string>{};
+		std::vector<std::string> arches = it->contains("arches") ? get_strings((*it)["arches"], w + ".arches")
+									 : std::vector<std::string>{};
 		std::vector<std::string> caps =
 			it->contains("caps") ? get_strings((*it)["caps"], w + ".caps") : std::vector<std::string>{};
 		bool has_min = it->contains("minKernel") && !(*it)["minKernel"].is_null() &&
@@ -425,18 +431,14 @@ struct ArchInfo {
 	const char *bulwark; // nullptr: an ABI an x86_64 kernel never runs
 };
 constexpr ArchInfo kKnownArches[] = {
-	{"SCMP_ARCH_X86_64", "x86_64"}, {"SCMP_ARCH_X86", "x86"},
-	{"SCMP_ARCH_X32", "x32"},       {"SCMP_ARCH_ARM", nullptr},
-	{"SCMP_ARCH_AARCH64", nullptr}, {"SCMP_ARCH_LOONGARCH64", nullptr},
-	{"SCMP_ARCH_M68K", nullptr},    {"SCMP_ARCH_MIPS", nullptr},
-	{"SCMP_ARCH_MIPS64", nullptr},  {"SCMP_ARCH_MIPS64N32", nullptr},
-	{"SCMP_ARCH_MIPSEL", nullptr},  {"SCMP_ARCH_MIPSEL64", nullptr},
-	{"SCMP_ARCH_MIPSEL64N32", nullptr}, {"SCMP_ARCH_PPC", nullptr},
-	{"SCMP_ARCH_PPC64", nullptr},   {"SCMP_ARCH_PPC64LE", nullptr},
-	{"SCMP_ARCH_S390", nullptr},    {"SCMP_ARCH_S390X", nullptr},
-	{"SCMP_ARCH_PARISC", nullptr},  {"SCMP_ARCH_PARISC64", nullptr},
-	{"SCMP_ARCH_RISCV64", nullptr}, {"SCMP_ARCH_SH", nullptr},
-	{"SCMP_ARCH_SHEB", nullptr},
+	{"SCMP_ARCH_X86_64", "x86_64"},     {"SCMP_ARCH_X86", "x86"},        {"SCMP_ARCH_X32", "x32"},
+	{"SCMP_ARCH_ARM", nullptr},         {"SCMP_ARCH_AARCH64", nullptr},  {"SCMP_ARCH_LOONGARCH64", nullptr},
+	{"SCMP_ARCH_M68K", nullptr},        {"SCMP_ARCH_MIPS", nullptr},     {"SCMP_ARCH_MIPS64", nullptr},
+	{"SCMP_ARCH_MIPS64N32", nullptr},   {"SCMP_ARCH_MIPSEL", nullptr},   {"SCMP_ARCH_MIPSEL64", nullptr},
+	{"SCMP_ARCH_MIPSEL64N32", nullptr}, {"SCMP_ARCH_PPC", nullptr},      {"SCMP_ARCH_PPC64", nullptr},
+	{"SCMP_ARCH_PPC64LE", nullptr},     {"SCMP_ARCH_S390", nullptr},     {"SCMP_ARCH_S390X", nullptr},
+	{"SCMP_ARCH_PARISC", nullptr},      {"SCMP_ARCH_PARISC64", nullptr}, {"SCMP_ARCH_RISCV64", nullptr},
+	{"SCMP_ARCH_SH", nullptr},          {"SCMP_ARCH_SHEB", nullptr},
 };
 
 const ArchInfo &find_arch(const std::string &name, const std::string &where)
@@ -487,8 +489,9 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 		auto p = msg.find("] ");
 		throw ImportError("", "not valid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2)));
 	}
-	check_keys(doc, {"defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags",
-			 "listenerPath", "listenerMetadata"},
+	check_keys(doc,
+		   {"defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags", "listenerPath",
+		    "listenerMetadata"},
 		   "");
 
 	Imported out;
@@ -496,8 +499,9 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 	std::vector<std::string> notes; // comment lines for the header
 
 	std::string def_name = get_string(need(doc, "defaultAction", "(top level)"), "defaultAction");
-	pol.defaults.syscalls = parse_action(def_name, doc.contains("defaultErrnoRet") ? &doc["defaultErrnoRet"] : nullptr,
-					     "defaultAction", "defaultErrnoRet");
+	pol.defaults.syscalls =
+		parse_action(def_name, doc.contains("defaultErrnoRet") ? &doc["defaultErrnoRet"] : nullptr,
+			     "defaultAction", "defaultErrnoRet");
 	pol.defaults.syscalls_set = true;
 
 	if (doc.contains("flags")) {
@@ -524,7 +528,8 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 		if (std::find(arches.begin(), arches.end(), a.bulwark) == arches.end())
 			arches.push_back(a.bulwark);
 	};
-	bool has_list = doc.contains("architectures") && !doc["architectures"].is_null() && !doc["architectures"].empty();
+	bool has_list =
+		doc.contains("architectures") && !doc["architectures"].is_null() && !doc["architectures"].empty();
 	bool has_map = doc.contains("archMap") && !doc["archMap"].is_null() && !doc["archMap"].empty();
 	if (has_list && has_map)
 		throw ImportError("", "both \"architectures\" and \"archMap\" are given; Docker refuses that too");
@@ -578,7 +583,8 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 
 		std::vector<std::string> names;
 		bool has_names = c.contains("names") && !c["names"].is_null() && !c["names"].empty();
-		bool has_name = c.contains("name") && !c["name"].is_null() && !get_string(c["name"], w + ".name").empty();
+		bool has_name =
+			c.contains("name") && !c["name"].is_null() && !get_string(c["name"], w + ".name").empty();
 		if (has_names && has_name)
 			throw ImportError(w, "both \"name\" and \"names\" are given; Docker refuses that too");
 		if (has_names)
@@ -629,7 +635,8 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 				kept.push_back(n);
 		}
 		if (!unknown.empty())
-			note += "\n  # left out, unknown to libseccomp (Docker's runtime skips them too): " + join(unknown);
+			note += "\n  # left out, unknown to libseccomp (Docker's runtime skips them too): " +
+				join(unknown);
 		if (!absent.empty())
 			note += "\n  # left out, not a syscall on " + join(arches) + ": " + join(absent);
 		if (kept.empty()) {
@@ -647,13 +654,15 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 		if (repeated) {
 			for (const auto &a : args)
 				groups.push_back({a});
-			note += "\n  # conditions on the same argument: Docker's runtime adds one rule per condition (any may hold)";
+			note += "\n  # conditions on the same argument: Docker's runtime adds one rule per condition "
+				"(any may hold)";
 		} else {
 			groups.push_back(args);
 		}
 		for (size_t g = 0; g < groups.size(); g++) {
 			Out o;
-			o.comment = w + (groups.size() > 1 ? " args[" + std::to_string(g) + "]" : "") + (g == 0 ? note : "");
+			o.comment = w + (groups.size() > 1 ? " args[" + std::to_string(g) + "]" : "") +
+				    (g == 0 ? note : "");
 			o.entry.names = kept;
 			o.entry.action = act;
 			o.entry.args = groups[g];
@@ -677,7 +686,8 @@ Imported import_docker(const std::string &json_text, const ImportOptions &opts, 
 	y << "# Docker decides a profile's includes/excludes when it starts a container; this\n";
 	y << "# file is that decision made for one container:\n";
 	y << "#   architecture: x86_64 (Go arch " << kGoArch << ")\n";
-	y << "#   kernel: " << ctx.kernel.str() << (opts.kernel.empty() ? " (the running kernel; --kernel X.Y to change)" : " (--kernel)") << "\n";
+	y << "#   kernel: " << ctx.kernel.str()
+	  << (opts.kernel.empty() ? " (the running kernel; --kernel X.Y to change)" : " (--kernel)") << "\n";
 	y << "#   capabilities: " << (opts.caps.empty() ? "Docker's default set" : "from --cap") << "\n";
 	{
 		std::string line = "#    ";

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "loader/events.h"
-#include "loader/fd.h"
+#include "loader/kernel/fd.h"
+#include "loader/sinks/ecs.h"
 
 namespace bulwark {
 

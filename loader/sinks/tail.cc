@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/tail.h"
+#include "loader/sinks/tail.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "loader/fd.h"
+#include "loader/kernel/fd.h"
 
 namespace bulwark {
 
@@ -32,7 +32,8 @@ static int tail_socket(const std::string &path)
 	}
 	std::memcpy(sa.sun_path, path.c_str(), path.size());
 	if (connect(s.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0) {
-		std::fprintf(stderr, "events: cannot connect to %s: %s (is an enforcer running with --events unix:%s?)\n",
+		std::fprintf(stderr,
+			     "events: cannot connect to %s: %s (is an enforcer running with --events unix:%s?)\n",
 			     path.c_str(), std::strerror(errno), path.c_str());
 		return 1;
 	}

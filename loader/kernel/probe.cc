@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/kernel.h"
+#include "loader/kernel/probe.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "loader/lsm.h"
+#include "loader/kernel/lsm.h"
 
 namespace bulwark {
 
@@ -208,7 +208,8 @@ std::string report_text(const KernelReport &r)
 	size_t missing = 0;
 	for (const auto &h : r.hooks) {
 		if (h.kernel_args < 0) {
-			o << "lsm: hook " << h.hook << ": missing (rules that need it are not enforced by this layer)\n";
+			o << "lsm: hook " << h.hook
+			  << ": missing (rules that need it are not enforced by this layer)\n";
 			missing++;
 		} else if (!h.usable) {
 			o << "lsm: hook " << h.hook << ": " << h.kernel_args
@@ -221,7 +222,8 @@ std::string report_text(const KernelReport &r)
 	if (r.landlock_abi >= 0)
 		o << "landlock: ABI " << r.landlock_abi << "\n";
 	else
-		o << "landlock: " << (r.landlock_abi == -2 ? "built but not enabled (lsm=)" : "not in this kernel") << "\n";
+		o << "landlock: " << (r.landlock_abi == -2 ? "built but not enabled (lsm=)" : "not in this kernel")
+		  << "\n";
 	o << "seccomp: actions available: " << (r.seccomp_avail.empty() ? "(unreadable)" : r.seccomp_avail) << "\n";
 	o << "seccomp: actions logged: " << (r.seccomp_logged.empty() ? "(unreadable)" : r.seccomp_logged) << "\n";
 	o << "seccomp: i386 ABI (int 0x80): " << abi_word(r.i386) << "\n";

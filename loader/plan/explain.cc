@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/explain.h"
+#include "loader/plan/explain.h"
 
 #include <fcntl.h>
 #include <seccomp.h>
@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "loader/fd.h"
-#include "loader/kernel.h"
-#include "loader/lsm.h"
-#include "loader/lsm_plan.h"
+#include "loader/kernel/fd.h"
+#include "loader/kernel/lsm.h"
+#include "loader/kernel/probe.h"
+#include "loader/plan/lsm_plan.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
 
@@ -38,23 +38,28 @@ std::string join(const std::vector<std::string> &v, const char *sep = " ")
 std::string action_text(const policy::SyscallAction &a)
 {
 	switch (a.kind) {
-	case policy::SyscallActionKind::Allow: return "allow";
+	case policy::SyscallActionKind::Allow:
+		return "allow";
 	case policy::SyscallActionKind::Errno: {
 		const char *n = strerrorname_np(a.errno_value);
 		return std::string("errno(") + (n ? n : std::to_string(a.errno_value)) + ")";
 	}
-	case policy::SyscallActionKind::KillProcess: return "kill-process";
-	case policy::SyscallActionKind::KillThread: return "kill-thread";
-	case policy::SyscallActionKind::Log: return "log";
-	case policy::SyscallActionKind::Trap: return "trap";
+	case policy::SyscallActionKind::KillProcess:
+		return "kill-process";
+	case policy::SyscallActionKind::KillThread:
+		return "kill-thread";
+	case policy::SyscallActionKind::Log:
+		return "log";
+	case policy::SyscallActionKind::Trap:
+		return "trap";
 	}
 	return "?";
 }
 
 struct Layer {
 	bool enforced = false;
-	std::vector<std::string> what; // syscalls or hooks
-	std::string how;               // one line
+	std::vector<std::string> what;    // syscalls or hooks
+	std::string how;                  // one line
 	std::vector<std::string> missing; // hooks the kernel explained for lacks
 };
 
@@ -104,8 +109,9 @@ void apply_kernel(Row &row, const KernelView &k)
 	if (row.lsm.missing.size() == row.lsm.what.size()) {
 		row.lsm.enforced = false;
 		row.lsm.how = "not on this kernel: " + lacks;
-		row.gaps.push_back("BPF-LSM: not enforced on this kernel (" + lacks + ")" +
-				   (row.seccomp.enforced ? "; seccomp alone enforces it here" : "; nothing enforces it here"));
+		row.gaps.push_back(
+			"BPF-LSM: not enforced on this kernel (" + lacks + ")" +
+			(row.seccomp.enforced ? "; seccomp alone enforces it here" : "; nothing enforces it here"));
 	} else {
 		row.lsm.how += " (this " + lacks + ": not enforced there)";
 		row.gaps.push_back("BPF-LSM: partly enforced on this kernel (" + lacks + ")");
@@ -146,7 +152,8 @@ std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 			}
 			if (*info->lsm_how) {
 				for (const char *h : info->hooks)
-					if (std::find(row.lsm.what.begin(), row.lsm.what.end(), h) == row.lsm.what.end())
+					if (std::find(row.lsm.what.begin(), row.lsm.what.end(), h) ==
+					    row.lsm.what.end())
 						row.lsm.what.push_back(h);
 				how_l.push_back(info->lsm_how);
 			}
@@ -161,12 +168,14 @@ std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 		else if (!row.seccomp.what.empty())
 			row.seccomp.how = "not applied: seccomp cannot evaluate when:";
 		else
-			row.seccomp.how = r.kind == policy::RuleKind::File ? "cannot see paths" : "cannot see the argument";
+			row.seccomp.how =
+				r.kind == policy::RuleKind::File ? "cannot see paths" : "cannot see the argument";
 		if (!row.seccomp.enforced)
 			row.seccomp.what.clear();
 		row.lsm.how = row.lsm.enforced ? join(how_l, "; ") + " -> " + verdict : "no hook";
 		if (!row.seccomp.enforced || !row.lsm.enforced)
-			row.gaps.push_back(std::string("enforced by the ") + (row.lsm.enforced ? "BPF-LSM" : "seccomp") +
+			row.gaps.push_back(std::string("enforced by the ") +
+					   (row.lsm.enforced ? "BPF-LSM" : "seccomp") +
 					   " layer alone: a hole there is not backed up");
 		out.push_back(row);
 	}
@@ -177,8 +186,10 @@ std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 		row.verb = action_text(s.action);
 		row.mode = policy::to_string(s.mode);
 		row.words = {"syscalls"};
-		row.seccomp = {true, s.names,
-			       action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold"), {}};
+		row.seccomp = {true,
+			       s.names,
+			       action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold"),
+			       {}};
 		row.lsm.how = "seccomp escape hatch: no LSM counterpart";
 		out.push_back(row);
 	}
@@ -204,23 +215,26 @@ std::vector<std::string> preamble(const policy::Policy &p, const KernelView *k)
 	std::vector<std::string> lines;
 	lines.push_back("policy " + p.name + " (" + p.file + "), mode " + policy::to_string(p.mode));
 	if (k) {
-		lines.push_back("kernel: " + k->release + (k->missing_hooks.empty() ? ", every LSM hook present"
-										    : ", lacks LSM hooks " +
-											      join(std::vector<std::string>(
-												   k->missing_hooks.begin(),
-												   k->missing_hooks.end()),
-											   ", ")));
+		lines.push_back(
+			"kernel: " + k->release +
+			(k->missing_hooks.empty()
+				 ? ", every LSM hook present"
+				 : ", lacks LSM hooks " + join(std::vector<std::string>(k->missing_hooks.begin(),
+											k->missing_hooks.end()),
+							       ", ")));
 		if (!k->lsm_unusable.empty())
 			lines.push_back("kernel: the BPF-LSM layer cannot run here: " + k->lsm_unusable);
 	}
 	if (!p.extends.empty())
 		lines.push_back("extends: " + join(p.extends, ", "));
-	std::vector<std::string> arches = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
+	std::vector<std::string> arches =
+		p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
 	lines.push_back("seccomp: architectures " + join(arches, ", ") +
 			"; syscalls from any other ABI (i386 int 0x80, x32) kill the process");
 	lines.push_back(std::string("seccomp: default action ") +
 			(p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"));
-	lines.push_back(std::string("lsm: exec ") + (p.defaults.exec_deny ? "allow-list (default deny)" : "default allow"));
+	lines.push_back(std::string("lsm: exec ") +
+			(p.defaults.exec_deny ? "allow-list (default deny)" : "default allow"));
 	return lines;
 }
 
@@ -237,24 +251,27 @@ std::string explain_json(const policy::Policy &p, const KernelView *k)
 	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"},
 			 {"exec", p.defaults.exec_deny ? "deny" : "allow"}};
 	if (k) {
-		j["kernel"] = {{"release", k->release},
-			       {"missing_hooks", std::vector<std::string>(k->missing_hooks.begin(), k->missing_hooks.end())},
-			       {"lsm_unusable", k->lsm_unusable}};
+		j["kernel"] = {
+			{"release", k->release},
+			{"missing_hooks", std::vector<std::string>(k->missing_hooks.begin(), k->missing_hooks.end())},
+			{"lsm_unusable", k->lsm_unusable}};
 	}
 	json arr = json::array();
 	for (const auto &r : rows(p, k)) {
-		arr.push_back({{"id", r.id},
-			       {"verb", r.verb},
-			       {"words", r.words},
-			       {"targets", r.targets},
-			       {"mode", r.mode},
-			       {"seccomp", {{"enforced", r.seccomp.enforced}, {"syscalls", r.seccomp.what}, {"how", r.seccomp.how}}},
-			       {"lsm",
-				{{"enforced", r.lsm.enforced},
-				 {"hooks", r.lsm.what},
-				 {"how", r.lsm.how},
-				 {"missing_hooks", r.lsm.missing}}},
-			       {"gaps", r.gaps}});
+		arr.push_back(
+			{{"id", r.id},
+			 {"verb", r.verb},
+			 {"words", r.words},
+			 {"targets", r.targets},
+			 {"mode", r.mode},
+			 {"seccomp",
+			  {{"enforced", r.seccomp.enforced}, {"syscalls", r.seccomp.what}, {"how", r.seccomp.how}}},
+			 {"lsm",
+			  {{"enforced", r.lsm.enforced},
+			   {"hooks", r.lsm.what},
+			   {"how", r.lsm.how},
+			   {"missing_hooks", r.lsm.missing}}},
+			 {"gaps", r.gaps}});
 	}
 	j["rules"] = arr;
 	return j.dump(2);
@@ -286,7 +303,9 @@ std::string explain_text(const policy::Policy &p, const KernelView *k)
 			out.push_back("");
 		return out;
 	};
-	auto pad = [](const std::string &s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); };
+	auto pad = [](const std::string &s, size_t w) {
+		return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
+	};
 	o << "\n" << pad("RULE", w_rule) << pad("DENIES", w_words) << pad("SECCOMP", w_layer) << "BPF-LSM\n";
 	for (const auto &r : rs) {
 		std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ", ");

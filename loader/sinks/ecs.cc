@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/events.h"
+#include "loader/sinks/ecs.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,10 +20,10 @@
 extern "C" {
 #include "bulwark.h"
 }
-#include "loader/fd.h"
-#include "loader/json_writer.h"
-#include "loader/lsm.h"
-#include "loader/output.h"
+#include "loader/kernel/fd.h"
+#include "loader/kernel/lsm.h"
+#include "loader/sinks/json_writer.h"
+#include "loader/sinks/output.h"
 #include "policy/catalog.h"
 #include "seccomp/filter.h"
 
@@ -43,9 +43,12 @@ uint64_t clock_ns(clockid_t clk)
 const char *errno_name(int err)
 {
 	switch (err) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ENOSYS: return "ENOSYS";
+	case EPERM:
+		return "EPERM";
+	case EACCES:
+		return "EACCES";
+	case ENOSYS:
+		return "ENOSYS";
 	}
 	const char *n = strerrorname_np(err);
 	return n ? n : "";
@@ -70,7 +73,10 @@ bool is_addr_hook(uint32_t hook)
 	return h && h->target == policy::HookTargetAddress;
 }
 
-std::string_view fixed(const char *s, size_t max) { return std::string_view(s, strnlen(s, max)); }
+std::string_view fixed(const char *s, size_t max)
+{
+	return std::string_view(s, strnlen(s, max));
+}
 
 // Reads a small /proc file whole (they are generated on read, so size it
 // by reading, not by stat).
@@ -165,9 +171,9 @@ std::string describe(const policy::Policy &pol, size_t idx)
 struct EventSink::Impl {
 	struct RuleInfo {
 		std::string id;
-		std::string members;           // "rule":{...}, formatted once
-		uint64_t *written = nullptr;   // its per_rule_ node (std::map nodes never move)
-		uint64_t denials[2][2] = {};   // [lsm?][audit?]
+		std::string members;         // "rule":{...}, formatted once
+		uint64_t *written = nullptr; // its per_rule_ node (std::map nodes never move)
+		uint64_t denials[2][2] = {}; // [lsm?][audit?]
 		uint32_t slot = 0;
 	};
 	// Per (rule, pid): the open one-second window.
@@ -188,7 +194,7 @@ struct EventSink::Impl {
 	std::string constant;      // "ecs", "host": the same in every event
 	std::string layers_active; // ["seccomp","lsm"]
 	std::deque<RuleInfo> rules;
-	std::vector<RuleInfo *> by_index; // rules, then hooks
+	std::vector<RuleInfo *> by_index;                                   // rules, then hooks
 	RuleInfo *builtin[BW_RULE_BUILTIN_END - BW_RULE_BUILTIN_BASE] = {}; // BW_RULE_BUILTIN_BASE + i
 	std::unordered_map<std::string, RuleInfo *> by_id;
 	std::unordered_map<uint64_t, std::string> syscall_names;
@@ -202,8 +208,8 @@ struct EventSink::Impl {
 	size_t ts_len = 0;
 
 	Impl(EventSink &s, Output *o, const policy::Policy &p, SinkOptions op)
-		: self(s), out(o), policy(p), opts(std::move(op)),
-		  boot_to_epoch_ns(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME))
+	    : self(s), out(o), policy(p), opts(std::move(op)),
+	      boot_to_epoch_ns(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME))
 	{
 		if (opts.host_name.empty()) {
 			char h[HOST_NAME_MAX + 1] = {};
@@ -288,7 +294,7 @@ struct EventSink::Impl {
 		int64_t sec = static_cast<int64_t>(epoch_ns / 1000000000);
 		if (sec != ts_sec) {
 			time_t t = static_cast<time_t>(sec);
-			struct tm tm{};
+			struct tm tm {};
 			gmtime_r(&t, &tm);
 			ts_len = strftime(ts_text, sizeof(ts_text), "%Y-%m-%dT%H:%M:%S", &tm);
 			ts_sec = sec;
@@ -622,7 +628,7 @@ struct EventSink::Impl {
 };
 
 EventSink::EventSink(Output *out, const policy::Policy &policy, SinkOptions opts)
-	: impl_(std::make_unique<Impl>(*this, out, policy, std::move(opts)))
+    : impl_(std::make_unique<Impl>(*this, out, policy, std::move(opts)))
 {
 }
 
@@ -635,7 +641,7 @@ EventSink::~EventSink()
 std::string EventSink::rfc3339(uint64_t epoch_ns)
 {
 	time_t secs = static_cast<time_t>(epoch_ns / 1000000000);
-	struct tm tm{};
+	struct tm tm {};
 	gmtime_r(&secs, &tm);
 	char buf[64];
 	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -667,8 +673,7 @@ void EventSink::lsm(const bw_event &e, unsigned denied_by, unsigned evaluated_by
 	m.verdict("\"lsm\"", audit ? "\"audit\"" : "\"deny\"", audit, e.err < 0 ? -e.err : 0);
 	m.lsm_details(e);
 	if (e.sc.nr >= 0)
-		m.syscall(e.sc.arch, e.sc.nr, e.sc.args,
-			  m.syscall_name(e.sc.arch, e.sc.nr));
+		m.syscall(e.sc.arch, e.sc.nr, e.sc.args, m.syscall_name(e.sc.arch, e.sc.nr));
 	m.layers(denied_by, evaluated_by);
 	w.end_object();
 	m.emit();
@@ -833,8 +838,8 @@ void EventSink::flush_summaries(uint64_t now_ns)
 	Impl &m = *impl_;
 	bool all = now_ns == UINT64_MAX; // the destructor: every window closes
 	// Nothing can have closed before the oldest window's second is over.
-	if (m.windows.empty() || (!all && m.oldest_window <= UINT64_MAX - 1000000000ull &&
-				  now_ns < m.oldest_window + 1000000000ull))
+	if (m.windows.empty() ||
+	    (!all && m.oldest_window <= UINT64_MAX - 1000000000ull && now_ns < m.oldest_window + 1000000000ull))
 		return;
 	uint64_t oldest = UINT64_MAX;
 	uint64_t at = all ? m.now() : (m.opts.fixed_time_ns ? m.opts.fixed_time_ns : now_ns);

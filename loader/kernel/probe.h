@@ -13,8 +13,8 @@ namespace bulwark {
 // one thing the programs use, with the release that brought it. Checked in
 // the running kernel's BTF.
 struct FloorFeature {
-	const char *what;  // "task storage maps"
-	const char *since; // "5.11"
+	const char *what;     // "task storage maps"
+	const char *since;    // "5.11"
 	const char *btf_enum; // enum holding the value, or nullptr for a function
 	const char *name;     // enum value or BTF function name
 };

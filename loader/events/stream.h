@@ -13,8 +13,8 @@
 extern "C" {
 #include "bulwark.h"
 }
-#include "loader/events.h"
-#include "loader/metrics.h"
+#include "loader/sinks/ecs.h"
+#include "loader/sinks/metrics.h"
 #include "policy/policy.h"
 
 namespace bulwark {

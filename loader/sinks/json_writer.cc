@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/json_writer.h"
+#include "loader/sinks/json_writer.h"
 
 #include <charconv>
 #include <cstring>
@@ -27,9 +27,7 @@ constexpr char kHex[] = "0123456789abcdef";
 size_t utf8_len(const unsigned char *p, size_t left)
 {
 	unsigned char b = p[0];
-	auto cont = [&](size_t i, unsigned char lo, unsigned char hi) {
-		return i < left && p[i] >= lo && p[i] <= hi;
-	};
+	auto cont = [&](size_t i, unsigned char lo, unsigned char hi) { return i < left && p[i] >= lo && p[i] <= hi; };
 	if (b >= 0xc2 && b <= 0xdf)
 		return cont(1, 0x80, 0xbf) ? 2 : 0;
 	if (b == 0xe0)
@@ -85,13 +83,27 @@ template <bool kEscape> static char *write_utf8(char *dst, std::string_view s)
 		if (kClass.c[b] == 1) {
 			*dst++ = '\\';
 			switch (b) {
-			case '"': *dst++ = '"'; break;
-			case '\\': *dst++ = '\\'; break;
-			case '\n': *dst++ = 'n'; break;
-			case '\t': *dst++ = 't'; break;
-			case '\r': *dst++ = 'r'; break;
-			case '\b': *dst++ = 'b'; break;
-			case '\f': *dst++ = 'f'; break;
+			case '"':
+				*dst++ = '"';
+				break;
+			case '\\':
+				*dst++ = '\\';
+				break;
+			case '\n':
+				*dst++ = 'n';
+				break;
+			case '\t':
+				*dst++ = 't';
+				break;
+			case '\r':
+				*dst++ = 'r';
+				break;
+			case '\b':
+				*dst++ = 'b';
+				break;
+			case '\f':
+				*dst++ = 'f';
+				break;
 			default:
 				*dst++ = 'u';
 				*dst++ = '0';
@@ -124,7 +136,10 @@ template <bool kEscape> static void append_utf8(std::string &out, std::string_vi
 	out.resize(static_cast<size_t>(end - out.data()));
 }
 
-void append_valid_utf8(std::string &out, std::string_view s) { append_utf8<false>(out, s); }
+void append_valid_utf8(std::string &out, std::string_view s)
+{
+	append_utf8<false>(out, s);
+}
 
 void append_json_string(std::string &out, std::string_view s)
 {

@@ -12,9 +12,9 @@ enum class Layers { All, Seccomp, Lsm };
 struct RunOptions {
 	std::string policy;
 	std::vector<std::string> events; // outputs (see open_outputs()); empty = none
-	unsigned rate_limit = 0;          // events per (rule, process) per second; 0 = all
-	uint32_t ringbuf_bytes = 0;       // 0 = the built-in size
-	std::string metrics;              // Prometheus endpoint, [HOST:]PORT; "" = none
+	unsigned rate_limit = 0;         // events per (rule, process) per second; 0 = all
+	uint32_t ringbuf_bytes = 0;      // 0 = the built-in size
+	std::string metrics;             // Prometheus endpoint, [HOST:]PORT; "" = none
 	Layers layers = Layers::All;
 	bool verbose = false;
 	std::vector<std::string> command;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/run.h"
+#include "loader/supervise/run.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,17 +18,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
-#include "loader/events.h"
-#include "loader/fd.h"
-#include "loader/lsm.h"
-#include "loader/metrics.h"
-#include "loader/output.h"
-#include "loader/procfs.h"
-#include "loader/stream.h"
+#include "loader/events/stream.h"
+#include "loader/kernel/fd.h"
+#include "loader/kernel/lsm.h"
+#include "loader/sinks/ecs.h"
+#include "loader/sinks/metrics.h"
+#include "loader/sinks/output.h"
+#include "loader/supervise/procfs.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
 
@@ -206,8 +206,9 @@ int run_run(const RunOptions &o)
 				lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
 				log(o, "seccomp: " + std::to_string(lsm->attached()) + " syscall tracepoints attached");
 			} catch (const std::exception &e) {
-				std::fprintf(stderr, "seccomp: syscall tracepoints unavailable (%s); denials by the "
-						     "syscalls: table will not be reported\n",
+				std::fprintf(stderr,
+					     "seccomp: syscall tracepoints unavailable (%s); denials by the "
+					     "syscalls: table will not be reported\n",
 					     e.what());
 			}
 		}
@@ -333,7 +334,9 @@ int run_run(const RunOptions &o)
 		if (f.stage == 1)
 			std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
 		else if (f.stage == 4)
-			std::fprintf(stderr, "seccomp: filter loaded but PR_GET_SECCOMP does not report filter mode (%s); not running the command\n",
+			std::fprintf(stderr,
+				     "seccomp: filter loaded but PR_GET_SECCOMP does not report filter mode (%s); not "
+				     "running the command\n",
 				     std::strerror(f.err));
 		else if (f.stage == 2)
 			std::fprintf(stderr, "seccomp: failed to hand the listener to the supervisor: %s\n",

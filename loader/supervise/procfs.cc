@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "loader/procfs.h"
+#include "loader/supervise/procfs.h"
 
 #include <dirent.h>
 

@@ -45,8 +45,7 @@ private:
 // "lsm: failed to attach lsm/file_open: Operation not permitted".
 class Error : public std::runtime_error {
 public:
-	Error(const std::string &what, int err)
-		: std::runtime_error(what + ": " + std::strerror(err)), err_(err) {}
+	Error(const std::string &what, int err) : std::runtime_error(what + ": " + std::strerror(err)), err_(err) {}
 	explicit Error(const std::string &what) : std::runtime_error(what), err_(0) {}
 	int err() const { return err_; }
 
