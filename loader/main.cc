@@ -167,6 +167,9 @@ int main(int argc, char **argv)
 	reload_cmd->add_option("--policy,-p", reload.policy, "New policy file (YAML)")
 		->required()
 		->check(CLI::ExistingFile);
+	reload_cmd->add_flag(
+		"--allow-degraded", reload.allow_degraded,
+		"Accept a policy with rules this scope or kernel cannot enforce (they are then not enforced)");
 
 	UnloadOptions unload;
 	auto *unload_cmd = app.add_subcommand("unload", "Stop a pinned enforcer and remove its pins (programs detach)");

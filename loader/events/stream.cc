@@ -56,10 +56,13 @@ constexpr uint64_t kHoldNs = 2000000000ull;
 
 } // namespace
 
-EventStream::EventStream(EventSink &sink, const policy::Policy &policy, const seccomp::Filter *filter, LsmLayer *lsm,
-			 unsigned layers_active)
-    : sink_(sink), policy_(policy), filter_(filter), lsm_(lsm), active_(layers_active)
+EventStream::EventStream(Generations &gens, const seccomp::Filter *filter, LsmLayer *lsm)
+    : gens_(gens), filter_(filter), lsm_(lsm)
 {
+	// What a re-adopted object dropped before us was reported by its
+	// previous owner.
+	if (lsm_)
+		lost_seen_ = lsm_->dropped();
 }
 
 // Whether the seccomp layer's answer stops (or, for an audit rule, would
@@ -80,29 +83,9 @@ static bool seccomp_would_deny(const seccomp::Filter &f, const seccomp_data &d)
 void EventStream::on_record(const bw_event &e)
 {
 	switch (e.kind) {
-	case BW_KIND_LSM: {
-		if (e.seq) {
-			auto it = held_.find(e.seq);
-			if (it != held_.end() && !it->second.lsm) {
-				it->second.lsm = e;
-				return;
-			}
-		}
-		unsigned denied = kLayerLsm, evaluated = kLayerLsm;
-		if (e.seq) {
-			// The listener let this syscall through in audit mode, and
-			// its half was already reported.
-			denied |= kLayerSeccomp;
-			evaluated |= kLayerSeccomp;
-		} else if (filter_ && e.sc.nr >= 0) {
-			seccomp_data d = data_of(e);
-			evaluated |= kLayerSeccomp;
-			if (seccomp_would_deny(*filter_, d))
-				denied |= kLayerSeccomp;
-		}
-		sink_.lsm(e, denied, evaluated);
+	case BW_KIND_LSM:
+		on_lsm(e);
 		return;
-	}
 	case BW_KIND_SYSCALL_DONE: {
 		auto it = held_.find(e.seq);
 		if (it == held_.end())
@@ -112,31 +95,57 @@ void EventStream::on_record(const bw_event &e)
 		return;
 	}
 	case BW_KIND_SECCOMP_ERRNO:
-	case BW_KIND_SECCOMP_KILL: {
-		if (!filter_)
-			return;
-		seccomp_data d = data_of(e);
-		uint32_t table = filter_->table_verdict(d);
-		uint32_t action = table & SECCOMP_RET_ACTION_FULL;
-		bool by_table = e.kind == BW_KIND_SECCOMP_KILL
-					? (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD)
-					: (action == SECCOMP_RET_ERRNO &&
-					   static_cast<int64_t>(table & SECCOMP_RET_DATA) == -e.sc.ret);
-		if (!by_table) {
-			// The rule-word filter: its kills are foreign ABIs; its
-			// errnos were answered (and reported) by the listener, or
-			// are clone3's fallback.
-			if (e.kind != BW_KIND_SECCOMP_KILL)
-				return;
-			seccomp_denials_++;
-			sink_.seccomp_kernel(with_exe(e), "builtin:foreign-abi", false);
-			return;
-		}
-		seccomp_denials_++;
-		sink_.seccomp_kernel(with_exe(e), table_rule_id(e, table), false);
+	case BW_KIND_SECCOMP_KILL:
+		on_seccomp_kernel(e);
 		return;
 	}
+}
+
+void EventStream::on_lsm(const bw_event &e)
+{
+	if (e.seq) {
+		auto it = held_.find(e.seq);
+		if (it != held_.end() && !it->second.lsm) {
+			it->second.lsm = e;
+			return;
+		}
 	}
+	unsigned denied = kLayerLsm, evaluated = kLayerLsm;
+	if (e.seq) {
+		// The listener let this syscall through in audit mode, and
+		// its half was already reported.
+		denied |= kLayerSeccomp;
+		evaluated |= kLayerSeccomp;
+	} else if (filter_ && e.sc.nr >= 0) {
+		seccomp_data d = data_of(e);
+		evaluated |= kLayerSeccomp;
+		if (seccomp_would_deny(*filter_, d))
+			denied |= kLayerSeccomp;
+	}
+	bw_event rec = e;
+	gens_.of(rec).sink.lsm(rec, denied, evaluated);
+}
+
+void EventStream::on_seccomp_kernel(const bw_event &e)
+{
+	if (!filter_)
+		return;
+	seccomp_data d = data_of(e);
+	uint32_t table = filter_->table_verdict(d);
+	uint32_t action = table & SECCOMP_RET_ACTION_FULL;
+	bool by_table =
+		e.kind == BW_KIND_SECCOMP_KILL
+			? (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD)
+			: (action == SECCOMP_RET_ERRNO && static_cast<int64_t>(table & SECCOMP_RET_DATA) == -e.sc.ret);
+	if (!by_table) {
+		// The rule-word filter: its kills are foreign ABIs; its errnos
+		// were answered (and reported) by the listener, or are clone3's
+		// fallback.
+		if (e.kind == BW_KIND_SECCOMP_KILL)
+			sink().seccomp_kernel(with_exe(e), "builtin:foreign-abi", false);
+		return;
+	}
+	sink().seccomp_kernel(with_exe(e), table_rule_id(e, table), false);
 }
 
 std::string EventStream::table_rule_id(const bw_event &e, uint32_t verdict) const
@@ -147,7 +156,7 @@ std::string EventStream::table_rule_id(const bw_event &e, uint32_t verdict) cons
 		return "syscalls[" + std::to_string(idx) + "]";
 	bool native = d.arch == AUDIT_ARCH_X86_64 && !(d.nr & 0x40000000);
 	bool opted = false;
-	for (const auto &a : policy_.architectures)
+	for (const auto &a : policy().architectures)
 		opted |= (a == "x86" && d.arch == AUDIT_ARCH_I386) ||
 			 (a == "x32" && d.arch == AUDIT_ARCH_X86_64 && (d.nr & 0x40000000));
 	if (!native && !opted)
@@ -171,7 +180,7 @@ void EventStream::on_notification(int nfd)
 	for (int i = 0; i < 6; i++)
 		args[i] = req->data.args[i];
 	long rule = filter_ ? filter_->rule_for(req->data.arch, req->data.nr, args) : -1;
-	bool audit = rule >= 0 && policy_.rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
+	bool audit = rule >= 0 && policy().rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
 	resp->id = req->id;
 	resp->val = 0;
 	if (audit) {
@@ -187,7 +196,6 @@ void EventStream::on_notification(int nfd)
 	// proves the pid still named that task while we read it.
 	SeccompAttempt a = EventSink::capture(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM,
 					      [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
-	seccomp_denials_ += a.valid;
 	// A call let through in audit mode goes on to meet the LSM layer: hold
 	// its event until the syscall ends, so both layers' views of the one
 	// attempt become one event.
@@ -201,23 +209,26 @@ void EventStream::on_notification(int nfd)
 	}
 	seccomp_notify_respond(nfd, resp);
 	if (a.valid)
-		sink_.seccomp(a, nullptr, kLayerSeccomp, kLayerSeccomp);
+		sink().seccomp(a, nullptr, kLayerSeccomp, kLayerSeccomp);
 }
 
 void EventStream::emit_held(Held &h)
 {
 	unsigned evaluated = kLayerSeccomp | (lsm_ && lsm_->lsm_loaded() ? kLayerLsm : 0u);
 	unsigned denied = kLayerSeccomp | (h.lsm ? kLayerLsm : 0u);
-	sink_.seccomp(h.attempt, h.lsm ? &*h.lsm : nullptr, denied, evaluated);
+	sink().seccomp(h.attempt, h.lsm ? &*h.lsm : nullptr, denied, evaluated);
 }
 
-void EventStream::tick()
+uint64_t EventStream::tick()
 {
+	uint64_t lost = 0;
 	if (lsm_) {
 		uint64_t dropped = lsm_->dropped();
 		if (dropped > lost_seen_) {
-			sink_.lost(dropped - lost_seen_);
-			lost_total_ += dropped - lost_seen_;
+			// In the stream too, where monitoring counts.
+			lost = dropped - lost_seen_;
+			sink().lost(lost);
+			lost_total_ += lost;
 			lost_seen_ = dropped;
 		}
 	}
@@ -234,27 +245,42 @@ void EventStream::tick()
 	}
 	timespec ts{};
 	clock_gettime(CLOCK_REALTIME, &ts);
-	sink_.flush_summaries(static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
+	uint64_t epoch = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+	gens_.each([&](EventSink &s) { s.flush_summaries(epoch); });
+	return lost;
 }
 
-MetricsSnapshot EventStream::metrics() const
+void EventStream::flush()
 {
-	MetricsSnapshot m = metrics_snapshot(sink_);
-	m.lost = lost_total_;
+	gens_.each([](EventSink &s) { s.flush(); });
+}
+
+MetricsSnapshot EventStream::metrics()
+{
+	MetricsSnapshot m;
+	gens_.each([&](const EventSink &s) {
+		for (auto &r : s.denials())
+			// The kernel counts the LSM layer's exactly, below.
+			if (r.layer != kLayerLsm || !lsm_ || !lsm_->lsm_loaded())
+				m.denials.push_back(r);
+	});
+	m.written = gens_.written();
+	m.suppressed = gens_.suppressed();
+	m.lost = lsm_ ? lsm_->dropped() : 0;
 	if (!lsm_ || !lsm_->lsm_loaded())
 		return m;
-	std::vector<RuleDenials> rows;
-	for (auto &r : m.denials)
-		if (r.layer != kLayerLsm)
-			rows.push_back(r);
-	for (const auto &[rule, c] : lsm_->counters(policy_.rules.size() + policy_.hooks.size())) {
-		std::string id = policy::rule_id_for(policy_, rule);
+	Generations::View v = gens_.active();
+	const LsmMaps &maps = lsm_->maps();
+	uint32_t n = maps.read_gen(v.gen).nrules;
+	for (const auto &[rule, c] : read_counters(maps.rule_hits, v.gen, n)) {
+		std::string id = policy::rule_id_for(v.policy, rule);
+		if (id.empty())
+			id = "#" + std::to_string(rule);
 		if (c.first)
-			rows.push_back({id, kLayerLsm, false, c.first});
+			m.denials.push_back({id, kLayerLsm, false, c.first});
 		if (c.second)
-			rows.push_back({id, kLayerLsm, true, c.second});
+			m.denials.push_back({id, kLayerLsm, true, c.second});
 	}
-	m.denials = std::move(rows);
 	return m;
 }
 
@@ -269,6 +295,7 @@ void EventStream::finish()
 	}
 	held_.clear();
 	tick();
+	flush();
 }
 
 } // namespace bulwark

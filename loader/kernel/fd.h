@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -52,5 +54,15 @@ public:
 private:
 	int err_;
 };
+
+// A whole file's text; "" when it cannot be read (callers compare or hash
+// it, and a missing file then differs from any policy).
+inline std::string read_text(const std::string &path)
+{
+	std::ifstream in(path);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
 
 } // namespace bulwark

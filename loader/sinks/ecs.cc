@@ -22,6 +22,7 @@ extern "C" {
 }
 #include "loader/kernel/fd.h"
 #include "loader/kernel/lsm.h"
+#include "loader/sinks/ecs_parts.h"
 #include "loader/sinks/json_writer.h"
 #include "loader/sinks/output.h"
 #include "policy/catalog.h"
@@ -32,13 +33,6 @@ namespace bulwark {
 namespace {
 
 constexpr const char *kEcsVersion = "8.11.0";
-
-uint64_t clock_ns(clockid_t clk)
-{
-	timespec ts{};
-	clock_gettime(clk, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 const char *errno_name(int err)
 {
@@ -76,94 +70,6 @@ bool is_addr_hook(uint32_t hook)
 std::string_view fixed(const char *s, size_t max)
 {
 	return std::string_view(s, strnlen(s, max));
-}
-
-// Reads a small /proc file whole (they are generated on read, so size it
-// by reading, not by stat).
-std::string read_proc(const std::string &path, size_t limit)
-{
-	std::string r;
-	Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-	if (!fd)
-		return r;
-	char buf[4096];
-	while (r.size() < limit) {
-		ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), limit - r.size()));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r.append(buf, static_cast<size_t>(n));
-	}
-	return r;
-}
-
-long status_field(const std::string &status, const char *key)
-{
-	size_t at = status.find(key);
-	if (at == std::string::npos)
-		return -1;
-	return std::strtol(status.c_str() + at + std::strlen(key), nullptr, 10);
-}
-
-std::string describe(const policy::Policy &pol, size_t idx)
-{
-	auto join = [](const auto &v, auto get) {
-		std::string s;
-		for (const auto &x : v) {
-			if (!s.empty())
-				s += ", ";
-			s += get(x);
-		}
-		return s;
-	};
-	if (idx < pol.rules.size()) {
-		const policy::Rule &r = pol.rules[idx];
-		std::string d = r.verb == policy::Verb::Allow ? "allow " : "deny ";
-		d += join(r.words, [](const std::string &w) { return w; });
-		// A few paths say what the rule is about; a long list belongs in
-		// the policy, not in every event.
-		if (!r.paths.empty()) {
-			d += ": ";
-			for (size_t i = 0; i < r.paths.size() && i < 3; i++) {
-				if (i)
-					d += ", ";
-				d += r.paths[i].path;
-				if (r.paths[i].kind == policy::PathKind::Subtree)
-					d += "/**";
-			}
-			if (r.paths.size() > 3)
-				d += ", +" + std::to_string(r.paths.size() - 3) + " more";
-		}
-		if (!r.ports.empty()) {
-			d += ": ports ";
-			for (size_t i = 0; i < r.ports.size() && i < 3; i++) {
-				if (i)
-					d += ", ";
-				d += std::to_string(r.ports[i].lo);
-				if (r.ports[i].hi != r.ports[i].lo)
-					d += "-" + std::to_string(r.ports[i].hi);
-			}
-			if (r.ports.size() > 3)
-				d += ", +" + std::to_string(r.ports.size() - 3) + " more";
-		}
-		if (!r.addresses.empty()) {
-			d += r.ports.empty() ? ": " : " to ";
-			for (size_t i = 0; i < r.addresses.size() && i < 3; i++) {
-				if (i)
-					d += ", ";
-				d += r.addresses[i].text;
-			}
-			if (r.addresses.size() > 3)
-				d += ", +" + std::to_string(r.addresses.size() - 3) + " more";
-		}
-		return d;
-	}
-	size_t h = idx - pol.rules.size();
-	if (idx >= pol.rules.size() && h < pol.hooks.size())
-		return "deny hook " + pol.hooks[h].hook;
-	const policy::BuiltinRule *b = policy::find_builtin(idx);
-	return b ? b->description : "";
 }
 
 } // namespace
@@ -677,41 +583,6 @@ void EventSink::lsm(const bw_event &e, unsigned denied_by, unsigned evaluated_by
 	m.layers(denied_by, evaluated_by);
 	w.end_object();
 	m.emit();
-}
-
-SeccompAttempt EventSink::capture(const seccomp_notif &n, size_t rule, int err,
-				  const std::function<bool()> &still_valid)
-{
-	SeccompAttempt a;
-	a.notif = n;
-	a.rule = rule;
-	a.err = err;
-	a.epoch_ns = clock_ns(CLOCK_REALTIME);
-	std::string dir = "/proc/" + std::to_string(n.pid);
-	std::string status = read_proc(dir + "/status", 8192);
-	a.tgid = status_field(status, "\nTgid:");
-	a.ppid = status_field(status, "\nPPid:");
-	a.uid = status_field(status, "\nUid:");
-	// comm raw, not status's Name: (which the kernel escapes).
-	a.comm = read_proc(dir + "/comm", 64);
-	if (!a.comm.empty() && a.comm.back() == '\n')
-		a.comm.pop_back();
-	char buf[4096];
-	ssize_t len = ::readlink((dir + "/exe").c_str(), buf, sizeof(buf));
-	if (len > 0)
-		a.exe.assign(buf, static_cast<size_t>(len));
-	std::string cmdline = read_proc(dir + "/cmdline", 16384);
-	for (size_t i = 0; i < cmdline.size();) {
-		size_t z = cmdline.find('\0', i);
-		if (z == std::string::npos)
-			z = cmdline.size();
-		a.args.emplace_back(cmdline, i, z - i);
-		i = z + 1;
-	}
-	// Only now can the answers be trusted: the task was still parked on
-	// this notification while /proc was read, so the pid was not reused.
-	a.valid = !status.empty() && still_valid();
-	return a;
 }
 
 void EventSink::seccomp(const SeccompAttempt &a, const bw_event *lsm_part, unsigned denied_by, unsigned evaluated_by)

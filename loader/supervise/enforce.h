@@ -25,6 +25,7 @@ int run_enforce(const EnforceOptions &o);
 struct ReloadOptions {
 	std::string pin_dir;
 	std::string policy;
+	bool allow_degraded = false; // as enforce's: run without what cannot be enforced
 };
 int run_reload(const ReloadOptions &o);
 

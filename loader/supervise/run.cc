@@ -22,12 +22,14 @@
 #include <optional>
 #include <sstream>
 
+#include "loader/events/generations.h"
 #include "loader/events/stream.h"
 #include "loader/kernel/fd.h"
 #include "loader/kernel/lsm.h"
 #include "loader/sinks/ecs.h"
 #include "loader/sinks/metrics.h"
 #include "loader/sinks/output.h"
+#include "loader/supervise/loop.h"
 #include "loader/supervise/procfs.h"
 #include "policy/policy.h"
 #include "seccomp/filter.h"
@@ -151,272 +153,224 @@ int kill_descendants()
 	return killed;
 }
 
-} // namespace
-
-int run_run(const RunOptions &o)
-{
-	auto parsed = policy::parse_file(o.policy);
-	for (const auto &d : parsed.diagnostics)
-		std::fprintf(stderr, "%s\n", d.str().c_str());
-	if (!parsed.ok())
-		return 125;
-	const policy::Policy &pol = *parsed.policy;
-	bool use_seccomp = o.layers != Layers::Lsm;
-	bool use_lsm = o.layers != Layers::Seccomp;
-
+// What `run` builds before the child exists: everything that can fail, so
+// a failure leaves nothing applied.
+struct Built {
+	bool use_seccomp = false, use_lsm = false;
 	std::unique_ptr<Output> out;
 	std::unique_ptr<MetricsServer> metrics;
 	std::optional<seccomp::Filter> filter;
 	std::unique_ptr<LsmLayer> lsm;
-	EventStream *stream_ptr = nullptr;
-	// Everything that can fail is built before the child exists, so a
-	// failure leaves nothing applied.
+	// The ring buffer's callback is fixed at load, before the pipeline
+	// exists; it reaches the pipeline through this.
+	EventStream *stream = nullptr;
+};
+
+// Without the LSM layer, only the syscall tracepoints, to report what the
+// `syscalls:` table denies. The filter enforces without them, so their
+// absence costs events, not protection.
+void load_trace_only(const RunOptions &o, const policy::Policy &pol, Built &b, const LsmLayer::EventFn &on_record)
+{
+	BpfOptions bo;
+	bo.lsm = false;
+	bo.trace = true;
+	bo.ringbuf_bytes = o.ringbuf_bytes;
 	try {
-		if (!o.events.empty())
-			out = open_outputs(o.events);
-		if (!o.metrics.empty())
-			metrics = std::make_unique<MetricsServer>(o.metrics);
-		// Built even when not applied: events say what it would answer.
-		filter.emplace(pol, seccomp::DenyAction::Notify);
-		if (use_seccomp)
-			log(o, "seccomp: filter built, " + std::to_string(filter->rules().size()) +
-				       " syscalls routed to the supervisor");
-		auto on_record = [&stream_ptr](const bw_event &e) {
-			if (stream_ptr)
-				stream_ptr->on_record(e);
-		};
-		if (use_lsm) {
-			BpfOptions bo;
-			bo.trace = use_seccomp;
-			bo.ringbuf_bytes = o.ringbuf_bytes;
-			lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
-			for (const auto &w : lsm->plan().warnings)
-				std::fprintf(stderr, "%s\n", w.c_str());
-			log(o, "lsm: " + std::to_string(lsm->attached()) + " programs attached, " +
-				       std::to_string(lsm->file_entries().size()) + " file map entries");
-		} else if (use_seccomp) {
-			// Only the syscall tracepoints, to report what the
-			// `syscalls:` table denies. The filter enforces without
-			// them, so their absence costs events, not protection.
-			BpfOptions bo;
-			bo.lsm = false;
-			bo.trace = true;
-			bo.ringbuf_bytes = o.ringbuf_bytes;
-			try {
-				lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
-				log(o, "seccomp: " + std::to_string(lsm->attached()) + " syscall tracepoints attached");
-			} catch (const std::exception &e) {
-				std::fprintf(stderr,
-					     "seccomp: syscall tracepoints unavailable (%s); denials by the "
-					     "syscalls: table will not be reported\n",
-					     e.what());
-			}
-		}
+		b.lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
+		log(o, "seccomp: " + std::to_string(b.lsm->attached()) + " syscall tracepoints attached");
 	} catch (const std::exception &e) {
-		std::fprintf(stderr, "%s\n", e.what());
-		std::fprintf(stderr, "bulwark: nothing was applied; %s was not started\n", o.command[0].c_str());
-		return 125;
+		std::fprintf(
+			stderr,
+			"seccomp: syscall tracepoints unavailable (%s); denials by the syscalls: table will not be "
+			"reported\n",
+			e.what());
 	}
-	SinkOptions so;
-	so.layers_active = (use_seccomp ? kLayerSeccomp : 0u) | (use_lsm ? kLayerLsm : 0u);
-	so.rate_limit = o.rate_limit;
-	EventSink sink(out.get(), pol, so);
-	EventStream stream(sink, pol, &*filter, lsm.get(), so.layers_active);
-	stream_ptr = &stream;
+}
 
-	// Signals meant for the sandbox are forwarded to it, not acted on here:
-	// our exit would detach the LSM programs under a running child.
-	// A consumer of --events - that goes away must not kill us (our exit
-	// would detach the LSM layer under a running sandbox); the output
-	// sees EPIPE instead. The child gets the default back before exec.
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t fwd, oldmask;
-	sigemptyset(&fwd);
-	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
-		sigaddset(&fwd, s);
-	sigprocmask(SIG_BLOCK, &fwd, &oldmask);
-
-	int go[2], status[2], sock[2];
-	if (pipe2(go, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock)) {
-		std::fprintf(stderr, "bulwark: pipe: %s\n", std::strerror(errno));
-		return 125;
-	}
-	Fd go_r(go[0]), go_w(go[1]), st_r(status[0]), st_w(status[1]), sk_p(sock[0]), sk_c(sock[1]);
-	// Orphans of the sandbox become our children, so none can outlive the
-	// layers unnoticed (see kill_descendants()).
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	pid_t parent = getpid();
-	pid_t child = fork();
-	if (child < 0) {
-		std::fprintf(stderr, "bulwark: fork: %s\n", std::strerror(errno));
-		return 125;
-	}
-	if (child == 0) {
-		// Fail closed if the supervisor dies: its exit detaches the LSM
-		// layer, so the child must not outlive it.
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		// Whatever the layers: a setuid binary must not raise privileges
-		// inside the sandbox (and its exec would clear PDEATHSIG).
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-			_exit(125);
-		if (getppid() != parent)
-			_exit(125);
-		sigprocmask(SIG_SETMASK, &oldmask, nullptr);
-		signal(SIGPIPE, SIG_DFL);
-		go_w.reset();
-		st_r.reset();
-		sk_p.reset();
-		char c;
-		if (read(go_r.get(), &c, 1) != 1)
-			_exit(125); // the parent gave up: never run unconfined
-		if (use_seccomp) {
-			int rc = filter->load();
-			if (rc < 0)
-				child_fail(st_w.get(), 1, -rc, 125);
-			if (filter->has_listener()) {
-				int nfd = filter->notify_fd();
-				if (nfd < 0 || send_fd(sk_c.get(), nfd) < 0)
-					child_fail(st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
-				close(nfd);
-			}
-			// Trust, but verify: exec only once the kernel says this task
-			// is in filter mode.
-			if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
-				child_fail(st_w.get(), 4, errno ? errno : EPERM, 125);
-		}
-		sk_c.reset();
-		std::vector<char *> argv;
-		for (const auto &a : o.command)
-			argv.push_back(const_cast<char *>(a.c_str()));
-		argv.push_back(nullptr);
-		execvp(argv[0], argv.data());
-		int err = errno;
-		child_fail(st_w.get(), 3, err, err == ENOENT ? 127 : 126);
-	}
-	g_command_pid = child;
-	go_r.reset();
-	st_w.reset();
-	sk_c.reset();
-
-	auto abort_child = [&](const std::string &msg) {
-		std::fprintf(stderr, "%s\n", msg.c_str());
-		kill(child, SIGKILL);
-		waitpid(child, nullptr, 0);
-		return 125;
+// Throws on anything that keeps a layer from being in force.
+void build(const RunOptions &o, const policy::Policy &pol, Built &b)
+{
+	b.use_seccomp = o.layers != Layers::Lsm;
+	b.use_lsm = o.layers != Layers::Seccomp;
+	if (!o.events.empty())
+		b.out = open_outputs(o.events);
+	if (!o.metrics.empty())
+		b.metrics = std::make_unique<MetricsServer>(o.metrics);
+	// Built even when not applied: events say what it would answer.
+	b.filter.emplace(pol, seccomp::DenyAction::Notify);
+	if (b.use_seccomp)
+		log(o, "seccomp: filter built, " + std::to_string(b.filter->rules().size()) +
+			       " syscalls routed to the supervisor");
+	auto on_record = [&b](const bw_event &e) {
+		if (b.stream)
+			b.stream->on_record(e);
 	};
-	if (lsm) {
+	if (!b.use_lsm) {
+		if (b.use_seccomp)
+			load_trace_only(o, pol, b, on_record);
+		return;
+	}
+	BpfOptions bo;
+	bo.trace = b.use_seccomp;
+	bo.ringbuf_bytes = o.ringbuf_bytes;
+	b.lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
+	for (const auto &w : b.lsm->plan().warnings)
+		std::fprintf(stderr, "%s\n", w.c_str());
+	log(o, "lsm: " + std::to_string(b.lsm->attached()) + " programs attached, " +
+		       std::to_string(b.lsm->file_entries().size()) + " file map entries");
+}
+
+// The child's side of the handshake: parked until the parent has marked
+// it, then its seccomp filter, then exec. Never runs the command
+// unconfined.
+struct Pipes {
+	Fd go_r, go_w, st_r, st_w, sk_p, sk_c;
+};
+
+[[noreturn]] void child_main(const RunOptions &o, Built &b, Pipes &p, pid_t parent, const sigset_t &oldmask)
+{
+	// Fail closed if the supervisor dies: its exit detaches the LSM
+	// layer, so the child must not outlive it.
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	// Whatever the layers: a setuid binary must not raise privileges
+	// inside the sandbox (and its exec would clear PDEATHSIG).
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(125);
+	if (getppid() != parent)
+		_exit(125);
+	sigprocmask(SIG_SETMASK, &oldmask, nullptr);
+	signal(SIGPIPE, SIG_DFL);
+	p.go_w.reset();
+	p.st_r.reset();
+	p.sk_p.reset();
+	char c;
+	if (read(p.go_r.get(), &c, 1) != 1)
+		_exit(125); // the parent gave up: never run unconfined
+	if (b.use_seccomp) {
+		int rc = b.filter->load();
+		if (rc < 0)
+			child_fail(p.st_w.get(), 1, -rc, 125);
+		if (b.filter->has_listener()) {
+			int nfd = b.filter->notify_fd();
+			if (nfd < 0 || send_fd(p.sk_c.get(), nfd) < 0)
+				child_fail(p.st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
+			close(nfd);
+		}
+		// Trust, but verify: exec only once the kernel says this task
+		// is in filter mode.
+		if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
+			child_fail(p.st_w.get(), 4, errno ? errno : EPERM, 125);
+	}
+	p.sk_c.reset();
+	std::vector<char *> argv;
+	for (const auto &a : o.command)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+	execvp(argv[0], argv.data());
+	int err = errno;
+	child_fail(p.st_w.get(), 3, err, err == ENOENT ? 127 : 126);
+}
+
+int abort_child(pid_t child, const std::string &msg)
+{
+	std::fprintf(stderr, "%s\n", msg.c_str());
+	kill(child, SIGKILL);
+	waitpid(child, nullptr, 0);
+	return 125;
+}
+
+// What the child said when it could not get to exec.
+int report_child_failure(const RunOptions &o, pid_t child, const ChildFailure &f)
+{
+	int ws = 0;
+	waitpid(child, &ws, 0);
+	if (f.stage == 1)
+		std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
+	else if (f.stage == 4)
+		std::fprintf(stderr,
+			     "seccomp: filter loaded but PR_GET_SECCOMP does not report filter mode (%s); not running "
+			     "the command\n",
+			     std::strerror(f.err));
+	else if (f.stage == 2)
+		std::fprintf(stderr, "seccomp: failed to hand the listener to the supervisor: %s\n",
+			     std::strerror(f.err));
+	else
+		std::fprintf(stderr, "bulwark: %s: %s\n", o.command[0].c_str(), std::strerror(f.err));
+	return exit_status(ws);
+}
+
+// Marks the child, lets it go, takes its listener and waits for its exec.
+// Returns -1 once the command runs, else run's exit status.
+int release_child(const RunOptions &o, Built &b, Pipes &p, pid_t child, Fd &notify)
+{
+	if (b.lsm) {
 		try {
-			lsm->confine(child);
+			b.lsm->confine(child);
 		} catch (const std::exception &e) {
-			return abort_child(std::string(e.what()) + "\nbulwark: child killed before it ran");
+			return abort_child(child, std::string(e.what()) + "\nbulwark: child killed before it ran");
 		}
 	}
-	if (write(go_w.get(), "g", 1) != 1)
-		return abort_child(std::string("bulwark: cannot release the child: ") + std::strerror(errno));
-	go_w.reset();
-
-	Fd notify;
-	if (use_seccomp && filter->has_listener()) {
-		int fd = recv_fd(sk_p.get());
+	if (write(p.go_w.get(), "g", 1) != 1)
+		return abort_child(child, std::string("bulwark: cannot release the child: ") + std::strerror(errno));
+	p.go_w.reset();
+	bool want_listener = b.use_seccomp && b.filter->has_listener();
+	if (want_listener) {
+		int fd = recv_fd(p.sk_p.get());
 		if (fd >= 0)
 			notify.reset(fd);
 	}
-	sk_p.reset();
+	p.sk_p.reset();
 	ChildFailure f{};
 	ssize_t n;
 	do
-		n = read(st_r.get(), &f, sizeof(f));
+		n = read(p.st_r.get(), &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
-	if (n == static_cast<ssize_t>(sizeof(f))) {
-		int ws = 0;
-		waitpid(child, &ws, 0);
-		if (f.stage == 1)
-			std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
-		else if (f.stage == 4)
-			std::fprintf(stderr,
-				     "seccomp: filter loaded but PR_GET_SECCOMP does not report filter mode (%s); not "
-				     "running the command\n",
-				     std::strerror(f.err));
-		else if (f.stage == 2)
-			std::fprintf(stderr, "seccomp: failed to hand the listener to the supervisor: %s\n",
-				     std::strerror(f.err));
-		else
-			std::fprintf(stderr, "bulwark: %s: %s\n", o.command[0].c_str(), std::strerror(f.err));
-		return exit_status(ws);
-	}
-	if (use_seccomp && filter->has_listener() && !notify)
-		return abort_child("seccomp: the child exec'd without handing over its listener");
-	st_r.reset();
+	if (n == static_cast<ssize_t>(sizeof(f)))
+		return report_child_failure(o, child, f);
+	if (want_listener && !notify)
+		return abort_child(child, "seccomp: the child exec'd without handing over its listener");
+	p.st_r.reset();
+	return -1;
+}
 
-	Fd sigfd(signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK));
-	Fd ep(epoll_create1(EPOLL_CLOEXEC));
-	auto add = [&](int fd, uint64_t tag) {
-		epoll_event ev{};
-		ev.events = EPOLLIN;
-		ev.data.u64 = tag;
-		epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
-	};
-	enum : uint64_t { TAG_SIG, TAG_RB, TAG_NOTIFY, TAG_OUT, TAG_METRICS };
-	add(sigfd.get(), TAG_SIG);
-	if (lsm)
-		add(lsm->poll_fd(), TAG_RB);
-	if (out && out->poll_fd() >= 0)
-		add(out->poll_fd(), TAG_OUT);
-	if (metrics)
-		add(metrics->fd(), TAG_METRICS);
+// Until the command exits: events, signals forwarded to it (not acted on:
+// our exit would detach the LSM layer under it), orphans reaped.
+int supervise(Built &b, EventStream &stream, pid_t child, Fd &notify, const sigset_t &fwd)
+{
+	Supervision sup(fwd);
+	sup.serve(stream, b.lsm.get(), b.out.get(), b.metrics.get());
 	if (notify)
-		add(notify.get(), TAG_NOTIFY);
-
-	int wstatus = 0;
-	bool done = false;
-	while (!done) {
-		// A missed SIGCHLD (it may arrive before the signalfd exists)
-		// must not hang us: check the child every tick as well.
-		epoll_event evs[8];
-		int k = epoll_wait(ep.get(), evs, 8, 200);
-		for (int i = 0; i < k; i++) {
-			switch (evs[i].data.u64) {
-			case TAG_RB:
-				lsm->consume();
-				break;
-			case TAG_NOTIFY:
-				if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
-					epoll_ctl(ep.get(), EPOLL_CTL_DEL, notify.get(), nullptr);
-					break;
-				}
+		sup.watch(notify.get(), [&](uint32_t events) {
+			if (events & (EPOLLHUP | EPOLLERR))
+				sup.unwatch(notify.get());
+			else
 				stream.on_notification(notify.get());
-				break;
-			case TAG_OUT:
-				out->on_ready();
-				break;
-			case TAG_METRICS:
-				metrics->on_ready([&] { return render_metrics(stream.metrics()); });
-				break;
-			case TAG_SIG: {
-				signalfd_siginfo si;
-				// A terminal's ^C (sent by the kernel to the whole
-				// foreground group) already reached the child.
-				while (read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
-					// SIGHUP also reopens the events file (logrotate).
-					if (si.ssi_signo == SIGHUP && out)
-						out->reopen();
-					if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
-						kill(child, static_cast<int>(si.ssi_signo));
-				}
-				break;
-			}
-			}
-		}
-		stream.tick();
-		sink.flush();
+		});
+	int wstatus = 0;
+	auto on_signal = [&](const signalfd_siginfo &si) {
+		// SIGHUP also reopens the events file (logrotate).
+		if (si.ssi_signo == SIGHUP && b.out)
+			b.out->reopen();
+		// A terminal's ^C (sent by the kernel to the whole foreground
+		// group) already reached the child.
+		if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
+			kill(child, static_cast<int>(si.ssi_signo));
+	};
+	// A missed SIGCHLD (it may arrive before the signalfd exists) must
+	// not hang us: the child is checked every tick as well.
+	sup.run(200, on_signal, [&] {
 		if (waitpid(child, &wstatus, WNOHANG) == child)
-			done = true;
+			sup.stop();
 		reap_orphans();
-	}
-	// The command is done. Whatever it left running is still confined only
-	// while our programs are attached, and they detach when we exit: end
-	// the tree first, as a container ends when its init exits.
+	});
+	return wstatus;
+}
+
+// The command is done. Whatever it left running is still confined only
+// while our programs are attached, and they detach when we exit: end the
+// tree first, as a container ends when its init exits.
+void finish(const RunOptions &o, EventStream &stream, Fd &notify)
+{
 	int leftover = kill_descendants();
 	if (leftover)
 		std::fprintf(stderr, "bulwark: %s exited; killed %d process%s it left running in the sandbox\n",
@@ -428,11 +382,80 @@ int run_run(const RunOptions &o)
 	}
 	// Deliver what the kernel wrote before the child exited.
 	stream.finish();
-	sink.flush();
 	if (stream.lost())
 		std::fprintf(stderr, "bulwark: %llu events lost (ring buffer full); the stream says where\n",
 			     static_cast<unsigned long long>(stream.lost()));
-	log(o, "bulwark: " + std::to_string(sink.count()) + " events");
+	log(o, "bulwark: " + std::to_string(stream.written()) + " events");
+}
+
+} // namespace
+
+int run_run(const RunOptions &o)
+{
+	auto parsed = policy::parse_file(o.policy);
+	for (const auto &d : parsed.diagnostics)
+		std::fprintf(stderr, "%s\n", d.str().c_str());
+	if (!parsed.ok())
+		return 125;
+	const policy::Policy &pol = *parsed.policy;
+	Built b;
+	try {
+		build(o, pol, b);
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%s\n", e.what());
+		std::fprintf(stderr, "bulwark: nothing was applied; %s was not started\n", o.command[0].c_str());
+		return 125;
+	}
+	SinkOptions so;
+	so.layers_active = (b.use_seccomp ? kLayerSeccomp : 0u) | (b.use_lsm ? kLayerLsm : 0u);
+	so.rate_limit = o.rate_limit;
+	Generations gens(b.out.get(), pol, so);
+	EventStream stream(gens, &*b.filter, b.lsm.get());
+	b.stream = &stream;
+
+	// A consumer of --events - that goes away must not kill us (our exit
+	// would detach the LSM layer under a running sandbox); the output
+	// sees EPIPE instead. The child gets the default back before exec.
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t fwd, oldmask;
+	sigemptyset(&fwd);
+	for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+		sigaddset(&fwd, sig);
+	sigprocmask(SIG_BLOCK, &fwd, &oldmask);
+
+	int go[2], status[2], sock[2];
+	if (pipe2(go, O_CLOEXEC) || pipe2(status, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock)) {
+		std::fprintf(stderr, "bulwark: pipe: %s\n", std::strerror(errno));
+		return 125;
+	}
+	Pipes p{Fd(go[0]), Fd(go[1]), Fd(status[0]), Fd(status[1]), Fd(sock[0]), Fd(sock[1])};
+	// Orphans of the sandbox become our children, so none can outlive the
+	// layers unnoticed (see kill_descendants()).
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	pid_t parent = getpid();
+	pid_t child = fork();
+	if (child < 0) {
+		std::fprintf(stderr, "bulwark: fork: %s\n", std::strerror(errno));
+		return 125;
+	}
+	if (child == 0)
+		child_main(o, b, p, parent, oldmask);
+	g_command_pid = child;
+	p.go_r.reset();
+	p.st_w.reset();
+	p.sk_c.reset();
+	Fd notify;
+	int rc = release_child(o, b, p, child, notify);
+	if (rc >= 0)
+		return rc;
+	int wstatus;
+	try {
+		wstatus = supervise(b, stream, child, notify, fwd);
+	} catch (const std::exception &e) {
+		return abort_child(child, std::string(e.what()) + "\nbulwark: cannot supervise; the sandbox is killed");
+	}
+	finish(o, stream, notify);
 	return exit_status(wstatus);
 }
 

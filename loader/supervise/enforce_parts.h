@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the enforcer's parts share: locks on a pin directory, the scope on
+// this machine, and the checks a policy passes before it is in force.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loader/kernel/fd.h"
+#include "loader/kernel/lsm.h"
+#include "policy/policy.h"
+
+namespace bulwark {
+
+void say(const std::string &line);
+std::string abs_path(const std::string &p);
+// Parses file, printing its diagnostics; nullopt when it has errors.
+std::optional<policy::Policy> load_policy(const std::string &file);
+
+// --- pins.cc: one writer and one enforcer per pin directory
+// One writer at a time per pin directory: the enforcer's SIGHUP and any
+// number of `bulwark reload` runs all fill the inactive generation.
+Fd lock_pins(const std::string &pin_dir);
+// One enforcer per pin directory, for its whole life.
+Fd hold_enforcer_lock(const std::string &pin_dir);
+
+// --- scope.cc: the scope on this machine
+uint32_t kdev(dev_t d);
+const char *scope_name(uint32_t kind);
+// Marks running processes of an exe scope (and descendants); returns how many.
+int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope);
+// Marks the enforcer itself: never a subject of its own scope.
+void mark_supervisor(const LsmMaps &m);
+
+// Follows the scope's path: a package upgrade replaces the binary (new
+// inode), a service restart recreates its cgroup (new id). Re-resolves it
+// and, when it names something else now, points the config there (one
+// update of the config value; other fields as read). Called every tick.
+struct ScopeFollower {
+	LsmScope scope;
+	std::string pin_dir;
+	bool gone_said = false;
+
+	// locked: the caller holds the pin lock already.
+	void tick(const LsmMaps &m, bool locked = false);
+};
+
+// --- reload.cc: what a policy must pass to be put in force
+// One line per missing piece, each with its fix. Fatal ones make enforce
+// exit; hooks missing from this kernel are fatal unless --allow-degraded.
+struct Probe {
+	std::vector<std::string> fatal;
+	std::vector<std::string> missing_hooks;
+};
+Probe probe(const LsmNeeds &needs);
+
+// The one check before a policy replaces the running one, for SIGHUP and
+// `bulwark reload` alike: no rule that no layer can enforce under this
+// scope (unless allow_degraded), and none that needs a hook this kernel
+// lacks. Says why not.
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, const std::vector<std::string> &missing_hooks,
+		    bool allow_degraded);
+
+} // namespace bulwark

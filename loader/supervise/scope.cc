@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// The scope on this machine: parsing and resolving it, following it when
+// its file or cgroup is replaced, and marking what runs in it already.
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <set>
+#include <sstream>
+
+#include "loader/supervise/enforce_parts.h"
+#include "loader/supervise/procfs.h"
+
+namespace bulwark {
+
+uint32_t kdev(dev_t d)
+{
+	return (major(d) << 20) | minor(d);
+}
+
+const char *scope_name(uint32_t k)
+{
+	switch (k) {
+	case BW_SCOPE_RUN:
+		return "run";
+	case BW_SCOPE_CGROUP:
+		return "cgroup";
+	case BW_SCOPE_EXE:
+		return "exe";
+	case BW_SCOPE_HOST:
+		return "host";
+	}
+	return "?";
+}
+
+namespace {
+
+// cgroup scope: the id (the directory's inode number on cgroup v2) and the
+// level (components below the cgroup2 root) of s.path. strict (parse
+// time): the path must be absolute, without "." / ".." components or
+// symlinks, and name a directory on cgroup2 mounted at /sys/fs/cgroup.
+// Returns false (errno set) when the directory does not exist now.
+bool resolve_cgroup(LsmScope &s, bool strict)
+{
+	const std::string &path = s.path;
+	const std::string root = "/sys/fs/cgroup";
+	std::string dir = root;
+	uint32_t level = 0;
+	if (path[0] != '/')
+		throw Error("enforce: scope cgroup " + path + ": not an absolute path (below " + root + ")");
+	std::istringstream parts(path);
+	for (std::string c; std::getline(parts, c, '/');) {
+		if (c.empty())
+			continue;
+		if (c == "." || c == "..")
+			throw Error("enforce: scope cgroup " + path + ": '.' and '..' are not allowed");
+		dir += "/" + c;
+		level++;
+	}
+	struct stat st;
+	if (stat(dir.c_str(), &st) != 0) {
+		if (strict)
+			throw Error("enforce: scope cgroup " + path + ": stat " + dir, errno);
+		return false;
+	}
+	if (strict) {
+		struct statfs fs;
+		if (statfs(dir.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+			throw Error("enforce: scope cgroup " + path + ": " + dir + " is not on a cgroup v2 filesystem");
+		if (statfs(root.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+			throw Error("enforce: scope cgroup " + path + ": " + root + " is not the cgroup v2 root");
+		char real[PATH_MAX];
+		if (!realpath(dir.c_str(), real) || std::string(real) != dir)
+			throw Error("enforce: scope cgroup " + path + ": " + dir +
+				    " goes through a symlink; give the cgroup's own path");
+	}
+	if (!S_ISDIR(st.st_mode))
+		throw Error("enforce: scope cgroup " + path + ": " + dir + " is not a directory");
+	s.cgroup_id = st.st_ino;
+	s.cgroup_level = level;
+	return true;
+}
+
+} // namespace
+
+LsmScope LsmScope::parse(const std::string &spec)
+{
+	LsmScope s;
+	auto colon = spec.find(':');
+	std::string kind = spec.substr(0, colon);
+	std::string path = colon == std::string::npos ? "" : spec.substr(colon + 1);
+	if (kind == "run" && path.empty()) {
+		s.kind = BW_SCOPE_RUN;
+	} else if (kind == "host" && path.empty()) {
+		s.kind = BW_SCOPE_HOST;
+	} else if (kind == "cgroup" && !path.empty()) {
+		s.kind = BW_SCOPE_CGROUP;
+		s.path = path;
+		if (path.size() >= BW_PATH_MAX)
+			throw Error("enforce: scope cgroup " + path + ": path too long");
+		resolve_cgroup(s, true);
+	} else if (kind == "exe" && !path.empty()) {
+		s.kind = BW_SCOPE_EXE;
+		s.path = path;
+		if (path.size() >= BW_PATH_MAX)
+			throw Error("enforce: scope exe " + path + ": path too long");
+		struct stat st;
+		if (stat(path.c_str(), &st) != 0)
+			throw Error("enforce: scope exe " + path + ": stat", errno);
+		s.exe_dev = kdev(st.st_dev);
+		s.exe_ino = st.st_ino;
+	} else {
+		throw Error("enforce: unknown scope '" + spec + "' (expected run, host, cgroup:/PATH or exe:/PATH)");
+	}
+	return s;
+}
+
+std::string LsmScope::str() const
+{
+	return path.empty() ? scope_name(kind) : std::string(scope_name(kind)) + ":" + path;
+}
+
+// exe scope: processes that already run the binary when the enforcer
+// starts, and their descendants, are marked through pidfds. Parents are
+// marked before their children are listed, so a child forked meanwhile is
+// either listed or marked by task_alloc.
+int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
+{
+	std::set<pid_t> marked;
+	DIR *d = opendir("/proc");
+	if (!d)
+		throw Error("enforce: opendir /proc", errno);
+	while (dirent *e = readdir(d)) {
+		char *end;
+		long pid = std::strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == getpid())
+			continue;
+		struct stat st;
+		if (stat(("/proc/" + std::string(e->d_name) + "/exe").c_str(), &st) != 0)
+			continue;
+		if (kdev(st.st_dev) != scope.exe_dev || st.st_ino != scope.exe_ino)
+			continue;
+		try {
+			lsm.confine(static_cast<pid_t>(pid));
+			marked.insert(static_cast<pid_t>(pid));
+		} catch (const Error &err) {
+			if (err.err() != ESRCH)
+				throw;
+		}
+	}
+	closedir(d);
+	std::set<pid_t> frontier = marked;
+	for (int round = 0; round < 64 && !frontier.empty(); round++) {
+		std::set<pid_t> next;
+		for (pid_t c : children_of(frontier)) {
+			if (marked.count(c))
+				continue;
+			try {
+				lsm.confine(c);
+			} catch (const Error &err) {
+				if (err.err() != ESRCH)
+					throw;
+				continue;
+			}
+			marked.insert(c);
+			next.insert(c);
+		}
+		frontier = next;
+	}
+	return static_cast<int>(marked.size());
+}
+
+// Marks the enforcer's own task in task storage: with supervisor_tgid,
+// what makes it no subject of its scope (the mark dies with it, so a pid
+// reused after a pinned enforcer died is not exempt).
+void mark_supervisor(const LsmMaps &m)
+{
+	Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+	if (!pidfd)
+		throw Error("enforce: pidfd_open(self)", errno);
+	bw_task val{};
+	val.confined = BW_TASK_SUPERVISOR;
+	int key = pidfd.get();
+	if (bpf_map_update_elem(m.tasks, &key, &val, BPF_ANY))
+		throw Error("enforce: failed to mark the enforcer in task storage", errno);
+}
+
+void ScopeFollower::tick(const LsmMaps &m, bool locked)
+{
+	LsmScope now = scope;
+	std::string what;
+	if (scope.kind == BW_SCOPE_EXE) {
+		struct stat st;
+		if (stat(scope.path.c_str(), &st) != 0) {
+			if (!gone_said)
+				say("enforce: scope exe:" + scope.path + " is gone; waiting for it");
+			gone_said = true;
+			return;
+		}
+		now.exe_dev = kdev(st.st_dev);
+		now.exe_ino = st.st_ino;
+		what = "(" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)) + ":" +
+		       std::to_string(st.st_ino) + ")";
+	} else if (scope.kind == BW_SCOPE_CGROUP) {
+		try {
+			if (!resolve_cgroup(now, false)) {
+				if (!gone_said)
+					say("enforce: cgroup " + scope.path + " is gone; waiting for it");
+				gone_said = true;
+				return;
+			}
+		} catch (const std::exception &e) {
+			return;
+		}
+		what = "(id " + std::to_string(now.cgroup_id) + ", level " + std::to_string(now.cgroup_level) + ")";
+	} else {
+		return;
+	}
+	gone_said = false;
+	Fd lock;
+	bw_config cfg = m.read_config();
+	if (cfg.exe_dev == now.exe_dev && cfg.exe_ino == now.exe_ino && cfg.cgroup_id == now.cgroup_id &&
+	    cfg.cgroup_level == now.cgroup_level)
+		return;
+	// Serialised with reloads, which rewrite the config too.
+	if (!pin_dir.empty() && !locked)
+		lock = lock_pins(pin_dir);
+	cfg = m.read_config();
+	cfg.exe_dev = now.exe_dev;
+	cfg.exe_ino = now.exe_ino;
+	cfg.cgroup_id = now.cgroup_id;
+	cfg.cgroup_level = now.cgroup_level;
+	__u32 zero = 0;
+	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY))
+		throw Error("enforce: failed to update the config map (scope)", errno);
+	if (scope.kind == BW_SCOPE_EXE)
+		say("enforce: scope exe:" + scope.path + " now names a new file " + what + "; following it");
+	else
+		say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what + "; following it");
+	scope = now;
+}
+
+} // namespace bulwark
