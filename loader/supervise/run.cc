@@ -54,44 +54,48 @@ struct ChildFailure {
 	_exit(status);
 }
 
-int send_fd(int sock, int fd)
-{
-	char dummy = 'f';
-	iovec iov{&dummy, 1};
+// One byte and room for one fd: the listener's way from child to parent.
+struct FdMessage {
+	char byte = 'f';
+	iovec iov{&byte, 1};
 	alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
 	msghdr msg{};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctrl;
-	msg.msg_controllen = sizeof(ctrl);
-	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	FdMessage()
+	{
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctrl;
+		msg.msg_controllen = sizeof(ctrl);
+	}
+	FdMessage(const FdMessage &) = delete;
+	FdMessage &operator=(const FdMessage &) = delete;
+};
+
+int send_fd(int sock, int fd)
+{
+	FdMessage m;
+	cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+	return sendmsg(sock, &m.msg, 0) == 1 ? 0 : -errno;
 }
 
 // Returns the fd, -1 on a clean EOF (the child never sent one), or -errno.
 int recv_fd(int sock)
 {
-	char dummy;
-	iovec iov{&dummy, 1};
-	alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
-	msghdr msg{};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctrl;
-	msg.msg_controllen = sizeof(ctrl);
+	FdMessage m;
 	ssize_t n;
 	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return -1;
-	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
 	if (!c || c->cmsg_type != SCM_RIGHTS)
 		return -EPROTO;
 	int fd;
