@@ -218,7 +218,7 @@ std::unique_ptr<LsmLayer> start(const EnforceOptions &o, const Policyfile &pf, c
 }
 
 // SIGHUP: the policy file again, through the one reload check.
-void reload(const EnforceOptions &o, const LsmScope &scope, const Probe &pr, LsmLayer &lsm, Output *out)
+void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Output *out)
 {
 	sd_notify("RELOADING=1");
 	// SIGHUP also reopens the events file (logrotate).
@@ -227,7 +227,7 @@ void reload(const EnforceOptions &o, const LsmScope &scope, const Probe &pr, Lsm
 	auto np = load_policy(o.policy);
 	if (!np) {
 		say("enforce: reload: " + o.policy + " has errors; the running policy stays");
-	} else if (!reload_allowed(*np, scope, pr.missing_hooks, o.allow_degraded)) {
+	} else if (!reload_allowed(*np, scope, o.allow_degraded)) {
 		say("enforce: reload refused; the running policy stays");
 	} else {
 		try {
@@ -320,7 +320,7 @@ int run_enforce(const EnforceOptions &o)
 			  "\nMAINPID=" + std::to_string(getpid()));
 		auto on_signal = [&](const signalfd_siginfo &si) {
 			if (si.ssi_signo == SIGHUP)
-				reload(o, scope, pr, *lsm, out.get());
+				reload(o, scope, *lsm, out.get());
 			else
 				sup.stop();
 		};

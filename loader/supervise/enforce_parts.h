@@ -62,7 +62,6 @@ Probe probe(const LsmNeeds &needs);
 // `bulwark reload` alike: no rule that no layer can enforce under this
 // scope (unless allow_degraded), and none that needs a hook this kernel
 // lacks. Says why not.
-bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, const std::vector<std::string> &missing_hooks,
-		    bool allow_degraded);
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded);
 
 } // namespace bulwark

@@ -50,8 +50,7 @@ Probe probe(const LsmNeeds &needs)
 	return p;
 }
 
-bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, const std::vector<std::string> &missing_hooks,
-		    bool allow_degraded)
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded)
 {
 	bool ok = true;
 	for (const auto &n : policy::scope_notes(pol, scope.str()))
@@ -59,17 +58,18 @@ bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, const std:
 			say(n.loc.file + ":" + std::to_string(n.loc.line) + ": " + n.message);
 			ok = false;
 		}
-	// Even degraded: the running programs are all there is, and a new
-	// rule on a hook that is not among them would be enforced by nothing.
-	if (!missing_hooks.empty()) {
-		LsmPlan plan = plan_lsm(pol);
-		for (const auto &h : hooks_needed(plan.needs))
-			for (const auto &m : missing_hooks)
-				if (h == m) {
-					say("lsm: the new policy needs hook " + h + ", which this kernel lacks");
-					ok = false;
-				}
-	}
+	// Even degraded: the running programs are all there is, and a rule on
+	// a hook this kernel lacks would be enforced by nothing. Only the new
+	// policy's hooks are looked up: each is a search of the kernel's BTF,
+	// which `bulwark reload` would otherwise pay for every hook (seconds
+	// on a slow machine).
+	if (!have_vmlinux_btf())
+		return ok;
+	for (const auto &h : hooks_needed(plan_lsm(pol).needs))
+		if (!hook_exists(h)) {
+			say("lsm: the new policy needs hook " + h + ", which this kernel lacks");
+			ok = false;
+		}
 	return ok;
 }
 
@@ -85,11 +85,7 @@ int run_reload(const ReloadOptions &o)
 		LsmScope pinned;
 		pinned.kind = cfg.scope;
 		pinned.path.assign(cfg.scope_path, strnlen(cfg.scope_path, sizeof(cfg.scope_path)));
-		// The programs a pinned enforcer attached are every one this
-		// kernel has (LsmNeeds::all).
-		LsmNeeds all;
-		all.all = true;
-		if (!reload_allowed(*pol, pinned, probe(all).missing_hooks, o.allow_degraded)) {
+		if (!reload_allowed(*pol, pinned, o.allow_degraded)) {
 			say("reload: refused; the running policy stays");
 			return 1;
 		}
