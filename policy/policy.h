@@ -202,5 +202,9 @@ ParseResult parse_file(const std::string &path, const ExtendsResolver &resolver)
 const char *bundled_policy(std::string_view name);
 
 const char *to_string(Mode mode);
+// As a policy file spells it: "allow", "errno(EPERM)", "kill-process", ...
+std::string to_string(const SyscallAction &action);
+// The errno only tells Errno actions apart.
+bool same_action(const SyscallAction &a, const SyscallAction &b);
 
 } // namespace bulwark::policy

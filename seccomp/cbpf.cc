@@ -30,133 +30,151 @@ std::vector<sock_filter> read_bpf(int fd)
 	return prog;
 }
 
+namespace {
+
+struct Regs {
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {};
+};
+
+// BPF_LD / BPF_LDX at pc: the value loaded.
+uint32_t load(const sock_filter &in, size_t pc, const Regs &r, const seccomp_data &data)
+{
+	const uint32_t k = in.k;
+	switch (BPF_MODE(in.code)) {
+	case BPF_ABS: {
+		// seccomp only allows aligned 32-bit loads inside seccomp_data.
+		if (BPF_CLASS(in.code) != BPF_LD || BPF_SIZE(in.code) != BPF_W || k % 4 != 0 ||
+		    k + 4 > sizeof(seccomp_data))
+			throw std::runtime_error("cbpf: bad load at " + std::to_string(pc));
+		uint32_t v;
+		std::memcpy(&v, reinterpret_cast<const unsigned char *>(&data) + k, 4);
+		return v;
+	}
+	case BPF_IMM:
+		return k;
+	case BPF_LEN:
+		return sizeof(seccomp_data);
+	case BPF_MEM:
+		if (k >= BPF_MEMWORDS)
+			throw std::runtime_error("cbpf: bad scratch slot");
+		return r.M[k];
+	}
+	throw std::runtime_error("cbpf: unsupported load mode at " + std::to_string(pc));
+}
+
+// BPF_ALU at pc on A; false when it ends the program.
+bool alu(uint16_t code, uint32_t &A, uint32_t src, size_t pc)
+{
+	switch (BPF_OP(code)) {
+	case BPF_ADD:
+		A += src;
+		return true;
+	case BPF_SUB:
+		A -= src;
+		return true;
+	case BPF_MUL:
+		A *= src;
+		return true;
+	case BPF_DIV:
+		// Classic BPF ends the program with 0 on division by zero.
+		if (src == 0)
+			return false;
+		A /= src;
+		return true;
+	case BPF_MOD:
+		if (src == 0)
+			return false;
+		A %= src;
+		return true;
+	case BPF_OR:
+		A |= src;
+		return true;
+	case BPF_AND:
+		A &= src;
+		return true;
+	case BPF_XOR:
+		A ^= src;
+		return true;
+	case BPF_LSH:
+		A = src >= 32 ? 0 : A << src;
+		return true;
+	case BPF_RSH:
+		A = src >= 32 ? 0 : A >> src;
+		return true;
+	case BPF_NEG:
+		A = -A;
+		return true;
+	}
+	throw std::runtime_error("cbpf: bad ALU op at " + std::to_string(pc));
+}
+
+// BPF_JMP at pc: how many instructions it skips.
+size_t jump_offset(const sock_filter &in, uint32_t A, uint32_t src, size_t pc)
+{
+	if (BPF_OP(in.code) == BPF_JA)
+		return in.k;
+	bool cond;
+	switch (BPF_OP(in.code)) {
+	case BPF_JEQ:
+		cond = A == src;
+		break;
+	case BPF_JGT:
+		cond = A > src;
+		break;
+	case BPF_JGE:
+		cond = A >= src;
+		break;
+	case BPF_JSET:
+		cond = (A & src) != 0;
+		break;
+	default:
+		throw std::runtime_error("cbpf: bad jump at " + std::to_string(pc));
+	}
+	return cond ? in.jt : in.jf;
+}
+
+} // namespace
+
 uint32_t run_cbpf(const std::vector<sock_filter> &prog, const seccomp_data &data)
 {
 	// The kernel caps programs at BPF_MAXINSNS; a longer one never loads.
 	if (prog.empty() || prog.size() > BPF_MAXINSNS)
 		throw std::runtime_error("cbpf: program length out of range");
-	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {};
-	const auto *bytes = reinterpret_cast<const unsigned char *>(&data);
+	Regs r;
 	size_t pc = 0;
 	while (pc < prog.size()) {
+		const size_t at = pc;
 		const sock_filter &in = prog[pc++];
-		const uint32_t k = in.k;
-		const uint32_t src = BPF_SRC(in.code) == BPF_X ? X : k;
+		const uint32_t src = BPF_SRC(in.code) == BPF_X ? r.X : in.k;
 		switch (BPF_CLASS(in.code)) {
 		case BPF_LD:
-		case BPF_LDX: {
-			uint32_t v;
-			switch (BPF_MODE(in.code)) {
-			case BPF_ABS:
-				// seccomp only allows aligned 32-bit loads inside seccomp_data.
-				if (BPF_CLASS(in.code) != BPF_LD || BPF_SIZE(in.code) != BPF_W || k % 4 != 0 ||
-				    k + 4 > sizeof(seccomp_data))
-					throw std::runtime_error("cbpf: bad load at " + std::to_string(pc - 1));
-				std::memcpy(&v, bytes + k, 4);
-				break;
-			case BPF_IMM:
-				v = k;
-				break;
-			case BPF_LEN:
-				v = sizeof(seccomp_data);
-				break;
-			case BPF_MEM:
-				if (k >= BPF_MEMWORDS)
-					throw std::runtime_error("cbpf: bad scratch slot");
-				v = M[k];
-				break;
-			default:
-				throw std::runtime_error("cbpf: unsupported load mode at " + std::to_string(pc - 1));
-			}
-			(BPF_CLASS(in.code) == BPF_LD ? A : X) = v;
+		case BPF_LDX:
+			(BPF_CLASS(in.code) == BPF_LD ? r.A : r.X) = load(in, at, r, data);
 			break;
-		}
 		case BPF_ST:
 		case BPF_STX:
-			if (k >= BPF_MEMWORDS)
+			if (in.k >= BPF_MEMWORDS)
 				throw std::runtime_error("cbpf: bad scratch slot");
-			M[k] = BPF_CLASS(in.code) == BPF_ST ? A : X;
+			r.M[in.k] = BPF_CLASS(in.code) == BPF_ST ? r.A : r.X;
 			break;
 		case BPF_ALU:
-			switch (BPF_OP(in.code)) {
-			case BPF_ADD:
-				A += src;
-				break;
-			case BPF_SUB:
-				A -= src;
-				break;
-			case BPF_MUL:
-				A *= src;
-				break;
-			case BPF_DIV:
-				// Classic BPF ends the program with 0 on division by zero.
-				if (src == 0)
-					return 0;
-				A /= src;
-				break;
-			case BPF_MOD:
-				if (src == 0)
-					return 0;
-				A %= src;
-				break;
-			case BPF_OR:
-				A |= src;
-				break;
-			case BPF_AND:
-				A &= src;
-				break;
-			case BPF_XOR:
-				A ^= src;
-				break;
-			case BPF_LSH:
-				A = src >= 32 ? 0 : A << src;
-				break;
-			case BPF_RSH:
-				A = src >= 32 ? 0 : A >> src;
-				break;
-			case BPF_NEG:
-				A = -A;
-				break;
-			default:
-				throw std::runtime_error("cbpf: bad ALU op at " + std::to_string(pc - 1));
-			}
+			if (!alu(in.code, r.A, src, at))
+				return 0;
 			break;
 		case BPF_JMP: {
-			size_t off;
-			if (BPF_OP(in.code) == BPF_JA) {
-				off = k;
-			} else {
-				bool cond;
-				switch (BPF_OP(in.code)) {
-				case BPF_JEQ:
-					cond = A == src;
-					break;
-				case BPF_JGT:
-					cond = A > src;
-					break;
-				case BPF_JGE:
-					cond = A >= src;
-					break;
-				case BPF_JSET:
-					cond = (A & src) != 0;
-					break;
-				default:
-					throw std::runtime_error("cbpf: bad jump at " + std::to_string(pc - 1));
-				}
-				off = cond ? in.jt : in.jf;
-			}
+			const size_t off = jump_offset(in, r.A, src, at);
 			if (pc + off >= prog.size())
-				throw std::runtime_error("cbpf: jump out of the program at " + std::to_string(pc - 1));
+				throw std::runtime_error("cbpf: jump out of the program at " + std::to_string(at));
 			pc += off;
 			break;
 		}
 		case BPF_RET:
-			return BPF_RVAL(in.code) == BPF_A ? A : k;
+			return BPF_RVAL(in.code) == BPF_A ? r.A : in.k;
 		case BPF_MISC:
 			if (BPF_MISCOP(in.code) == BPF_TAX)
-				X = A;
+				r.X = r.A;
 			else
-				A = X;
+				r.A = r.X;
 			break;
 		}
 	}

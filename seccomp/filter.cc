@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "policy/catalog.h"
@@ -28,10 +29,27 @@ const std::vector<std::string> &mount_syscalls()
 	return names;
 }
 
-static std::string scmp_error(const std::string &what, int rc)
+namespace {
+
+struct FileCloser {
+	void operator()(FILE *f) const { fclose(f); }
+};
+
+// What libseccomp exports for ctx (PFC text or raw BPF), read back by
+// `read`: libseccomp only writes to file descriptors.
+template <typename Read>
+auto read_export(scmp_filter_ctx ctx, int (*export_fn)(scmp_filter_ctx, int), const char *what, Read read)
 {
-	return "seccomp: " + what + ": " + std::strerror(-rc);
+	std::unique_ptr<FILE, FileCloser> f(tmpfile());
+	if (!f)
+		throw std::runtime_error(std::string("seccomp: tmpfile: ") + std::strerror(errno));
+	int rc = export_fn(ctx, fileno(f.get()));
+	if (rc < 0)
+		throw std::runtime_error(scmp_error(what, rc));
+	return read(f.get());
 }
+
+} // namespace
 
 bool SyscallRule::matches(const uint64_t a[6]) const
 {
@@ -155,19 +173,22 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 			add_syscall_entries(table_, policy);
 		}
 	} catch (...) {
-		seccomp_release(ctx_);
-		if (table_)
-			seccomp_release(table_);
+		release();
 		throw;
 	}
 }
 
-Filter::~Filter()
+void Filter::release() noexcept
 {
 	if (ctx_)
 		seccomp_release(ctx_);
 	if (table_)
 		seccomp_release(table_);
+}
+
+Filter::~Filter()
+{
+	release();
 }
 
 Filter::Filter(Filter &&other) noexcept
@@ -188,22 +209,15 @@ std::string Filter::pfc() const
 
 std::string Filter::pfc_of(scmp_filter_ctx ctx)
 {
-	FILE *f = tmpfile();
-	if (!f)
-		throw std::runtime_error(std::string("seccomp: tmpfile: ") + std::strerror(errno));
-	int rc = seccomp_export_pfc(ctx, fileno(f));
-	if (rc < 0) {
-		fclose(f);
-		throw std::runtime_error(scmp_error("export PFC", rc));
-	}
-	std::string out;
-	rewind(f);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		out.append(buf, n);
-	fclose(f);
-	return out;
+	return read_export(ctx, seccomp_export_pfc, "export PFC", [](FILE *f) {
+		std::string out;
+		rewind(f);
+		char buf[4096];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			out.append(buf, n);
+		return out;
+	});
 }
 
 int Filter::export_bpf(int fd) const
@@ -278,16 +292,8 @@ void Filter::export_progs() const
 			out.emplace_back();
 			continue;
 		}
-		FILE *f = tmpfile();
-		if (!f)
-			throw std::runtime_error(std::string("seccomp: tmpfile: ") + std::strerror(errno));
-		int rc = seccomp_export_bpf(c, fileno(f));
-		if (rc < 0) {
-			fclose(f);
-			throw std::runtime_error(scmp_error("export BPF", rc));
-		}
-		out.push_back(read_bpf(fileno(f)));
-		fclose(f);
+		out.push_back(
+			read_export(c, seccomp_export_bpf, "export BPF", [](FILE *f) { return read_bpf(fileno(f)); }));
 	}
 	progs_ = std::move(out);
 }

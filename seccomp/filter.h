@@ -94,6 +94,7 @@ private:
 	void route(const std::string &name, size_t rule, std::vector<ArgMatch> args, uint32_t act);
 
 	static std::string pfc_of(scmp_filter_ctx ctx);
+	void release() noexcept;
 
 	scmp_filter_ctx ctx_ = nullptr;   // rule words (+ the listener)
 	scmp_filter_ctx table_ = nullptr; // syscalls: entries and the default action

@@ -11,12 +11,12 @@
 
 namespace bulwark::seccomp {
 
-namespace {
-
 std::string scmp_error(const std::string &what, int rc)
 {
 	return "seccomp: " + what + ": " + std::strerror(-rc);
 }
+
+namespace {
 
 struct ArchName {
 	const char *name;

@@ -4,12 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "policy/policy.h"
 
 typedef void *scmp_filter_ctx;
 
 namespace bulwark::seccomp {
+
+// "seccomp: <what>: <strerror>" for a libseccomp return code (-errno).
+std::string scmp_error(const std::string &what, int rc);
 
 // libseccomp action for a policy action.
 uint32_t scmp_action(const policy::SyscallAction &a);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The BPF-LSM layer: the skeleton, the maps a policy fills, the ring buffer.
+// The BPF-LSM layer: the BPF objects, the maps a policy fills, the ring buffer.
 #pragma once
 
 #include <sys/types.h>
@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,14 +21,16 @@ extern "C" {
 }
 
 struct bulwark_bpf;
+struct bulwark_trace_bpf;
 struct ring_buffer;
 struct btf;
 
 namespace bulwark {
 
-// Which program sets to load from the object. The syscall tracepoints
-// report seccomp's own denials into the same ring buffer; they load where LSM
-// programs cannot (a seccomp-only run on this kind of host).
+// Which objects to load: the LSM programs, the syscall tracepoints, or both.
+// The tracepoints report seccomp's own denials into the same ring buffer (the
+// two objects share their maps); they load where LSM programs cannot (a
+// seccomp-only run on this kind of host).
 struct BpfOptions {
 	bool lsm = true;
 	bool trace = false;
@@ -93,6 +96,14 @@ uint64_t read_dropped(int bss_fd);
 // rule index, plus the built-in rules keyed by their BW_RULE_* number.
 std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int rule_hits_fd, uint32_t gen, size_t n);
 
+// Frees a skeleton (detaching its links): the one owner of each object.
+struct SkelDeleter {
+	void operator()(bulwark_bpf *s) const;
+	void operator()(bulwark_trace_bpf *s) const;
+};
+using LsmSkel = std::unique_ptr<bulwark_bpf, SkelDeleter>;
+using TraceSkel = std::unique_ptr<bulwark_trace_bpf, SkelDeleter>;
+
 class LsmLayer {
 public:
 	// Empty when BPF LSM is active on this kernel, else one line saying why
@@ -143,10 +154,16 @@ public:
 private:
 	std::vector<std::string> my_pins_; // pins this instance made, for cleanup on failure
 	size_t consumed_ = 0, budget_ = SIZE_MAX;
-	void attach_all(const std::string &pin_dir);
+	void open_objects(const LsmEnforce *enforce);
+	void load_objects();
+	void write_initial(const LsmEnforce *enforce);
+	void attach_and_pin(const std::string &pin_dir);
+	void undo_pins(bool created_dir, const std::string &pin_dir);
 	void open_ring();
+	int pending_fd() const;
 
-	bulwark_bpf *skel_ = nullptr;
+	LsmSkel lsm_;     // the LSM programs (opts_.lsm)
+	TraceSkel trace_; // the syscall tracepoints (opts_.trace)
 	ring_buffer *rb_ = nullptr;
 	EventFn on_event_;
 	BpfOptions opts_;

@@ -35,27 +35,6 @@ std::string join(const std::vector<std::string> &v, const char *sep = " ")
 	return out;
 }
 
-std::string action_text(const policy::SyscallAction &a)
-{
-	switch (a.kind) {
-	case policy::SyscallActionKind::Allow:
-		return "allow";
-	case policy::SyscallActionKind::Errno: {
-		const char *n = strerrorname_np(a.errno_value);
-		return std::string("errno(") + (n ? n : std::to_string(a.errno_value)) + ")";
-	}
-	case policy::SyscallActionKind::KillProcess:
-		return "kill-process";
-	case policy::SyscallActionKind::KillThread:
-		return "kill-thread";
-	case policy::SyscallActionKind::Log:
-		return "log";
-	case policy::SyscallActionKind::Trap:
-		return "trap";
-	}
-	return "?";
-}
-
 struct Layer {
 	bool enforced = false;
 	std::vector<std::string> what;    // syscalls or hooks
@@ -118,96 +97,172 @@ void apply_kernel(Row &row, const KernelView &k)
 	}
 }
 
+void add_unique(std::vector<std::string> &v, const char *item)
+{
+	if (std::find(v.begin(), v.end(), item) == v.end())
+		v.push_back(item);
+}
+
+// An `allow: exec` rule: an allow-list entry, LSM only.
+Row allow_row(Row row)
+{
+	row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)", {}};
+	row.seccomp.how = "cannot see paths";
+	row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
+			   "loader out of the allow-list, or it runs anything readable");
+	return row;
+}
+
+// A deny rule: what each layer does with each of its words.
+Row deny_row(const policy::Rule &r, Row row)
+{
+	std::vector<std::string> how_s, how_l;
+	for (const auto &w : r.words) {
+		const policy::WordInfo *info = policy::find_word(w);
+		if (!info)
+			continue;
+		if (*info->seccomp_how) {
+			for (const char *s : info->syscalls)
+				add_unique(row.seccomp.what, s);
+			how_s.push_back(info->seccomp_how);
+		}
+		if (*info->lsm_how) {
+			for (const char *h : info->hooks)
+				add_unique(row.lsm.what, h);
+			how_l.push_back(info->lsm_how);
+		}
+		if (*info->gap)
+			row.gaps.push_back(w + ": " + info->gap);
+	}
+	row.seccomp.enforced = !row.seccomp.what.empty() && r.when.empty();
+	row.lsm.enforced = !row.lsm.what.empty();
+	const char *verdict = r.mode == policy::Mode::Audit ? "report only (audit)" : "EPERM";
+	if (row.seccomp.enforced)
+		row.seccomp.how = join(how_s, "; ") + " -> " + verdict;
+	else if (!row.seccomp.what.empty())
+		row.seccomp.how = "not applied: seccomp cannot evaluate when:";
+	else
+		row.seccomp.how = r.kind == policy::RuleKind::File ? "cannot see paths" : "cannot see the argument";
+	if (!row.seccomp.enforced)
+		row.seccomp.what.clear();
+	row.lsm.how = row.lsm.enforced ? join(how_l, "; ") + " -> " + verdict : "no hook";
+	if (!row.seccomp.enforced || !row.lsm.enforced)
+		row.gaps.push_back(std::string("enforced by the ") + (row.lsm.enforced ? "BPF-LSM" : "seccomp") +
+				   " layer alone: a hole there is not backed up");
+	return row;
+}
+
+Row rule_row(const policy::Rule &r)
+{
+	Row row;
+	row.id = r.id;
+	row.verb = r.verb == policy::Verb::Allow ? "allow" : "deny";
+	row.mode = policy::to_string(r.mode);
+	row.words = r.words;
+	std::string when = targets_of(r, row.targets);
+	if (!when.empty())
+		row.targets.push_back("when " + when);
+	return r.verb == policy::Verb::Allow ? allow_row(std::move(row)) : deny_row(r, std::move(row));
+}
+
+Row syscall_row(const policy::SyscallEntry &s, size_t i)
+{
+	Row row;
+	row.id = "syscalls[" + std::to_string(i) + "]";
+	row.verb = policy::to_string(s.action);
+	row.mode = policy::to_string(s.mode);
+	row.words = {"syscalls"};
+	row.seccomp = {true,
+		       s.names,
+		       policy::to_string(s.action) + (s.args.empty() ? "" : " when its argument checks hold"),
+		       {}};
+	row.lsm.how = "seccomp escape hatch: no LSM counterpart";
+	return row;
+}
+
+Row hook_row(const policy::HookEntry &h)
+{
+	Row row;
+	row.id = h.id.empty() ? "hook:" + h.hook : h.id;
+	row.verb = "deny";
+	row.mode = policy::to_string(h.mode);
+	row.words = {"hooks"};
+	const char *n = strerrorname_np(h.errno_value);
+	row.lsm = {true, {h.hook}, h.hook + " -> " + (n ? n : "errno"), {}};
+	row.seccomp.how = "LSM escape hatch: no seccomp counterpart";
+	return row;
+}
+
 std::vector<Row> rows(const policy::Policy &p, const KernelView *k)
 {
 	std::vector<Row> out;
-	for (const auto &r : p.rules) {
-		Row row;
-		row.id = r.id;
-		row.verb = r.verb == policy::Verb::Allow ? "allow" : "deny";
-		row.mode = policy::to_string(r.mode);
-		row.words = r.words;
-		std::string when = targets_of(r, row.targets);
-		if (!when.empty())
-			row.targets.push_back("when " + when);
-		if (r.verb == policy::Verb::Allow) {
-			row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)", {}};
-			row.seccomp.how = "cannot see paths";
-			row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
-					   "loader out of the allow-list, or it runs anything readable");
-			out.push_back(row);
-			continue;
-		}
-		std::vector<std::string> how_s, how_l;
-		for (const auto &w : r.words) {
-			const policy::WordInfo *info = policy::find_word(w);
-			if (!info)
-				continue;
-			if (*info->seccomp_how) {
-				for (const char *s : info->syscalls)
-					if (std::find(row.seccomp.what.begin(), row.seccomp.what.end(), s) ==
-					    row.seccomp.what.end())
-						row.seccomp.what.push_back(s);
-				how_s.push_back(info->seccomp_how);
-			}
-			if (*info->lsm_how) {
-				for (const char *h : info->hooks)
-					if (std::find(row.lsm.what.begin(), row.lsm.what.end(), h) ==
-					    row.lsm.what.end())
-						row.lsm.what.push_back(h);
-				how_l.push_back(info->lsm_how);
-			}
-			if (*info->gap)
-				row.gaps.push_back(w + ": " + info->gap);
-		}
-		row.seccomp.enforced = !row.seccomp.what.empty() && r.when.empty();
-		row.lsm.enforced = !row.lsm.what.empty();
-		const char *verdict = r.mode == policy::Mode::Audit ? "report only (audit)" : "EPERM";
-		if (row.seccomp.enforced)
-			row.seccomp.how = join(how_s, "; ") + " -> " + verdict;
-		else if (!row.seccomp.what.empty())
-			row.seccomp.how = "not applied: seccomp cannot evaluate when:";
-		else
-			row.seccomp.how =
-				r.kind == policy::RuleKind::File ? "cannot see paths" : "cannot see the argument";
-		if (!row.seccomp.enforced)
-			row.seccomp.what.clear();
-		row.lsm.how = row.lsm.enforced ? join(how_l, "; ") + " -> " + verdict : "no hook";
-		if (!row.seccomp.enforced || !row.lsm.enforced)
-			row.gaps.push_back(std::string("enforced by the ") +
-					   (row.lsm.enforced ? "BPF-LSM" : "seccomp") +
-					   " layer alone: a hole there is not backed up");
-		out.push_back(row);
-	}
-	for (size_t i = 0; i < p.syscalls.size(); i++) {
-		const auto &s = p.syscalls[i];
-		Row row;
-		row.id = "syscalls[" + std::to_string(i) + "]";
-		row.verb = action_text(s.action);
-		row.mode = policy::to_string(s.mode);
-		row.words = {"syscalls"};
-		row.seccomp = {true,
-			       s.names,
-			       action_text(s.action) + (s.args.empty() ? "" : " when its argument checks hold"),
-			       {}};
-		row.lsm.how = "seccomp escape hatch: no LSM counterpart";
-		out.push_back(row);
-	}
-	for (const auto &h : p.hooks) {
-		Row row;
-		row.id = h.id.empty() ? "hook:" + h.hook : h.id;
-		row.verb = "deny";
-		row.mode = policy::to_string(h.mode);
-		row.words = {"hooks"};
-		const char *n = strerrorname_np(h.errno_value);
-		row.lsm = {true, {h.hook}, h.hook + " -> " + (n ? n : "errno"), {}};
-		row.seccomp.how = "LSM escape hatch: no seccomp counterpart";
-		out.push_back(row);
-	}
+	for (const auto &r : p.rules)
+		out.push_back(rule_row(r));
+	for (size_t i = 0; i < p.syscalls.size(); i++)
+		out.push_back(syscall_row(p.syscalls[i], i));
+	for (const auto &h : p.hooks)
+		out.push_back(hook_row(h));
 	if (k)
 		for (auto &row : out)
 			apply_kernel(row, *k);
 	return out;
+}
+
+// A cell's text in lines of at most w characters, broken between words.
+std::vector<std::string> wrap(const std::string &s, size_t w)
+{
+	std::vector<std::string> out;
+	std::istringstream in(s);
+	std::string word, line;
+	while (in >> word) {
+		if (!line.empty() && line.size() + 1 + word.size() > w) {
+			out.push_back(line);
+			line.clear();
+		}
+		line += (line.empty() ? "" : " ") + word;
+	}
+	if (!line.empty())
+		out.push_back(line);
+	if (out.empty())
+		out.push_back("");
+	return out;
+}
+
+std::string pad(const std::string &s, size_t w)
+{
+	return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
+}
+
+// Columns: RULE, DENIES, SECCOMP, BPF-LSM. Long cells wrap under their own
+// column so the two layers stay side by side.
+const size_t w_rule = 18, w_words = 20, w_layer = 46;
+
+void write_row(std::ostringstream &o, const Row &r)
+{
+	std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ", ");
+	if (!r.targets.empty())
+		words += " " + join(r.targets, " ");
+	if (r.mode == "audit")
+		words += " (audit)";
+	// Plain words list their syscalls; argument checks need the prose.
+	bool special = false;
+	for (const auto &w : r.words)
+		special |= w == "socket" || w == "raw-sockets" || w == "user-namespaces";
+	std::string verdict = r.mode == "audit" ? "report" : "EPERM";
+	std::string sc = !r.seccomp.enforced ? "- " + r.seccomp.how
+			 : special || r.words == std::vector<std::string>{"syscalls"}
+				 ? r.seccomp.how
+				 : join(r.seccomp.what) + " -> " + verdict;
+	std::string ls = r.lsm.enforced ? r.lsm.how : "- " + r.lsm.how;
+	auto c1 = wrap(r.id, w_rule - 1), c2 = wrap(words, w_words - 1), c3 = wrap(sc, w_layer - 1), c4 = wrap(ls, 60);
+	size_t n = std::max({c1.size(), c2.size(), c3.size(), c4.size()});
+	for (size_t i = 0; i < n; i++) {
+		auto at = [&](const std::vector<std::string> &c) { return i < c.size() ? c[i] : ""; };
+		std::string line = pad(at(c1), w_rule) + pad(at(c2), w_words) + pad(at(c3), w_layer) + at(c4);
+		while (!line.empty() && line.back() == ' ')
+			line.pop_back();
+		o << line << "\n";
+	}
 }
 
 std::vector<std::string> preamble(const policy::Policy &p, const KernelView *k)
@@ -232,7 +287,7 @@ std::vector<std::string> preamble(const policy::Policy &p, const KernelView *k)
 	lines.push_back("seccomp: architectures " + join(arches, ", ") +
 			"; syscalls from any other ABI (i386 int 0x80, x32) kill the process");
 	lines.push_back(std::string("seccomp: default action ") +
-			(p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"));
+			(p.defaults.syscalls_set ? policy::to_string(p.defaults.syscalls) : "allow"));
 	lines.push_back(std::string("lsm: exec ") +
 			(p.defaults.exec_deny ? "allow-list (default deny)" : "default allow"));
 	return lines;
@@ -248,7 +303,7 @@ std::string explain_json(const policy::Policy &p, const KernelView *k)
 	j["mode"] = policy::to_string(p.mode);
 	j["extends"] = p.extends;
 	j["architectures"] = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
-	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? action_text(p.defaults.syscalls) : "allow"},
+	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? policy::to_string(p.defaults.syscalls) : "allow"},
 			 {"exec", p.defaults.exec_deny ? "deny" : "allow"}};
 	if (k) {
 		j["kernel"] = {
@@ -283,57 +338,9 @@ std::string explain_text(const policy::Policy &p, const KernelView *k)
 	for (const auto &l : preamble(p, k))
 		o << l << "\n";
 	auto rs = rows(p, k);
-	// Columns: RULE, DENIES, SECCOMP, BPF-LSM. Long cells wrap under
-	// their own column so the two layers stay side by side.
-	const size_t w_rule = 18, w_words = 20, w_layer = 46;
-	auto wrap = [](const std::string &s, size_t w) {
-		std::vector<std::string> out;
-		std::istringstream in(s);
-		std::string word, line;
-		while (in >> word) {
-			if (!line.empty() && line.size() + 1 + word.size() > w) {
-				out.push_back(line);
-				line.clear();
-			}
-			line += (line.empty() ? "" : " ") + word;
-		}
-		if (!line.empty())
-			out.push_back(line);
-		if (out.empty())
-			out.push_back("");
-		return out;
-	};
-	auto pad = [](const std::string &s, size_t w) {
-		return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
-	};
 	o << "\n" << pad("RULE", w_rule) << pad("DENIES", w_words) << pad("SECCOMP", w_layer) << "BPF-LSM\n";
-	for (const auto &r : rs) {
-		std::string words = (r.verb == "deny" ? "" : r.verb + " ") + join(r.words, ", ");
-		if (!r.targets.empty())
-			words += " " + join(r.targets, " ");
-		if (r.mode == "audit")
-			words += " (audit)";
-		// Plain words list their syscalls; argument checks need the prose.
-		bool special = false;
-		for (const auto &w : r.words)
-			special |= w == "socket" || w == "raw-sockets" || w == "user-namespaces";
-		std::string verdict = r.mode == "audit" ? "report" : "EPERM";
-		std::string sc = !r.seccomp.enforced ? "- " + r.seccomp.how
-				 : special || r.words == std::vector<std::string>{"syscalls"}
-					 ? r.seccomp.how
-					 : join(r.seccomp.what) + " -> " + verdict;
-		std::string ls = r.lsm.enforced ? r.lsm.how : "- " + r.lsm.how;
-		auto c1 = wrap(r.id, w_rule - 1), c2 = wrap(words, w_words - 1), c3 = wrap(sc, w_layer - 1),
-		     c4 = wrap(ls, 60);
-		size_t n = std::max({c1.size(), c2.size(), c3.size(), c4.size()});
-		for (size_t i = 0; i < n; i++) {
-			auto at = [&](const std::vector<std::string> &c) { return i < c.size() ? c[i] : ""; };
-			std::string line = pad(at(c1), w_rule) + pad(at(c2), w_words) + pad(at(c3), w_layer) + at(c4);
-			while (!line.empty() && line.back() == ' ')
-				line.pop_back();
-			o << line << "\n";
-		}
-	}
+	for (const auto &r : rs)
+		write_row(o, r);
 	bool any_gap = false;
 	for (const auto &r : rs)
 		for (const auto &g : r.gaps) {

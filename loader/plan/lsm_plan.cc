@@ -61,11 +61,28 @@ int word_index(const std::string &w)
 	return it == idx.end() ? -1 : it->second;
 }
 
+// How a file rule marks a map entry: an allow sets allow_exec, a deny adds
+// the rule to the slot of each access it denies.
+struct FileMerge {
+	const policy::Rule &r;
+	size_t rule;
+
+	void operator()(bw_file_match &m, const std::string &what) const
+	{
+		if (r.verb == policy::Verb::Allow) {
+			m.allow_exec = 1;
+			return;
+		}
+		for (int bit = 0; bit < 3; bit++)
+			if (r.access & (1u << bit))
+				slot_add(m.acc[bit], rule, what);
+	}
+};
+
 // A '*' pattern is stored whole and indexed by the literal directory it
 // starts in, resolved like exact paths are: "/bin/*sh" is looked for under
 // /usr/bin, where the kernel will report the files.
-template <typename Merge>
-void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::string &pattern, Merge &merge)
+void add_glob(LsmPlan &plan, const std::string &pattern, const FileMerge &merge)
 {
 	size_t star = pattern.find('*');
 	size_t slash = pattern.rfind('/', star);
@@ -76,7 +93,7 @@ void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::stri
 		dir = resolved;
 	std::string full = (dir == "/" ? "" : dir) + rest;
 	if (full.size() >= BW_PATH_MAX)
-		throw Error("lsm: rule '" + r.id + "': " + pattern + " resolves to a pattern longer than " +
+		throw Error("lsm: rule '" + merge.r.id + "': " + pattern + " resolves to a pattern longer than " +
 			    std::to_string(BW_PATH_MAX - 1) + " bytes");
 	auto it = std::find_if(plan.globs.begin(), plan.globs.end(), [&](const auto &g) { return g.first == full; });
 	if (it == plan.globs.end()) {
@@ -98,63 +115,64 @@ void add_glob(LsmPlan &plan, const policy::Rule &r, size_t rule, const std::stri
 				    dir);
 	}
 	merge(it->second, pattern);
-	plan.entries.push_back({"glob:" + full, r.access, rule});
+	plan.entries.push_back({"glob:" + full, merge.r.access, merge.rule});
 }
 
-} // namespace
-
-LsmPlan plan_lsm(const policy::Policy &policy)
+// A rule's `when:` conditions: flags on its record, keys in the when maps.
+void add_when(LsmPlan &plan, const policy::Rule &r, __u32 key, bw_rule &val)
 {
-	LsmPlan plan;
+	auto add_exe = [&](const policy::PathSpec &p, __u32 kind) {
+		bw_when_exe_key k{};
+		k.rule = key;
+		k.kind = kind;
+		char resolved[PATH_MAX];
+		// Task exes are recorded as resolved paths.
+		std::string path = realpath(p.path.c_str(), resolved) ? resolved : p.path;
+		std::memcpy(k.path, path.data(), std::min(path.size(), sizeof(k.path) - 1));
+		plan.when_exe.push_back(k);
+	};
+	for (const auto &p : r.when.exe) {
+		val.flags |= BW_RULE_WHEN_EXE;
+		add_exe(p, 0);
+	}
+	for (const auto &p : r.when.parent_exe) {
+		val.flags |= BW_RULE_WHEN_PARENT_EXE;
+		add_exe(p, 1);
+	}
+	for (uint32_t uid : r.when.uid) {
+		val.flags |= BW_RULE_WHEN_UID;
+		plan.when_uid.push_back({key, 0, uid});
+	}
+	for (const auto &cg : r.when.cgroup) {
+		val.flags |= BW_RULE_WHEN_CGROUP;
+		// On cgroup v2 the directory's inode number is the cgroup id.
+		std::string dir = "/sys/fs/cgroup" + cg;
+		struct stat st;
+		if (stat(dir.c_str(), &st) != 0)
+			throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")", errno);
+		plan.when_cgroup.push_back({key, 0, st.st_ino});
+	}
+}
 
-	size_t nrules = policy.rules.size() + policy.hooks.size();
-	if (nrules > BW_MAX_RULES)
-		throw Error("lsm: policy has " + std::to_string(nrules) + " rules and hooks, the limit is " +
-			    std::to_string(BW_MAX_RULES));
-
-	// Per-rule record: mode, errno, which `when:` conditions apply.
+// Per-rule record: mode, errno, which `when:` conditions apply.
+void plan_rules(LsmPlan &plan, const policy::Policy &policy)
+{
 	for (size_t i = 0; i < policy.rules.size(); i++) {
 		const auto &r = policy.rules[i];
-		__u32 key = static_cast<__u32>(i);
 		bw_rule val{};
 		val.flags = r.mode == policy::Mode::Audit ? BW_RULE_AUDIT : 0;
 		val.errno_value = EPERM;
 		if (!r.ports.empty() && !r.addresses.empty())
 			val.flags |= BW_RULE_NEEDS_PORT | BW_RULE_NEEDS_ADDR;
-		auto add_exe = [&](const policy::PathSpec &p, __u32 kind) {
-			bw_when_exe_key k{};
-			k.rule = key;
-			k.kind = kind;
-			char resolved[PATH_MAX];
-			// Task exes are recorded as resolved paths.
-			std::string path = realpath(p.path.c_str(), resolved) ? resolved : p.path;
-			std::memcpy(k.path, path.data(), std::min(path.size(), sizeof(k.path) - 1));
-			plan.when_exe.push_back(k);
-		};
-		for (const auto &p : r.when.exe) {
-			val.flags |= BW_RULE_WHEN_EXE;
-			add_exe(p, 0);
-		}
-		for (const auto &p : r.when.parent_exe) {
-			val.flags |= BW_RULE_WHEN_PARENT_EXE;
-			add_exe(p, 1);
-		}
-		for (uint32_t uid : r.when.uid) {
-			val.flags |= BW_RULE_WHEN_UID;
-			plan.when_uid.push_back({key, 0, uid});
-		}
-		for (const auto &cg : r.when.cgroup) {
-			val.flags |= BW_RULE_WHEN_CGROUP;
-			// On cgroup v2 the directory's inode number is the cgroup id.
-			std::string dir = "/sys/fs/cgroup" + cg;
-			struct stat st;
-			if (stat(dir.c_str(), &st) != 0)
-				throw Error("lsm: rule '" + r.id + "': cgroup " + cg + " cannot match (" + dir + ")",
-					    errno);
-			plan.when_cgroup.push_back({key, 0, st.st_ino});
-		}
+		add_when(plan, r, static_cast<__u32>(i), val);
 		plan.rules.push_back(val);
 	}
+}
+
+// `hooks:` entries: their records follow the rules', and each escape slot
+// answers with the first entry naming its hook.
+void plan_hooks(LsmPlan &plan, const policy::Policy &policy)
+{
 	const auto &esc = policy::lsm_escape_hooks();
 	for (size_t h = 0; h < policy.hooks.size(); h++) {
 		bw_rule val{};
@@ -172,6 +190,10 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 		if (!known)
 			throw Error("lsm: unknown hook '" + policy.hooks[h].hook + "'");
 	}
+}
+
+void plan_needs(LsmPlan &plan, const policy::Policy &policy)
+{
 	plan.exec_default_deny = policy.defaults.exec_deny;
 	for (const auto &r : policy.rules) {
 		for (const auto &w : r.words)
@@ -182,16 +204,73 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 	plan.needs.exec_allow_list = policy.defaults.exec_deny;
 	for (const auto &h : policy.hooks)
 		plan.needs.escape_hooks.insert(h.hook);
+}
 
-	// Words, socket families, ports, addresses.
-	auto &words = plan.words;
-	auto &families = plan.families;
+struct Prefix {
+	bw_addr_key key;
+	bw_rules rules;
+};
+
+// What the network maps collect before they are laid out: ports by
+// (op, port), address prefixes in rule order.
+struct NetPlan {
 	std::map<std::pair<int, int>, bw_rules> ports;
-	struct Prefix {
-		bw_addr_key key;
-		bw_rules rules;
-	};
 	std::vector<Prefix> prefixes;
+};
+
+void add_net(NetPlan &net, const policy::Rule &r, size_t rule, const std::string &w)
+{
+	int op = w == "connect" ? BW_NET_CONNECT : BW_NET_BIND;
+	for (const auto &pr : r.ports)
+		for (unsigned p = pr.lo; p <= pr.hi; p++)
+			slot_add(net.ports[{op, static_cast<int>(p)}], rule, w + " port " + std::to_string(p));
+	for (const auto &a : r.addresses) {
+		Prefix px{};
+		px.key.op = static_cast<__u16>(op);
+		px.key.family = static_cast<__u16>(a.family);
+		px.key.prefixlen = static_cast<__u32>(32 + a.prefix);
+		std::memcpy(px.key.addr, a.bytes.data(), 16);
+		slot_add(px.rules, rule, w + " address " + a.text);
+		net.prefixes.push_back(px);
+	}
+}
+
+bool contains(const bw_addr_key &outer, const bw_addr_key &inner)
+{
+	if (outer.op != inner.op || outer.family != inner.family || outer.prefixlen > inner.prefixlen)
+		return false;
+	unsigned bits = outer.prefixlen - 32;
+	for (unsigned b = 0; b < bits; b++) {
+		unsigned mask = 0x80u >> (b % 8);
+		if ((outer.addr[b / 8] & mask) != (inner.addr[b / 8] & mask))
+			return false;
+	}
+	return true;
+}
+
+void lay_out_net(LsmPlan &plan, const NetPlan &net)
+{
+	for (const auto &[op_port, rl] : net.ports) {
+		bw_port_key k{static_cast<__u16>(op_port.first), static_cast<__u16>(op_port.second)};
+		plan.ports.push_back({k, rl});
+	}
+	// An LPM trie returns only the longest matching prefix, so each prefix
+	// carries the rules of every shorter prefix that contains it.
+	for (const auto &inner : net.prefixes) {
+		bw_rules merged = inner.rules;
+		for (const auto &outer : net.prefixes)
+			if (&outer != &inner && contains(outer.key, inner.key))
+				for (__u32 r : outer.rules.rule_plus1)
+					if (r)
+						slot_add(merged, r - 1, "an address prefix");
+		plan.addrs.push_back({inner.key, merged});
+	}
+}
+
+// Words, socket families, ports, addresses.
+void plan_actions(LsmPlan &plan, const policy::Policy &policy)
+{
+	NetPlan net;
 	for (size_t i = 0; i < policy.rules.size(); i++) {
 		const auto &r = policy.rules[i];
 		if (r.verb != policy::Verb::Deny || r.kind != policy::RuleKind::Action)
@@ -199,127 +278,91 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 		for (const auto &w : r.words) {
 			int wi = word_index(w);
 			if (wi >= 0)
-				slot_add(words[wi], i, "'" + w + "'");
+				slot_add(plan.words[wi], i, "'" + w + "'");
 			if (w == "socket")
 				for (int f : r.families) {
 					if (f < 0 || f >= BW_MAX_FAMILIES)
 						throw Error("lsm: rule '" + r.id + "': family " + std::to_string(f) +
 							    " out of range");
-					slot_add(families[f], i, "socket family " + std::to_string(f));
+					slot_add(plan.families[f], i, "socket family " + std::to_string(f));
 				}
-			if (w == "connect" || w == "bind") {
-				int op = w == "connect" ? BW_NET_CONNECT : BW_NET_BIND;
-				for (const auto &pr : r.ports)
-					for (unsigned p = pr.lo; p <= pr.hi; p++)
-						slot_add(ports[{op, static_cast<int>(p)}], i,
-							 w + " port " + std::to_string(p));
-				for (const auto &a : r.addresses) {
-					Prefix px{};
-					px.key.op = static_cast<__u16>(op);
-					px.key.family = static_cast<__u16>(a.family);
-					px.key.prefixlen = static_cast<__u32>(32 + a.prefix);
-					std::memcpy(px.key.addr, a.bytes.data(), 16);
-					slot_add(px.rules, i, w + " address " + a.text);
-					prefixes.push_back(px);
-				}
-			}
+			if (w == "connect" || w == "bind")
+				add_net(net, r, i, w);
 		}
 	}
-	for (const auto &[op_port, rl] : ports) {
-		bw_port_key k{static_cast<__u16>(op_port.first), static_cast<__u16>(op_port.second)};
-		plan.ports.push_back({k, rl});
-	}
-	// An LPM trie returns only the longest matching prefix, so each prefix
-	// carries the rules of every shorter prefix that contains it.
-	auto contains = [](const bw_addr_key &outer, const bw_addr_key &inner) {
-		if (outer.op != inner.op || outer.family != inner.family || outer.prefixlen > inner.prefixlen)
-			return false;
-		unsigned bits = outer.prefixlen - 32;
-		for (unsigned b = 0; b < bits; b++) {
-			unsigned mask = 0x80u >> (b % 8);
-			if ((outer.addr[b / 8] & mask) != (inner.addr[b / 8] & mask))
-				return false;
-		}
-		return true;
-	};
-	for (auto &inner : prefixes) {
-		bw_rules merged = inner.rules;
-		for (const auto &outer : prefixes)
-			if (&outer != &inner && contains(outer.key, inner.key))
-				for (__u32 r : outer.rules.rule_plus1)
-					if (r)
-						slot_add(merged, r - 1, "an address prefix");
-		plan.addrs.push_back({inner.key, merged});
-	}
+	lay_out_net(plan, net);
+}
 
-	// Files: exact paths by identity and by resolved path; subtrees by the
-	// directory's identity.
-	auto &paths = plan.paths;
-	auto &inodes = plan.inodes;
-	auto &subtrees = plan.subtrees;
-	auto &entries_ = plan.entries;
+// A subtree by the directory's identity.
+void add_subtree(LsmPlan &plan, const policy::PathSpec &p, const FileMerge &merge)
+{
+	char resolved[PATH_MAX];
+	struct stat st;
+	if (!realpath(p.path.c_str(), resolved) || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		// Allowing what is not there allows nothing; denying it would
+		// silently protect nothing.
+		if (merge.r.verb == policy::Verb::Allow) {
+			plan.warnings.push_back("lsm: rule '" + merge.r.id + "': " + p.path +
+						"/** does not exist here; it allows nothing");
+			return;
+		}
+		throw Error("lsm: rule '" + merge.r.id + "': " + p.path +
+			    "/** cannot match: not an existing directory when the policy loads");
+	}
+	merge(plan.subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
+	plan.entries.push_back({"subtree:" + std::string(resolved), merge.r.access, merge.rule});
+}
+
+// An exact path by the path as written, by what it resolves to and by
+// identity.
+void add_exact(LsmPlan &plan, const policy::PathSpec &p, const FileMerge &merge)
+{
+	const unsigned access = merge.r.access;
+	char resolved[PATH_MAX];
+	bool exists = realpath(p.path.c_str(), resolved) != nullptr;
+	merge(plan.paths[p.path], p.path);
+	plan.entries.push_back({"path:" + p.path, access, merge.rule});
+	// The kernel reports resolved paths, so /bin/sh must be stored as what
+	// it resolves to now (/usr/bin/dash).
+	if (exists && p.path != resolved) {
+		if (strlen(resolved) >= BW_PATH_MAX)
+			throw Error("lsm: " + p.path + " resolves to a path longer than " +
+				    std::to_string(BW_PATH_MAX - 1) + " bytes: " + resolved);
+		merge(plan.paths[resolved], resolved);
+		plan.entries.push_back({std::string("path:") + resolved, access, merge.rule});
+	}
+	struct stat st;
+	if (exists && stat(resolved, &st) == 0) {
+		merge(plan.inodes[{kdev(st.st_dev), st.st_ino}], p.path);
+		plan.entries.push_back({"inode:" + std::to_string(major(st.st_dev)) + ":" +
+						std::to_string(minor(st.st_dev)) + ":" + std::to_string(st.st_ino),
+					access, merge.rule});
+	}
+}
+
+void plan_files(LsmPlan &plan, const policy::Policy &policy)
+{
 	for (size_t i = 0; i < policy.rules.size(); i++) {
 		const auto &r = policy.rules[i];
 		if (r.kind != policy::RuleKind::File)
 			continue;
-		bool allow = r.verb == policy::Verb::Allow;
-		auto merge = [&](bw_file_match &m, const std::string &what) {
-			if (allow) {
-				m.allow_exec = 1;
-				return;
-			}
-			for (int bit = 0; bit < 3; bit++)
-				if (r.access & (1u << bit))
-					slot_add(m.acc[bit], i, what);
-		};
+		const FileMerge merge{r, i};
 		for (const auto &p : r.paths) {
-			if (p.kind == policy::PathKind::Glob) {
-				add_glob(plan, r, i, p.path, merge);
-				continue;
-			}
-			char resolved[PATH_MAX];
-			bool exists = realpath(p.path.c_str(), resolved) != nullptr;
-			struct stat st;
-			if (p.kind == policy::PathKind::Subtree) {
-				if (!exists || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
-					// Allowing what is not there allows nothing; denying
-					// it would silently protect nothing.
-					if (allow) {
-						plan.warnings.push_back("lsm: rule '" + r.id + "': " + p.path +
-									"/** does not exist here; it allows nothing");
-						continue;
-					}
-					throw Error(
-						"lsm: rule '" + r.id + "': " + p.path +
-						"/** cannot match: not an existing directory when the policy loads");
-				}
-				merge(subtrees[{kdev(st.st_dev), st.st_ino}], p.path + "/**");
-				entries_.push_back({"subtree:" + std::string(resolved), r.access, i});
-				continue;
-			}
-			merge(paths[p.path], p.path);
-			entries_.push_back({"path:" + p.path, r.access, i});
-			// The kernel reports resolved paths, so /bin/sh must be
-			// stored as what it resolves to now (/usr/bin/dash).
-			if (exists && p.path != resolved) {
-				if (strlen(resolved) >= BW_PATH_MAX)
-					throw Error("lsm: " + p.path + " resolves to a path longer than " +
-						    std::to_string(BW_PATH_MAX - 1) + " bytes: " + resolved);
-				merge(paths[resolved], resolved);
-				entries_.push_back({std::string("path:") + resolved, r.access, i});
-			}
-			if (exists && stat(resolved, &st) == 0) {
-				merge(inodes[{kdev(st.st_dev), st.st_ino}], p.path);
-				entries_.push_back({"inode:" + std::to_string(major(st.st_dev)) + ":" +
-							    std::to_string(minor(st.st_dev)) + ":" +
-							    std::to_string(st.st_ino),
-						    r.access, i});
-			}
+			if (p.kind == policy::PathKind::Glob)
+				add_glob(plan, p.path, merge);
+			else if (p.kind == policy::PathKind::Subtree)
+				add_subtree(plan, p, merge);
+			else
+				add_exact(plan, p, merge);
 		}
 	}
-	// The hook tries at most 16 patterns per file: those rooted at its
-	// ancestors. Refuse a policy where some directory's chain has more,
-	// rather than let the BPF side fail closed on every such open.
+}
+
+// The hook tries at most 16 patterns per file: those rooted at its
+// ancestors. Refuse a policy where some directory's chain has more, rather
+// than let the BPF side fail closed on every such open.
+void check_glob_chains(const LsmPlan &plan)
+{
 	for (const auto &[dir, gl] : plan.glob_dirs) {
 		size_t total = 0;
 		for (const auto &[other, ol] : plan.glob_dirs) {
@@ -334,6 +377,30 @@ LsmPlan plan_lsm(const policy::Policy &policy)
 			throw Error("lsm: " + std::to_string(total) + " '*' patterns apply under " + dir +
 				    "; at most " + std::to_string(BW_SLOT_RULES * 4) + " may share a path");
 	}
+}
+
+// "major:minor:inode" of a (kernel dev, ino) key.
+std::string dev_ino_text(const std::pair<uint32_t, uint64_t> &id)
+{
+	return std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
+	       std::to_string(id.second);
+}
+
+} // namespace
+
+LsmPlan plan_lsm(const policy::Policy &policy)
+{
+	size_t nrules = policy.rules.size() + policy.hooks.size();
+	if (nrules > BW_MAX_RULES)
+		throw Error("lsm: policy has " + std::to_string(nrules) + " rules and hooks, the limit is " +
+			    std::to_string(BW_MAX_RULES));
+	LsmPlan plan;
+	plan_rules(plan, policy);
+	plan_hooks(plan, policy);
+	plan_needs(plan, policy);
+	plan_actions(plan, policy);
+	plan_files(plan, policy);
+	check_glob_chains(plan);
 	return plan;
 }
 
@@ -387,15 +454,9 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 	for (const auto &[p, m] : paths)
 		file("file_paths", p, m);
 	for (const auto &[id, m] : inodes)
-		file("file_inodes",
-		     std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
-			     std::to_string(id.second),
-		     m);
+		file("file_inodes", dev_ino_text(id), m);
 	for (const auto &[id, m] : subtrees)
-		file("file_subtrees",
-		     std::to_string(id.first >> 20) + ":" + std::to_string(id.first & 0xfffff) + ":" +
-			     std::to_string(id.second),
-		     m);
+		file("file_subtrees", dev_ino_text(id), m);
 	for (const auto &[pat, m] : globs)
 		file("file_globs", pat, m);
 	for (const auto &k : when_exe)

@@ -30,8 +30,7 @@ fi
 # The same sources and libraries as bulwark_policy in the top CMakeLists.txt,
 # so the fuzzer keeps linking as the parser starts using the catalog.
 cmake -DSRC="$repo/policy/bundled" -DOUT="$out/bundled_policies.cc" -P "$repo/cmake/embed_policies.cmake"
-policy_srcs=("$repo/policy/policy.cc" "$repo/policy/catalog.cc" "$repo/policy/constants.cc"
-             "$out/bundled_policies.cc")
+policy_srcs=("$repo"/policy/*.cc "$repo"/policy/import/*.cc "$out/bundled_policies.cc")
 "$cxx" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$repo" \
     "${policy_srcs[@]}" "$here/policy_fuzz.cc" \

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Rule evaluation: whether a rule's `when:` holds, which rule of a slot
+ * decides, and the report that turns it into a verdict, a counter and a
+ * record. Matching never loops over the policy: at most BW_SLOT_RULES rules
+ * share a slot.
+ */
+#ifndef BW_LIB_RULES_H
+#define BW_LIB_RULES_H
+
+#include "lib/event.h"
+#include "lib/policy.h"
+
+static __always_inline bool exec_default_deny(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->exec_default_deny_gen != 0 : static_exec_default_deny != 0;
+}
+
+static __always_inline bool have_subtrees(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->have_subtrees_gen != 0 : static_have_subtrees != 0;
+}
+
+static __always_inline bool have_globs(const struct bw_ctx *c)
+{
+	return dynamic_gen ? c->have_globs_gen != 0 : static_have_globs != 0;
+}
+
+/* Copies a d_path result into a zero-padded buffer. */
+static __always_inline int path_to_key(const struct path *p, struct bw_scratch *sc, char *dst)
+{
+	if (bpf_d_path((struct path *)p, sc->raw, sizeof(sc->raw)) < 0)
+		return -1;
+	__builtin_memset(dst, 0, BW_PATH_MAX);
+	if (bpf_probe_read_kernel_str(dst, BW_PATH_MAX, sc->raw) < 0)
+		return -1;
+	return 0;
+}
+
+static __always_inline bool exe_matches(__u32 rule, __u32 kind, const struct bw_task *t)
+{
+	struct bw_scratch *sc;
+
+	if (!t)
+		return false;
+	sc = get_scratch();
+	if (!sc)
+		return false;
+	sc->exe_key.rule = rule;
+	sc->exe_key.kind = kind;
+	__builtin_memcpy(sc->exe_key.path, t->exe, BW_PATH_MAX);
+	return bpf_map_lookup_elem(&when_exe, &sc->exe_key) != 0;
+}
+
+/* Whether a rule's `when:` holds for the current task. */
+static __always_inline bool when_holds(__u32 idx, const struct bw_rule *rule, const struct bw_task *self)
+{
+	struct bw_when_id_key k = {.rule = idx};
+
+	if (rule->flags & BW_RULE_WHEN_UID) {
+		k.id = (__u32)bpf_get_current_uid_gid();
+		if (!bpf_map_lookup_elem(&when_uid, &k))
+			return false;
+	}
+	if (rule->flags & BW_RULE_WHEN_CGROUP) {
+		k.id = bpf_get_current_cgroup_id();
+		if (!bpf_map_lookup_elem(&when_cgroup, &k))
+			return false;
+	}
+	if ((rule->flags & BW_RULE_WHEN_EXE) && !exe_matches(idx, 0, self))
+		return false;
+	if (rule->flags & BW_RULE_WHEN_PARENT_EXE) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct bw_task *parent = bpf_task_storage_get(&tasks, task->real_parent, 0, 0);
+
+		if (!exe_matches(idx, 1, parent))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void count_hit(__u32 rule_idx, bool deny)
+{
+	/* Rule numbers are absolute (generation * BW_MAX_RULES + index). */
+	__u32 k = rule_idx >= BW_RULE_BUILTIN_BASE ? BW_MAX_RULES * BW_GENS + (rule_idx - BW_RULE_BUILTIN_BASE)
+						   : rule_idx;
+	struct bw_counter *cnt = bpf_map_lookup_elem(&rule_hits, &k);
+
+	if (!cnt)
+		return;
+	if (deny)
+		cnt->deny++;
+	else
+		cnt->audit++;
+}
+
+/* Returns the value the hook must return: -errno when enforcing, 0 when
+ * auditing. The event is best effort; the verdict is not. */
+static __always_inline int report(struct bw_task *self, __u32 rule_idx, const struct bw_rule *rule,
+				  const struct bw_ctx *c)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	int ret = -EPERM;
+	struct bw_event *e;
+	__u32 *seq;
+
+	if (rule) {
+		if (rule->flags & BW_RULE_AUDIT)
+			ret = 0;
+		else if (rule->errno_value)
+			ret = -(int)rule->errno_value;
+	}
+
+	count_hit(rule_idx, ret != 0);
+	e = reserve_event();
+	if (!e)
+		return ret;
+	seq = bpf_map_lookup_elem(&syscall_pending, &tid);
+	fill_event(e,
+		   (struct bw_outcome){
+			   .kind = BW_KIND_LSM,
+			   .seq = seq ? *seq : 0,
+			   .verdict = ret ? BW_VERDICT_DENY : BW_VERDICT_AUDIT,
+			   .err = ret,
+			   .rule = rule_idx,
+		   },
+		   self, bpf_get_current_task_btf(), c);
+	bpf_ringbuf_submit(e, 0);
+	return ret;
+}
+
+/* The one ordering of every slot: the first enforcing rule whose `when:`
+ * holds decides at once (true); an audit rule that holds is only kept, the
+ * first one, in *audit_plus1, so an audit rule never shadows an enforcing
+ * one. */
+static __always_inline bool rule_decides(__u32 idx, const struct bw_rule *rule, const struct bw_task *self,
+					 __u32 *audit_plus1)
+{
+	if (!when_holds(idx, rule, self))
+		return false;
+	if (!(rule->flags & BW_RULE_AUDIT))
+		return true;
+	if (!*audit_plus1)
+		*audit_plus1 = idx + 1;
+	return false;
+}
+
+/* After a slot without a deciding rule: the audit rule it kept, if any. */
+static __always_inline int report_audit(struct bw_task *self, __u32 audit_plus1, const struct bw_ctx *c)
+{
+	__u32 idx = audit_plus1 - 1;
+
+	if (!audit_plus1)
+		return 0;
+	return report(self, idx, bpf_map_lookup_elem(&rules, &idx), c);
+}
+
+/* Rule i of a slot: false past the slot's last rule. *rule is null for an
+ * index the loader gave no rule. */
+static __always_inline bool slot_rule(const struct bw_rules *rl, int i, __u32 *idx, struct bw_rule **rule)
+{
+	__u32 plus1 = rl->rule_plus1[i];
+
+	if (!plus1)
+		return false;
+	*idx = plus1 - 1;
+	*rule = bpf_map_lookup_elem(&rules, idx);
+	return true;
+}
+
+static __always_inline int eval(struct bw_task *self, const struct bw_rules *rl, const struct bw_ctx *c)
+{
+	__u32 audit_plus1 = 0;
+
+	for (int i = 0; i < BW_SLOT_RULES; i++) {
+		struct bw_rule *rule;
+		__u32 idx;
+
+		if (!slot_rule(rl, i, &idx, &rule))
+			break;
+		/* A rule index with no slot is a loader bug: deny. */
+		if (!rule)
+			return report(self, idx, 0, c);
+		if (rule_decides(idx, rule, self, &audit_plus1))
+			return report(self, idx, rule, c);
+	}
+	return report_audit(self, audit_plus1, c);
+}
+
+/* Whether a slot holds an enforcing rule (or one the loader left without
+ * a slot, which denies), `when:` aside. */
+static __always_inline bool slot_enforces(const struct bw_rules *rl)
+{
+	for (int i = 0; i < BW_SLOT_RULES; i++) {
+		struct bw_rule *rule;
+		__u32 idx;
+
+		if (!slot_rule(rl, i, &idx, &rule))
+			break;
+		if (!rule || !(rule->flags & BW_RULE_AUDIT))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline int deny_word(__u32 word, struct bw_ctx *c)
+{
+	struct bw_task *self = confined_task(c);
+	struct bw_rules *rl;
+
+	if (!self)
+		return 0;
+	word += c->gen * BW_WORD_COUNT;
+	rl = bpf_map_lookup_elem(&word_rules, &word);
+	if (!rl || !rl->rule_plus1[0])
+		return 0;
+	return eval(self, rl, c);
+}
+
+#endif /* BW_LIB_RULES_H */
