@@ -56,17 +56,31 @@ namespace bulwark::policy {
 // as the program's section), the ECS event.category, and what the event's
 // target is. A new hook is one program plus one row here.
 enum HookTarget : unsigned {
-	HookTargetName,    // bulwark.target: a mount point, module, device name
-	HookTargetPath,    // file.path: a resolved path
-	HookTargetAddress, // destination.* / source.*: an address and port
+	HookTargetName,        // bulwark.target: a mount point, module, device name
+	HookTargetPath,        // file.path: a resolved path
+	HookTargetDestination, // destination.*: the address and port connected or sent to
+	HookTargetSource,      // source.*: the address and port bound
+};
+// What else an event of the hook says, in bulwark.*.
+enum HookDetail : unsigned {
+	HookDetailNone,
+	HookDetailMountFlags, // mount_flags
+	HookDetailSocket,     // socket.family, socket.type
+	HookDetailArg,        // arg: the hook's numeric argument (bpf cmd, perf type, ptrace mode, file id)
 };
 struct HookInfo {
 	uint32_t id;          // enum bw_hook
 	const char *name;     // LSM hook
 	const char *category; // ECS event.category
 	HookTarget target;
+	HookDetail detail;
 	bool escape; // a `hooks:` escape-hatch entry (slot id - BW_HOOK_ESCAPE_BASE)
 };
+// Whether events of the hook carry an address (destination.* or source.*).
+inline bool has_address(const HookInfo &h)
+{
+	return h.target == HookTargetDestination || h.target == HookTargetSource;
+}
 const std::vector<HookInfo> &hooks();
 const HookInfo *find_hook(uint32_t id);
 const HookInfo *find_hook(std::string_view name);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loader/kernel/fd.h"
+#include "loader/kernel/scope.h"
 #include "loader/plan/lsm_plan.h"
 #include "policy/policy.h"
 
@@ -35,21 +36,6 @@ struct BpfOptions {
 	bool lsm = true;
 	bool trace = false;
 	uint32_t ringbuf_bytes = 0; // 0: BW_RINGBUF_BYTES; else a power of two >= page size
-};
-
-// Who the programs apply to (bw_config's scope fields).
-struct LsmScope {
-	uint32_t kind = BW_SCOPE_RUN; // enum bw_scope
-	std::string path;             // cgroup directory or executable, as given
-	uint64_t cgroup_id = 0;
-	uint32_t cgroup_level = 0;
-	uint32_t exe_dev = 0; // kernel dev_t
-	uint64_t exe_ino = 0;
-
-	// Resolves "run", "host", "cgroup:PATH", "exe:PATH" on this machine.
-	// Throws Error("enforce: ...").
-	static LsmScope parse(const std::string &spec);
-	std::string str() const;
 };
 
 // What enforce mode adds to run mode.

@@ -21,7 +21,6 @@ extern "C" {
 #include "bulwark.h"
 }
 #include "loader/kernel/fd.h"
-#include "loader/kernel/lsm.h"
 #include "loader/sinks/ecs_parts.h"
 #include "loader/sinks/json_writer.h"
 #include "loader/sinks/output.h"
@@ -48,23 +47,14 @@ const char *errno_name(int err)
 	return n ? n : "";
 }
 
-const char *category(uint32_t hook)
+// Hooks the catalog does not know (a newer BPF object) are named by
+// number and say nothing more.
+const policy::HookInfo &hook_info(uint32_t hook)
 {
+	static const policy::HookInfo unknown{
+		0, "unknown", "process", policy::HookTargetName, policy::HookDetailNone, false};
 	const policy::HookInfo *h = policy::find_hook(hook);
-	return h ? h->category : "process";
-}
-
-// Hooks whose target is a path ECS should see as file.path.
-bool has_file_path(uint32_t hook)
-{
-	const policy::HookInfo *h = policy::find_hook(hook);
-	return h && h->target == policy::HookTargetPath;
-}
-
-bool is_addr_hook(uint32_t hook)
-{
-	const policy::HookInfo *h = policy::find_hook(hook);
-	return h && h->target == policy::HookTargetAddress;
+	return h ? *h : unknown;
 }
 
 std::string_view fixed(const char *s, size_t max)
@@ -299,18 +289,18 @@ struct EventSink::Impl {
 	}
 
 	// The ECS side of an LSM record: file.path, destination / source.
-	void lsm_ecs(const bw_event &e)
+	void lsm_ecs(const bw_event &e, const policy::HookInfo &h)
 	{
-		if (has_file_path(e.hook) && e.target[0]) {
+		if (h.target == policy::HookTargetPath && e.target[0]) {
 			w.key("file");
 			w.begin_object();
 			w.key("path");
 			w.string_n(e.target, sizeof(e.target));
 			w.end_object();
-		} else if (is_addr_hook(e.hook)) {
+		} else if (policy::has_address(h)) {
 			char ip[INET6_ADDRSTRLEN] = "";
 			inet_ntop(e.family == AF_INET6 ? AF_INET6 : AF_INET, e.addr, ip, sizeof(ip));
-			if (e.hook == BW_HOOK_SOCKET_BIND)
+			if (h.target == policy::HookTargetSource)
 				w.key("source");
 			else
 				w.key("destination");
@@ -329,10 +319,10 @@ struct EventSink::Impl {
 	}
 
 	// bulwark.hook, access, target and the hook's own details.
-	void lsm_details(const bw_event &e)
+	void lsm_details(const bw_event &e, const policy::HookInfo &h)
 	{
 		w.key("hook");
-		w.string(hook_name(e.hook));
+		w.string(h.name);
 		if (e.access) {
 			w.key("access");
 			w.begin_array();
@@ -347,14 +337,16 @@ struct EventSink::Impl {
 		// What file.path, destination or source already say is not
 		// repeated; the target of a mount, a module name... have no ECS
 		// field of their own.
-		if (!has_file_path(e.hook) && !is_addr_hook(e.hook) && e.target[0]) {
+		if (h.target == policy::HookTargetName && e.target[0]) {
 			w.key("target");
 			w.string_n(e.target, sizeof(e.target));
 		}
-		if (e.hook >= BW_HOOK_SB_MOUNT && e.hook <= BW_HOOK_SB_REMOUNT) {
+		switch (h.detail) {
+		case policy::HookDetailMountFlags:
 			w.key("mount_flags");
 			w.uint(e.flags);
-		} else if (e.hook == BW_HOOK_SOCKET_CREATE) {
+			break;
+		case policy::HookDetailSocket:
 			w.key("socket");
 			w.begin_object();
 			w.key("family");
@@ -362,10 +354,13 @@ struct EventSink::Impl {
 			w.key("type");
 			w.uint(e.type & 0xf);
 			w.end_object();
-		} else if (e.hook == BW_HOOK_BPF || e.hook == BW_HOOK_PERF || e.hook == BW_HOOK_PTRACE_ACCESS ||
-			   e.hook == BW_HOOK_READ_FILE || e.hook == BW_HOOK_LOAD_DATA) {
+			break;
+		case policy::HookDetailArg:
 			w.key("arg");
 			w.uint(e.flags);
+			break;
+		case policy::HookDetailNone:
+			break;
 		}
 	}
 
@@ -567,17 +562,17 @@ void EventSink::lsm(const bw_event &e, unsigned denied_by, unsigned evaluated_by
 	if (!m.accept(r, denied_by, audit, e.pid, t, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe))))
 		return;
 	JsonWriter &w = m.w;
-	const char *hook = hook_name(e.hook);
-	m.begin(t, "\"alert\"", "\"bulwark.lsm\"", hook);
-	m.outcome(audit, category(e.hook));
+	const policy::HookInfo &h = hook_info(e.hook);
+	m.begin(t, "\"alert\"", "\"bulwark.lsm\"", h.name);
+	m.outcome(audit, h.category);
 	w.end_object();
 	w.raw(r.members);
 	m.process(e.pid, e.tid, e.ppid, fixed(e.comm, sizeof(e.comm)), fixed(e.exe, sizeof(e.exe)), nullptr, e.uid);
-	m.lsm_ecs(e);
+	m.lsm_ecs(e, h);
 	w.key("bulwark");
 	w.begin_object();
 	m.verdict("\"lsm\"", audit ? "\"audit\"" : "\"deny\"", audit, e.err < 0 ? -e.err : 0);
-	m.lsm_details(e);
+	m.lsm_details(e, h);
 	if (e.sc.nr >= 0)
 		m.syscall(e.sc.arch, e.sc.nr, e.sc.args, m.syscall_name(e.sc.arch, e.sc.nr));
 	m.layers(denied_by, evaluated_by);
@@ -603,18 +598,19 @@ void EventSink::seccomp(const SeccompAttempt &a, const bw_event *lsm_part, unsig
 	const seccomp_data &d = a.notif.data;
 	const std::string &name = m.syscall_name(d.arch, d.nr);
 	m.begin(t, "\"alert\"", "\"bulwark.seccomp\"", name);
-	m.outcome(audit, lsm_part ? category(lsm_part->hook) : "process");
+	const policy::HookInfo &h = hook_info(lsm_part ? lsm_part->hook : 0);
+	m.outcome(audit, lsm_part ? h.category : "process");
 	w.end_object();
 	w.raw(r.members);
 	m.process(a.tgid, a.notif.pid, a.ppid, a.comm, a.exe, &a.args, a.uid);
 	if (lsm_part)
-		m.lsm_ecs(*lsm_part);
+		m.lsm_ecs(*lsm_part, h);
 	w.key("bulwark");
 	w.begin_object();
 	m.verdict("\"seccomp\"", audit ? "\"audit\"" : "\"deny\"", audit, a.err);
 	m.syscall(d.arch, d.nr, d.args, name);
 	if (lsm_part) {
-		m.lsm_details(*lsm_part);
+		m.lsm_details(*lsm_part, h);
 		w.key("lsm");
 		w.begin_object();
 		bool lsm_audit = lsm_part->verdict == BW_VERDICT_AUDIT;

@@ -28,9 +28,7 @@ Fd lock_pins(const std::string &pin_dir);
 // One enforcer per pin directory, for its whole life.
 Fd hold_enforcer_lock(const std::string &pin_dir);
 
-// --- scope.cc: the scope on this machine
-uint32_t kdev(dev_t d);
-const char *scope_name(uint32_t kind);
+// --- scope.cc: the scope while enforcing
 // Marks running processes of an exe scope (and descendants); returns how many.
 int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope);
 // Marks the enforcer itself: never a subject of its own scope.
