@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Event generator for bench/events_bench.cc: the ring buffer and record of
- * bpf/bulwark.bpf.c (same map type, same BW_RINGBUF_BYTES, same struct
+ * bpf/lib/maps.h (same map type, same BW_RINGBUF_BYTES, same struct
  * bw_event, same reserve/submit flags), fed from a tracepoint instead of an
  * LSM hook, because the development hosts refuse to load BPF-LSM programs.
  *
@@ -56,7 +56,7 @@ static long emit_one(__u32 i, void *data)
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 1; /* full: the rest of the batch is dropped (see below) */
-	/* What bulwark.bpf.c's report path writes for a file_open denial: the
+	/* What bpf/lib/rules.h's report path writes for a file_open denial: the
 	 * per-call fields, comm from the task, the resolved target and exe
 	 * (here copied from the template instead of d_path / task storage). */
 	__builtin_memcpy(e, &tmpl, sizeof(*e));

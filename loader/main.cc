@@ -10,6 +10,7 @@
 
 #include "loader/kernel/lsm.h"
 #include "loader/kernel/probe.h"
+#include "loader/plan/catalog_report.h"
 #include "loader/plan/explain.h"
 #include "loader/sinks/tail.h"
 #include "loader/supervise/enforce.h"
@@ -105,6 +106,11 @@ int main(int argc, char **argv)
 	explain_cmd->add_flag("--json", explain.json, "Machine-readable output");
 	explain_cmd->add_flag("--any-kernel", explain.any_kernel,
 			      "Do not check this kernel's hooks: the table as on a kernel that has them all");
+
+	CatalogOptions catalog;
+	auto *catalog_cmd = app.add_subcommand(
+		"catalog", "Every rule word, LSM hook and built-in rule, as both layers and the events read them");
+	catalog_cmd->add_flag("--json", catalog.json, "Machine-readable output");
 
 	CompileOptions compile;
 	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
@@ -208,6 +214,8 @@ int main(int argc, char **argv)
 		return run_doctor(doctor);
 	if (enforce_cmd->parsed())
 		return run_enforce(enforce);
+	if (catalog_cmd->parsed())
+		return run_catalog(catalog);
 	if (reload_cmd->parsed())
 		return run_reload(reload);
 	if (unload_cmd->parsed())

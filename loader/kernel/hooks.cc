@@ -167,6 +167,22 @@ std::vector<std::string> hooks_needed(const LsmNeeds &needs)
 	return {hooks.begin(), hooks.end()};
 }
 
+std::map<std::string, std::vector<std::string>> lsm_programs_by_hook()
+{
+	LsmSkel skel = open_lsm_object(true);
+	if (!skel)
+		throw Error("lsm: failed to open BPF object", errno);
+	std::map<std::string, std::vector<std::string>> out;
+	bpf_program *prog;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		std::string hook = prog_hook(prog);
+		if (!hook.empty())
+			out[hook].push_back(bpf_program__name(prog));
+	}
+	return out;
+}
+
 std::vector<LsmHookState> lsm_hook_states()
 {
 	LsmNeeds all;

@@ -171,6 +171,9 @@ bool hook_exists(const std::string &hook);
 bool hook_needed(const std::string &hook, const LsmNeeds &needs);
 // LSM hooks the programs selected for needs attach to (from section names).
 std::vector<std::string> hooks_needed(const LsmNeeds &needs);
+// Every LSM hook of the object, with the programs on it (more than one
+// where kernels differ in its prototype).
+std::map<std::string, std::vector<std::string>> lsm_programs_by_hook();
 
 // Removes every pin under dir and dir itself; returns what it removed.
 std::vector<std::string> unpin_all(const std::string &dir);

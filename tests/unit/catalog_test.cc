@@ -4,10 +4,12 @@
 // must find its hook there.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "loader/kernel/lsm.h"
+#include "loader/plan/catalog_report.h"
 #include "policy/catalog.h"
 
 using namespace bulwark;
@@ -83,4 +85,27 @@ TEST(Catalog, EveryProgramAndWordFindsItsHook)
 		base.insert(h);
 	EXPECT_EQ(base,
 		  (std::set<std::string>{"bprm_committed_creds", "ptrace_access_check", "task_alloc", "task_kill"}));
+}
+
+// The other direction: a catalog row without a program would name a hook
+// no policy can reach. `bulwark catalog` shows every row with its programs.
+TEST(Catalog, EveryRowHasItsProgramAndTheCatalogCommandShowsEveryTable)
+{
+	auto programs = lsm_programs_by_hook();
+	for (const auto &h : policy::hooks())
+		EXPECT_FALSE(programs[h.name].empty())
+			<< "catalog row " << h.name << " has no lsm/" << h.name << " program";
+	auto c = nlohmann::json::parse(catalog_json());
+	ASSERT_EQ(c["words"].size(), policy::words().size());
+	ASSERT_EQ(c["hooks"].size(), policy::hooks().size());
+	ASSERT_EQ(c["builtin_rules"].size(), policy::builtin_rules().size());
+	for (const auto &h : c["hooks"]) {
+		EXPECT_FALSE(h["programs"].empty()) << h.dump();
+		EXPECT_NE(h["category"], "") << h.dump();
+	}
+	// The variants of a hook whose prototype changed are both listed.
+	EXPECT_EQ(programs["bpf"].size(), 2u);
+	std::string text = catalog_text();
+	for (const auto &b : policy::builtin_rules())
+		EXPECT_NE(text.find(std::string(b.id) + ": " + b.description), std::string::npos) << b.id;
 }
