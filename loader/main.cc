@@ -6,7 +6,10 @@
 #include <sys/utsname.h>
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "loader/kernel/lsm.h"
 #include "loader/kernel/probe.h"
@@ -70,6 +73,169 @@ int run_version()
 	return 0;
 }
 
+// One subcommand: its options, registered on the app, and what runs it.
+// The options live in the runner, so each command's struct is its own.
+struct Command {
+	CLI::App *cmd;
+	std::function<int()> run;
+};
+
+template <typename Options> std::shared_ptr<Options> options()
+{
+	return std::make_shared<Options>();
+}
+
+Command add_run(CLI::App &app)
+{
+	auto o = options<RunOptions>();
+	auto layers = std::make_shared<std::string>("all");
+	auto *c = app.add_subcommand("run", "Run a command confined by a policy");
+	c->add_option("--policy,-p", o->policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
+	c->add_option("--events,-e", o->events,
+		      "Write events as JSON lines: - (stdout), unix:PATH (socket), or a file (repeatable)")
+		->allow_extra_args(false);
+	c->add_option("--rate-limit", o->rate_limit,
+		      "At most N events per rule and process per second; the rest are summarised")
+		->check(CLI::NonNegativeNumber);
+	c->add_option("--metrics", o->metrics, "Serve Prometheus counters on [HOST:]PORT (loopback only)");
+	c->add_option("--ring-buffer", o->ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
+		->check(CLI::Range(4096u, 1u << 30));
+	c->add_option("--layers", *layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
+	c->add_flag("--verbose,-v", o->verbose, "Log what each layer loaded");
+	c->add_option("command", o->command, "Command and arguments (after --)")->required();
+	c->prefix_command(false);
+	return {c, [o, layers] {
+			o->layers = *layers == "seccomp" ? Layers::Seccomp
+				    : *layers == "lsm"   ? Layers::Lsm
+							 : Layers::All;
+			return run_run(*o);
+		}};
+}
+
+Command add_check(CLI::App &app)
+{
+	auto o = options<CheckOptions>();
+	auto *c = app.add_subcommand("check", "Validate a policy file");
+	c->add_option("policy", o->policy, "Policy file (YAML)")->required();
+	return {c, [o] { return run_check(*o); }};
+}
+
+Command add_explain(CLI::App &app)
+{
+	auto o = options<ExplainOptions>();
+	auto *c = app.add_subcommand("explain", "Show, per rule, which layer enforces it and how");
+	c->add_option("policy", o->policy, "Policy file (YAML)")->required();
+	c->add_flag("--json", o->json, "Machine-readable output");
+	c->add_flag("--any-kernel", o->any_kernel,
+		    "Do not check this kernel's hooks: the table as on a kernel that has them all");
+	return {c, [o] { return run_explain(*o); }};
+}
+
+Command add_catalog(CLI::App &app)
+{
+	auto o = options<CatalogOptions>();
+	auto *c = app.add_subcommand(
+		"catalog", "Every rule word, LSM hook and built-in rule, as both layers and the events read them");
+	c->add_flag("--json", o->json, "Machine-readable output");
+	return {c, [o] { return run_catalog(*o); }};
+}
+
+Command add_compile(CLI::App &app)
+{
+	auto o = options<CompileOptions>();
+	auto *c = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
+	c->add_option("policy", o->policy, "Policy file (YAML)")->required();
+	c->add_flag("--pfc", o->pfc, "The seccomp filter as libseccomp PFC text");
+	c->add_option("--bpf", o->bpf_out, "Write the raw seccomp cBPF program(s) to OUT (and OUT.table)");
+	c->add_flag("--lsm", o->lsm, "The LSM map contents (default when nothing else is asked)");
+	return {c, [o] { return run_compile(*o); }};
+}
+
+// `import docker`: the command that runs is the nested one.
+Command add_import(CLI::App &app)
+{
+	auto o = options<ImportOptions>();
+	auto *imp = app.add_subcommand("import", "Convert another tool's policy to a bulwark policy");
+	imp->require_subcommand(1);
+	auto *c = imp->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
+	c->add_option("profile", o->profile, "Profile JSON")->required();
+	c->add_option("-o,--output", o->output, "Output file (default: stdout)");
+	c->add_option("--cap", o->caps, "Capability the container has (repeatable; replaces Docker's default set)")
+		->allow_extra_args(false);
+	c->add_option("--kernel", o->kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
+	c->add_option("--name", o->name, "Policy name (default: the profile's file name)");
+	return {c, [o] { return run_import_docker(*o); }};
+}
+
+Command add_events(CLI::App &app)
+{
+	auto o = options<EventsOptions>();
+	auto *c = app.add_subcommand("events", "Read a running enforcer's event stream");
+	c->add_option("--from", o->from, "unix:PATH (the enforcer's --events unix:PATH)")->required();
+	return {c, [o] { return run_events(*o); }};
+}
+
+Command add_version(CLI::App &app)
+{
+	return {app.add_subcommand("version", "Print versions and what this kernel supports"),
+		[] { return run_version(); }};
+}
+
+Command add_doctor(CLI::App &app)
+{
+	auto o = options<DoctorOptions>();
+	auto *c = app.add_subcommand("doctor", "What this kernel gives each layer: BPF-LSM state and hooks, "
+					       "Landlock, seccomp actions, foreign ABIs");
+	c->add_flag("--json", o->json, "Machine-readable output");
+	return {c, [o] { return run_doctor(*o); }};
+}
+
+Command add_enforce(CLI::App &app)
+{
+	auto o = options<EnforceOptions>();
+	auto *c = app.add_subcommand("enforce",
+				     "Enforce a policy on a cgroup, an executable or the host, in the foreground");
+	c->add_option("--policy,-p", o->policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
+	c->add_option("--scope", o->scope, "run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
+	c->add_flag("--i-mean-host", o->i_mean_host, "Confirm scope host (everything but bulwark and pid 1)");
+	c->add_option("--pin", o->pin_dir,
+		      "bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
+	c->add_option("--events,-e", o->events, "Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
+	c->add_flag("--allow-degraded", o->allow_degraded, "Run even when some rules have no layer under this scope");
+	c->add_flag("--verbose,-v", o->verbose, "Log more");
+	c->add_option("--metrics", o->metrics,
+		      "Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
+	return {c, [o] { return run_enforce(*o); }};
+}
+
+Command add_reload(CLI::App &app)
+{
+	auto o = options<ReloadOptions>();
+	auto *c = app.add_subcommand("reload", "Atomically replace the policy a pinned enforcer enforces");
+	c->add_option("--pin", o->pin_dir, "The enforcer's --pin directory")->required();
+	c->add_option("--policy,-p", o->policy, "New policy file (YAML)")->required()->check(CLI::ExistingFile);
+	c->add_flag("--allow-degraded", o->allow_degraded,
+		    "Accept a policy with rules this scope or kernel cannot enforce (they are then not enforced)");
+	return {c, [o] { return run_reload(*o); }};
+}
+
+Command add_unload(CLI::App &app)
+{
+	auto o = options<UnloadOptions>();
+	auto *c = app.add_subcommand("unload", "Stop a pinned enforcer and remove its pins (programs detach)");
+	c->add_option("--pin", o->pin_dir, "The enforcer's --pin directory")->required();
+	return {c, [o] { return run_unload(*o); }};
+}
+
+Command add_status(CLI::App &app)
+{
+	auto o = options<StatusOptions>();
+	auto *c = app.add_subcommand("status", "Show what a pinned enforcer enforces");
+	c->add_option("--pin", o->pin_dir, "The enforcer's --pin directory (default: every one under /sys/fs/bpf)");
+	c->add_flag("--json", o->json, "Machine-readable output");
+	return {c, [o] { return run_status(*o); }};
+}
+
 } // namespace bulwark
 
 int main(int argc, char **argv)
@@ -77,150 +243,20 @@ int main(int argc, char **argv)
 	using namespace bulwark;
 	CLI::App app{"bulwark: a layered Linux sandbox (seccomp + BPF-LSM)"};
 	app.require_subcommand(1);
-
-	RunOptions run;
-	std::string layers = "all";
-	auto *run_cmd = app.add_subcommand("run", "Run a command confined by a policy");
-	run_cmd->add_option("--policy,-p", run.policy, "Policy file (YAML)")->required()->check(CLI::ExistingFile);
-	run_cmd->add_option("--events,-e", run.events,
-			    "Write events as JSON lines: - (stdout), unix:PATH (socket), or a file (repeatable)")
-		->allow_extra_args(false);
-	run_cmd->add_option("--rate-limit", run.rate_limit,
-			    "At most N events per rule and process per second; the rest are summarised")
-		->check(CLI::NonNegativeNumber);
-	run_cmd->add_option("--metrics", run.metrics, "Serve Prometheus counters on [HOST:]PORT (loopback only)");
-	run_cmd->add_option("--ring-buffer", run.ringbuf_bytes, "BPF ring buffer size in bytes (a power of two)")
-		->check(CLI::Range(4096u, 1u << 30));
-	run_cmd->add_option("--layers", layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
-	run_cmd->add_flag("--verbose,-v", run.verbose, "Log what each layer loaded");
-	run_cmd->add_option("command", run.command, "Command and arguments (after --)")->required();
-	run_cmd->prefix_command(false);
-
-	CheckOptions check;
-	auto *check_cmd = app.add_subcommand("check", "Validate a policy file");
-	check_cmd->add_option("policy", check.policy, "Policy file (YAML)")->required();
-
-	ExplainOptions explain;
-	auto *explain_cmd = app.add_subcommand("explain", "Show, per rule, which layer enforces it and how");
-	explain_cmd->add_option("policy", explain.policy, "Policy file (YAML)")->required();
-	explain_cmd->add_flag("--json", explain.json, "Machine-readable output");
-	explain_cmd->add_flag("--any-kernel", explain.any_kernel,
-			      "Do not check this kernel's hooks: the table as on a kernel that has them all");
-
-	CatalogOptions catalog;
-	auto *catalog_cmd = app.add_subcommand(
-		"catalog", "Every rule word, LSM hook and built-in rule, as both layers and the events read them");
-	catalog_cmd->add_flag("--json", catalog.json, "Machine-readable output");
-
-	CompileOptions compile;
-	auto *compile_cmd = app.add_subcommand("compile", "Print the generated seccomp filter and LSM maps");
-	compile_cmd->add_option("policy", compile.policy, "Policy file (YAML)")->required();
-	compile_cmd->add_flag("--pfc", compile.pfc, "The seccomp filter as libseccomp PFC text");
-	compile_cmd->add_option("--bpf", compile.bpf_out,
-				"Write the raw seccomp cBPF program(s) to OUT (and OUT.table)");
-	compile_cmd->add_flag("--lsm", compile.lsm, "The LSM map contents (default when nothing else is asked)");
-
-	ImportOptions imp;
-	auto *import_cmd = app.add_subcommand("import", "Convert another tool's policy to a bulwark policy");
-	import_cmd->require_subcommand(1);
-	auto *docker_cmd =
-		import_cmd->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
-	docker_cmd->add_option("profile", imp.profile, "Profile JSON")->required();
-	docker_cmd->add_option("-o,--output", imp.output, "Output file (default: stdout)");
-	docker_cmd
-		->add_option("--cap", imp.caps,
-			     "Capability the container has (repeatable; replaces Docker's default set)")
-		->allow_extra_args(false);
-	docker_cmd->add_option("--kernel", imp.kernel,
-			       "Kernel version X.Y for minKernel (default: the running kernel)");
-	docker_cmd->add_option("--name", imp.name, "Policy name (default: the profile's file name)");
-
-	EventsOptions events;
-	auto *events_cmd = app.add_subcommand("events", "Read a running enforcer's event stream");
-	events_cmd->add_option("--from", events.from, "unix:PATH (the enforcer's --events unix:PATH)")->required();
-
-	auto *version_cmd = app.add_subcommand("version", "Print versions and what this kernel supports");
-
-	DoctorOptions doctor;
-	auto *doctor_cmd = app.add_subcommand("doctor", "What this kernel gives each layer: BPF-LSM state and hooks, "
-							"Landlock, seccomp actions, foreign ABIs");
-	doctor_cmd->add_flag("--json", doctor.json, "Machine-readable output");
-
-	EnforceOptions enforce;
-	auto *enforce_cmd = app.add_subcommand(
-		"enforce", "Enforce a policy on a cgroup, an executable or the host, in the foreground");
-	enforce_cmd->add_option("--policy,-p", enforce.policy, "Policy file (YAML)")
-		->required()
-		->check(CLI::ExistingFile);
-	enforce_cmd->add_option("--scope", enforce.scope,
-				"run | host | cgroup:PATH | exe:PATH (default: the policy's scope:)");
-	enforce_cmd->add_flag("--i-mean-host", enforce.i_mean_host,
-			      "Confirm scope host (everything but bulwark and pid 1)");
-	enforce_cmd->add_option("--pin", enforce.pin_dir,
-				"bpffs directory: keep programs and maps pinned there, re-adopt them on restart");
-	enforce_cmd->add_option("--events,-e", enforce.events,
-				"Event output: PATH (appended), - (stdout) or unix:PATH; repeatable");
-	enforce_cmd->add_flag("--allow-degraded", enforce.allow_degraded,
-			      "Run even when some rules have no layer under this scope");
-	enforce_cmd->add_flag("--verbose,-v", enforce.verbose, "Log more");
-	enforce_cmd->add_option(
-		"--metrics", enforce.metrics,
-		"Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
-
-	ReloadOptions reload;
-	auto *reload_cmd = app.add_subcommand("reload", "Atomically replace the policy a pinned enforcer enforces");
-	reload_cmd->add_option("--pin", reload.pin_dir, "The enforcer's --pin directory")->required();
-	reload_cmd->add_option("--policy,-p", reload.policy, "New policy file (YAML)")
-		->required()
-		->check(CLI::ExistingFile);
-	reload_cmd->add_flag(
-		"--allow-degraded", reload.allow_degraded,
-		"Accept a policy with rules this scope or kernel cannot enforce (they are then not enforced)");
-
-	UnloadOptions unload;
-	auto *unload_cmd = app.add_subcommand("unload", "Stop a pinned enforcer and remove its pins (programs detach)");
-	unload_cmd->add_option("--pin", unload.pin_dir, "The enforcer's --pin directory")->required();
-
-	StatusOptions status;
-	auto *status_cmd = app.add_subcommand("status", "Show what a pinned enforcer enforces");
-	status_cmd->add_option("--pin", status.pin_dir,
-			       "The enforcer's --pin directory (default: every one under /sys/fs/bpf)");
-	status_cmd->add_flag("--json", status.json, "Machine-readable output");
-
+	// In the order `bulwark --help` lists them.
+	std::vector<Command> commands = {add_run(app),     add_check(app),   add_explain(app), add_catalog(app),
+					 add_compile(app), add_import(app),  add_events(app),  add_version(app),
+					 add_doctor(app),  add_enforce(app), add_reload(app),  add_unload(app),
+					 add_status(app)};
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
 		int rc = app.exit(e);
 		// Usage errors under `run` must not look like the child's status.
-		return rc == 0 ? 0 : (run_cmd->parsed() ? 125 : rc);
+		return rc == 0 ? 0 : (commands[0].cmd->parsed() ? 125 : rc);
 	}
-	if (run_cmd->parsed()) {
-		run.layers = layers == "seccomp" ? Layers::Seccomp : layers == "lsm" ? Layers::Lsm : Layers::All;
-		return run_run(run);
-	}
-	if (check_cmd->parsed())
-		return run_check(check);
-	if (explain_cmd->parsed())
-		return run_explain(explain);
-	if (compile_cmd->parsed())
-		return run_compile(compile);
-	if (docker_cmd->parsed())
-		return run_import_docker(imp);
-	if (events_cmd->parsed())
-		return run_events(events);
-	if (version_cmd->parsed())
-		return run_version();
-	if (doctor_cmd->parsed())
-		return run_doctor(doctor);
-	if (enforce_cmd->parsed())
-		return run_enforce(enforce);
-	if (catalog_cmd->parsed())
-		return run_catalog(catalog);
-	if (reload_cmd->parsed())
-		return run_reload(reload);
-	if (unload_cmd->parsed())
-		return run_unload(unload);
-	if (status_cmd->parsed())
-		return run_status(status);
+	for (const auto &c : commands)
+		if (c.cmd->parsed())
+			return c.run();
 	return 2;
 }

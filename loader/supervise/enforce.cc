@@ -243,6 +243,45 @@ void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Outpu
 	sd_notify("READY=1");
 }
 
+// Until SIGTERM or SIGINT: events, SIGHUP reloads, the scope followed.
+void supervise(const EnforceOptions &o, const policy::Policy &pol, const LsmScope &scope, LsmLayer &lsm,
+	       ScopeFollower &follower, Output *out, MetricsServer *metrics, EventStream *&stream_ptr)
+{
+	SinkOptions so;
+	so.layers_active = kLayerLsm; // a scope has no seccomp layer
+	Generations gens(out, lsm.maps(), so);
+	EventStream stream(gens, nullptr, &lsm);
+	stream_ptr = &stream;
+	sigset_t set;
+	sigemptyset(&set);
+	for (int s : {SIGINT, SIGTERM, SIGHUP})
+		sigaddset(&set, s);
+	try {
+		Supervision sup(set);
+		sup.serve(stream, &lsm, out, metrics,
+			  [](uint64_t n) { say("lsm: " + std::to_string(n) + " events dropped (ring buffer full)"); });
+		sd_notify("READY=1\nSTATUS=enforcing " + pol.name + " on " + scope.str() +
+			  "\nMAINPID=" + std::to_string(getpid()));
+		auto on_signal = [&](const signalfd_siginfo &si) {
+			if (si.ssi_signo == SIGHUP)
+				reload(o, scope, lsm, out);
+			else
+				sup.stop();
+		};
+		sup.run(1000, on_signal, [&] {
+			try {
+				follower.tick(lsm.maps());
+			} catch (const std::exception &e) {
+				say(e.what());
+			}
+		});
+	} catch (const std::exception &e) {
+		say(e.what());
+	}
+	sd_notify("STOPPING=1");
+	stream.finish();
+}
+
 } // namespace
 
 int run_enforce(const EnforceOptions &o)
@@ -303,39 +342,7 @@ int run_enforce(const EnforceOptions &o)
 	say("enforce: policy " + pol->name + " in force for scope " + scope.str() + " (" +
 	    std::to_string(pol->rules.size()) + " rules)");
 
-	SinkOptions so;
-	so.layers_active = kLayerLsm; // a scope has no seccomp layer
-	Generations gens(out.get(), lsm->maps(), so);
-	EventStream stream(gens, nullptr, lsm.get());
-	stream_ptr = &stream;
-	sigset_t set;
-	sigemptyset(&set);
-	for (int s : {SIGINT, SIGTERM, SIGHUP})
-		sigaddset(&set, s);
-	try {
-		Supervision sup(set);
-		sup.serve(stream, lsm.get(), out.get(), metrics.get(),
-			  [](uint64_t n) { say("lsm: " + std::to_string(n) + " events dropped (ring buffer full)"); });
-		sd_notify("READY=1\nSTATUS=enforcing " + pol->name + " on " + scope.str() +
-			  "\nMAINPID=" + std::to_string(getpid()));
-		auto on_signal = [&](const signalfd_siginfo &si) {
-			if (si.ssi_signo == SIGHUP)
-				reload(o, scope, *lsm, out.get());
-			else
-				sup.stop();
-		};
-		sup.run(1000, on_signal, [&] {
-			try {
-				follower.tick(lsm->maps());
-			} catch (const std::exception &e) {
-				say(e.what());
-			}
-		});
-	} catch (const std::exception &e) {
-		say(e.what());
-	}
-	sd_notify("STOPPING=1");
-	stream.finish();
+	supervise(o, *pol, scope, *lsm, follower, out.get(), metrics.get(), stream_ptr);
 	if (lsm->pinned())
 		say("enforce: exiting; the policy stays in force through the pins in " + o.pin_dir +
 		    " (bulwark unload --pin " + o.pin_dir + " removes it)");

@@ -133,99 +133,124 @@ int run_unload(const UnloadOptions &o)
 	return 0;
 }
 
+namespace {
+
+// Every bulwark pin set directly under /sys/fs/bpf.
+std::vector<std::string> pinned_dirs()
+{
+	std::vector<std::string> dirs;
+	if (DIR *d = opendir("/sys/fs/bpf")) {
+		while (dirent *e = readdir(d)) {
+			std::string dir = std::string("/sys/fs/bpf/") + e->d_name;
+			if (e->d_name[0] != '.' && access((dir + "/map_bw_config").c_str(), F_OK) == 0)
+				dirs.push_back(dir);
+		}
+		closedir(d);
+	}
+	return dirs;
+}
+
+int count_links(const std::string &dir)
+{
+	int links = 0;
+	if (DIR *d = opendir(dir.c_str())) {
+		while (dirent *e = readdir(d))
+			links += std::strncmp(e->d_name, "link_", 5) == 0;
+		closedir(d);
+	}
+	return links;
+}
+
+// The recorded pid is a running bulwark (not a zombie, not a reused pid
+// of something else).
+bool enforcer_alive(uint32_t tgid)
+{
+	std::string stat = read_text("/proc/" + std::to_string(tgid) + "/stat");
+	auto cp = stat.rfind(')');
+	return tgid > 1 && cp != std::string::npos && stat.size() > cp + 2 && stat[cp + 2] != 'Z' &&
+	       read_text("/proc/" + std::to_string(tgid) + "/comm").rfind("bulwark", 0) == 0;
+}
+
+std::string scope_text(const bw_config &cfg)
+{
+	std::string scope = scope_name(cfg.scope);
+	if (cfg.scope == BW_SCOPE_CGROUP)
+		scope += ":id=" + std::to_string(cfg.cgroup_id) + ",level=" + std::to_string(cfg.cgroup_level);
+	if (cfg.scope == BW_SCOPE_EXE)
+		scope += ":ino=" + std::to_string(cfg.exe_ino);
+	return scope;
+}
+
+nlohmann::json status_of(const std::string &dir)
+{
+	LsmMaps m = LsmMaps::open_pinned(dir);
+	bw_config cfg = m.read_config();
+	uint32_t gen = cfg.active_gen & 1;
+	bw_gen g = m.read_gen(gen);
+	std::string path(g.policy_path, strnlen(g.policy_path, sizeof(g.policy_path)));
+	auto parsed = policy::parse_file(path);
+	nlohmann::json j = {{"pin_dir", dir},
+			    {"policy", parsed.ok() ? parsed.policy->name : "?"},
+			    {"policy_file", path},
+			    {"scope", scope_text(cfg)},
+			    {"generation", gen},
+			    {"rules", g.nrules},
+			    {"links", count_links(dir)},
+			    {"enforcer_pid", cfg.supervisor_tgid},
+			    {"enforcer_running", enforcer_alive(cfg.supervisor_tgid)},
+			    {"policy_changed_on_disk", parsed.ok() && fnv1a(read_text(path)) != g.policy_hash}};
+	j["events_dropped"] = read_dropped(m.bss);
+	// Hits since this generation was loaded, from the kernel's per-rule
+	// counters (exact even when events were dropped).
+	nlohmann::json hits = nlohmann::json::array();
+	for (const auto &[rule, c] : read_counters(m.rule_hits, gen, g.nrules)) {
+		std::string id = parsed.ok() ? policy::rule_id_for(*parsed.policy, rule) : "";
+		if (id.empty())
+			id = "#" + std::to_string(rule);
+		hits.push_back({{"rule", id}, {"deny", c.first}, {"audit", c.second}});
+	}
+	j["hits"] = hits;
+	return j;
+}
+
+void print_status(const nlohmann::json &j)
+{
+	auto str = [&](const char *k) { return j[k].get<std::string>(); };
+	auto num = [&](const char *k) { return static_cast<unsigned long long>(j[k].get<uint64_t>()); };
+	std::printf("%s: policy %s (%s), scope %s, generation %llu, %llu rules, %llu links, enforcer %llu (%s), "
+		    "%llu events dropped\n",
+		    str("pin_dir").c_str(), str("policy").c_str(), str("policy_file").c_str(), str("scope").c_str(),
+		    num("generation"), num("rules"), num("links"), num("enforcer_pid"),
+		    j["enforcer_running"].get<bool>() ? "running" : "not running", num("events_dropped"));
+	for (const auto &h : j["hits"])
+		std::printf("  %-32s deny %llu audit %llu\n", h["rule"].get<std::string>().c_str(),
+			    static_cast<unsigned long long>(h["deny"].get<uint64_t>()),
+			    static_cast<unsigned long long>(h["audit"].get<uint64_t>()));
+}
+
+} // namespace
+
 int run_status(const StatusOptions &o)
 {
-	// Without --pin: every bulwark pin set directly under /sys/fs/bpf.
-	if (o.pin_dir.empty()) {
-		std::vector<std::string> dirs;
-		if (DIR *d = opendir("/sys/fs/bpf")) {
-			while (dirent *e = readdir(d)) {
-				std::string dir = std::string("/sys/fs/bpf/") + e->d_name;
-				if (e->d_name[0] != '.' && access((dir + "/map_bw_config").c_str(), F_OK) == 0)
-					dirs.push_back(dir);
-			}
-			closedir(d);
-		}
-		if (dirs.empty()) {
-			say("enforce: no pinned bulwark enforcement under /sys/fs/bpf");
-			return 0;
-		}
-		int rc = 0;
-		for (const auto &dir : dirs) {
-			StatusOptions one = o;
-			one.pin_dir = dir;
-			rc |= run_status(one);
-		}
-		return rc;
+	std::vector<std::string> dirs = o.pin_dir.empty() ? pinned_dirs() : std::vector<std::string>{o.pin_dir};
+	if (dirs.empty()) {
+		say("enforce: no pinned bulwark enforcement under /sys/fs/bpf");
+		return 0;
 	}
-	try {
-		LsmMaps m = LsmMaps::open_pinned(o.pin_dir);
-		bw_config cfg = m.read_config();
-		uint32_t gen = cfg.active_gen & 1;
-		bw_gen g = m.read_gen(gen);
-		std::string path(g.policy_path, strnlen(g.policy_path, sizeof(g.policy_path)));
-		std::string name = "?";
-		auto parsed = policy::parse_file(path);
-		if (parsed.ok())
-			name = parsed.policy->name;
-		int links = 0;
-		if (DIR *d = opendir(o.pin_dir.c_str())) {
-			while (dirent *e = readdir(d))
-				links += std::strncmp(e->d_name, "link_", 5) == 0;
-			closedir(d);
+	int rc = 0;
+	for (const auto &dir : dirs) {
+		try {
+			nlohmann::json j = status_of(dir);
+			if (o.json)
+				std::printf("%s\n", j.dump().c_str());
+			else
+				print_status(j);
+		} catch (const std::exception &e) {
+			say(e.what());
+			rc = 1;
 		}
-		std::string scope = scope_name(cfg.scope);
-		if (cfg.scope == BW_SCOPE_CGROUP)
-			scope += ":id=" + std::to_string(cfg.cgroup_id) + ",level=" + std::to_string(cfg.cgroup_level);
-		if (cfg.scope == BW_SCOPE_EXE)
-			scope += ":ino=" + std::to_string(cfg.exe_ino);
-		std::string stat = read_text("/proc/" + std::to_string(cfg.supervisor_tgid) + "/stat");
-		auto cp = stat.rfind(')');
-		bool alive =
-			cfg.supervisor_tgid > 1 && cp != std::string::npos && stat.size() > cp + 2 &&
-			stat[cp + 2] != 'Z' &&
-			read_text("/proc/" + std::to_string(cfg.supervisor_tgid) + "/comm").rfind("bulwark", 0) == 0;
-		nlohmann::json j = {{"pin_dir", o.pin_dir},
-				    {"policy", name},
-				    {"policy_file", path},
-				    {"scope", scope},
-				    {"generation", gen},
-				    {"rules", g.nrules},
-				    {"links", links},
-				    {"enforcer_pid", cfg.supervisor_tgid},
-				    {"enforcer_running", alive},
-				    {"policy_changed_on_disk", parsed.ok() && fnv1a(read_text(path)) != g.policy_hash}};
-		j["events_dropped"] = read_dropped(m.bss);
-		// Hits since this generation was loaded, from the kernel's
-		// per-rule counters (exact even when events were dropped).
-		nlohmann::json hits = nlohmann::json::array();
-		for (const auto &[rule, c] : read_counters(m.rule_hits, gen, g.nrules)) {
-			std::string id =
-				parsed.ok() ? policy::rule_id_for(*parsed.policy, rule) : "#" + std::to_string(rule);
-			if (id.empty())
-				id = "#" + std::to_string(rule);
-			hits.push_back({{"rule", id}, {"deny", c.first}, {"audit", c.second}});
-		}
-		j["hits"] = hits;
-		if (o.json) {
-			std::printf("%s\n", j.dump().c_str());
-		} else {
-			std::printf(
-				"%s: policy %s (%s), scope %s, generation %u, %u rules, %d links, enforcer %u (%s), "
-				"%llu events dropped\n",
-				o.pin_dir.c_str(), name.c_str(), path.c_str(), scope.c_str(), gen, g.nrules, links,
-				cfg.supervisor_tgid, alive ? "running" : "not running",
-				static_cast<unsigned long long>(j["events_dropped"].get<uint64_t>()));
-			for (const auto &h : hits)
-				std::printf("  %-32s deny %llu audit %llu\n", h["rule"].get<std::string>().c_str(),
-					    static_cast<unsigned long long>(h["deny"].get<uint64_t>()),
-					    static_cast<unsigned long long>(h["audit"].get<uint64_t>()));
-		}
-	} catch (const std::exception &e) {
-		say(e.what());
-		return 1;
 	}
-	return 0;
+	return rc;
 }
 
 } // namespace bulwark
