@@ -60,6 +60,9 @@ Probe probe(const LsmNeeds &needs);
 // `bulwark reload` alike: no rule that no layer can enforce under this
 // scope (unless allow_degraded), and none that needs a hook this kernel
 // lacks. Says why not.
-bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded);
+// pin_dir: where the running programs are pinned ("" for an unpinned
+// enforcer, whose process has the kernel's BTF parsed already).
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded,
+		    const std::string &pin_dir = "");
 
 } // namespace bulwark

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // What a policy must pass before it is in force, at start, on SIGHUP and
 // through `bulwark reload`: one check for all three.
+#include <unistd.h>
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "loader/supervise/enforce.h"
 #include "loader/supervise/enforce_parts.h"
@@ -50,7 +54,27 @@ Probe probe(const LsmNeeds &needs)
 	return p;
 }
 
-bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded)
+namespace {
+
+// A hook is on this kernel if a program of the running set is attached to
+// it; only a hook without one is looked up in the kernel's BTF (a parse of
+// several MiB, seconds on a slow machine, for `bulwark reload`).
+bool hook_present(const std::string &hook, const std::string &pin_dir,
+		  const std::map<std::string, std::vector<std::string>> &programs)
+{
+	if (!pin_dir.empty()) {
+		auto it = programs.find(hook);
+		if (it != programs.end())
+			for (const auto &prog : it->second)
+				if (access((pin_dir + "/link_" + prog).c_str(), F_OK) == 0)
+					return true;
+	}
+	return !have_vmlinux_btf() || hook_exists(hook);
+}
+
+} // namespace
+
+bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow_degraded, const std::string &pin_dir)
 {
 	bool ok = true;
 	for (const auto &n : policy::scope_notes(pol, scope.str()))
@@ -59,14 +83,10 @@ bool reload_allowed(const policy::Policy &pol, const LsmScope &scope, bool allow
 			ok = false;
 		}
 	// Even degraded: the running programs are all there is, and a rule on
-	// a hook this kernel lacks would be enforced by nothing. Only the new
-	// policy's hooks are looked up: each is a search of the kernel's BTF,
-	// which `bulwark reload` would otherwise pay for every hook (seconds
-	// on a slow machine).
-	if (!have_vmlinux_btf())
-		return ok;
+	// a hook this kernel lacks would be enforced by nothing.
+	auto programs = pin_dir.empty() ? std::map<std::string, std::vector<std::string>>{} : lsm_programs_by_hook();
 	for (const auto &h : hooks_needed(plan_lsm(pol).needs))
-		if (!hook_exists(h)) {
+		if (!hook_present(h, pin_dir, programs)) {
 			say("lsm: the new policy needs hook " + h + ", which this kernel lacks");
 			ok = false;
 		}
@@ -85,7 +105,7 @@ int run_reload(const ReloadOptions &o)
 		LsmScope pinned;
 		pinned.kind = cfg.scope;
 		pinned.path.assign(cfg.scope_path, strnlen(cfg.scope_path, sizeof(cfg.scope_path)));
-		if (!reload_allowed(*pol, pinned, o.allow_degraded)) {
+		if (!reload_allowed(*pol, pinned, o.allow_degraded, o.pin_dir)) {
 			say("reload: refused; the running policy stays");
 			return 1;
 		}
