@@ -13,7 +13,10 @@
  * ones), so a too-long path is a miss, not a hole. */
 #define BW_PATH_MAX   256
 #define BW_COMM_LEN   16
-#define BW_MAX_RULES  16384
+/* Rule numbers per generation slot; the last BW_BUILTIN_SLOTS of each count
+ * the built-in rules' hits, so a policy has BW_MAX_RULES - BW_BUILTIN_SLOTS. */
+#define BW_MAX_RULES     16384
+#define BW_BUILTIN_SLOTS 16
 #define BW_MAX_PATHS  65536
 #define BW_MAX_INODES 65536
 /* About 24 000 records: 50 ms of a 500 000/s burst while the loader is off
@@ -60,6 +63,9 @@ enum bw_hook {
 	/* Never in an event: they carry confinement across fork and exec. */
 	BW_HOOK_TASK_ALLOC = 29,
 	BW_HOOK_EXEC_COMMITTED = 30,
+	/* Not a hook of its own: the first hook a subject reaches after its
+	 * supervisor or the engine died, whichever it was (lib/rules.h). */
+	BW_HOOK_SUPERVISOR_GONE = 31,
 	/* `hooks:` escape hatch: slot (hook - BW_HOOK_ESCAPE_BASE) of
 	 * escape_rule_plus1. Names in policy/catalog.cc's hook table. */
 	BW_HOOK_ESCAPE_BASE = 32,
@@ -70,6 +76,11 @@ enum bw_hook {
 	BW_HOOK_ESC_QUOTACTL = 36,
 	BW_HOOK_ESC_SETNICE = 37,
 	BW_HOOK_ESC_KILL = 38,
+	BW_HOOK_ESCAPE_END,
+	/* Self-protection only: no confined task may weaken a supervisor. */
+	BW_HOOK_SETRLIMIT = 40,
+	BW_HOOK_SETSCHED = 41,
+	BW_HOOK_SETIOPRIO = 42,
 	BW_HOOK_END,
 };
 
@@ -92,9 +103,9 @@ enum bw_word {
 
 #define BW_ESCAPE_HOOKS 8
 #ifdef __cplusplus
-static_assert(BW_HOOK_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
+static_assert(BW_HOOK_ESCAPE_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
 #else
-_Static_assert(BW_HOOK_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
+_Static_assert(BW_HOOK_ESCAPE_END - BW_HOOK_ESCAPE_BASE <= BW_ESCAPE_HOOKS, "an escape hook without a slot");
 #endif
 
 enum bw_verdict {
@@ -118,7 +129,8 @@ enum bw_verdict {
 #define BW_RULE_GLOB_LIMIT    0xfffffff3u /* a '*' match too long to decide */
 #define BW_RULE_SELF          0xfffffff4u /* a confined task reaching for the enforcer's BPF objects or pins */
 #define BW_RULE_PROTECT_SCOPE 0xfffffff5u /* a confined task writing cgroup.procs/kill/... (leaving its scope) */
-#define BW_RULE_BUILTIN_END   0xfffffff6u /* one past the last; ids and descriptions: policy/catalog.cc */
+#define BW_RULE_GONE          0xfffffff6u /* a subject whose supervisor or engine died: killed */
+#define BW_RULE_BUILTIN_END   0xfffffff7u /* one past the last; ids and descriptions: policy/catalog.cc */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -211,6 +223,13 @@ struct bw_addr_key {
 struct bw_task {
 	__u32 confined;
 	__u32 sys_state; /* BW_SYS_* */
+	/* Engine sandboxes: which one (0: the object's own policy, config) and
+	 * the epoch it had when this task was marked; a supervisor's mark
+	 * names the sandbox it supervises. */
+	__u32 sandbox;
+	__u32 epoch;
+	__u32 gone_reported; /* the supervisor-gone event was sent */
+	__u32 pad;
 	char exe[BW_PATH_MAX];
 };
 
@@ -231,11 +250,12 @@ struct bw_syscall {
 	__s64 ret; /* BW_KIND_SECCOMP_ERRNO / SYSCALL_DONE: the return value */
 };
 
-/* Per-rule hit counters (per CPU), indexed by rule, then the built-in
- * rules from BW_RULE_BUILTIN_BASE. Exact even when events are lost. */
+/* Per-rule hit counters, indexed by absolute rule number; a slot's
+ * built-in rules count at its last BW_BUILTIN_SLOTS numbers. Exact even
+ * when events are lost. One shared array (atomic adds): per-CPU values
+ * would cost one allocation per entry, too many for an engine's slots. */
 #define BW_RULE_BUILTIN_BASE 0xfffffff0u
-/* Two generations of rules (see BW_GENS below), then the built-ins. */
-#define BW_COUNTERS (BW_MAX_RULES * 2 + 16)
+#define BW_COUNTERS          (BW_MAX_RULES * 2)
 struct bw_counter {
 	__u64 deny;
 	__u64 audit;
@@ -255,8 +275,10 @@ struct bw_event {
 	__u32 uid;
 	__u32 access; /* BW_ACC_* that matched, file hooks only */
 	__u32 flags;  /* hook-specific: mount flags, ptrace mode, read-file id... */
-	__u32 family; /* socket hooks */
-	__u32 type;   /* socket type */
+	__u32 family;  /* socket hooks */
+	__u32 type;    /* socket type */
+	__u32 sandbox; /* the subject's engine sandbox (0: the object's own policy) */
+	__u32 pad2;
 	__u16 port;   /* connect/bind, host order */
 	__u16 pad;
 	__u8 addr[16];
@@ -284,7 +306,31 @@ struct bw_event {
 #define BW_GENS           2
 #define BW_GEN_SHIFT_OP   8
 #define BW_MAGIC          0x6b727762u /* "bwrk" */
-#define BW_LAYOUT_VERSION 2u          /* 2: bw_config.scope_path */
+#define BW_LAYOUT_VERSION 3u          /* 2: bw_config.scope_path; 3: engine sandboxes, slots */
+
+/* The engine runs many policies through one program set: policy p's two
+ * generations are slots p * BW_GENS + gen of every map above ("gen" in a
+ * key is the slot), and a path key's last byte and a port key's op high
+ * byte hold the slot, hence at most 127 policies. Policy 0 is the object's
+ * own (config.active_gen): `run` without an engine and `enforce`. Map
+ * sizes above are for one policy; the engine scales its arrays. */
+#define BW_MAX_POLICIES  127
+#define BW_MAX_SANDBOXES 1024
+
+/* A `bulwark run` hosted by the engine: its subjects' marks name it, by id
+ * and epoch, so an id reused later adopts none of its tasks. */
+enum bw_sandbox_state {
+	BW_SANDBOX_FREE = 0,
+	BW_SANDBOX_LIVE = 1,
+	BW_SANDBOX_GONE = 2, /* its supervisor died: its subjects are killed at their next hook */
+};
+
+struct bw_sandbox {
+	__u32 epoch;
+	__u32 state; /* enum bw_sandbox_state */
+	__u32 policy;
+	__u32 supervisor_tgid;
+};
 
 enum bw_scope {
 	BW_SCOPE_RUN = 0,    /* tasks marked by the loader, and their descendants */
@@ -312,6 +358,8 @@ struct bw_config {
 	__u32 protect;         /* 1: deny confined tasks bulwark's BPF objects and bpffs (enforce mode) */
 	__u32 cgroup_level;    /* BW_SCOPE_CGROUP: depth of the cgroup below the root */
 	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
+	__u32 engine_gone;     /* set by the kernel when the supervisor (the engine) exits: sandboxes are gone */
+	__u32 pad;
 	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
 	__u64 exe_ino;         /* BW_SCOPE_EXE */
 	/* The scope as given ("/svc.slice/x.service", "/usr/sbin/nginx"): what a

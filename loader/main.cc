@@ -17,6 +17,7 @@
 #include "loader/plan/explain.h"
 #include "loader/sinks/tail.h"
 #include "loader/supervise/enforce.h"
+#include "loader/supervise/engine.h"
 #include "loader/supervise/run.h"
 #include "policy/catalog.h"
 #include "policy/import/docker.h"
@@ -102,6 +103,10 @@ Command add_run(CLI::App &app)
 		->check(CLI::Range(4096u, 1u << 30));
 	c->add_option("--layers", *layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
 	c->add_flag("--verbose,-v", o->verbose, "Log what each layer loaded");
+	c->add_option("--engine", o->engine,
+		      "The resident engine's LSM programs: auto (use it if one answers at " +
+			      std::string(kEngineSocket) + "), off (load a private set), or its socket path")
+		->default_val("auto");
 	c->add_option("command", o->command, "Command and arguments (after --)")->required();
 	c->prefix_command(false);
 	return {c, [o, layers] {
@@ -227,6 +232,20 @@ Command add_unload(CLI::App &app)
 	return {c, [o] { return run_unload(*o); }};
 }
 
+Command add_engine(CLI::App &app)
+{
+	auto o = options<EngineOptions>();
+	auto *c = app.add_subcommand(
+		"engine", "Hold one pinned program set that every `bulwark run` on this host uses (root only)");
+	c->add_option("--socket", o->socket, "Where clients connect")->default_val(kEngineSocket);
+	c->add_option("--pin", o->pin_dir, "bpffs directory for the programs and maps")->default_val(kEnginePins);
+	c->add_option("--max-policies", o->max_policies, "Distinct policies at once (map room for each)")
+		->default_val(64)
+		->check(CLI::Range(1, BW_MAX_POLICIES - 1));
+	c->add_flag("--verbose,-v", o->verbose, "Log every sandbox");
+	return {c, [o] { return run_engine(*o); }};
+}
+
 Command add_status(CLI::App &app)
 {
 	auto o = options<StatusOptions>();
@@ -247,7 +266,7 @@ int main(int argc, char **argv)
 	std::vector<Command> commands = {add_run(app),     add_check(app),   add_explain(app), add_catalog(app),
 					 add_compile(app), add_import(app),  add_events(app),  add_version(app),
 					 add_doctor(app),  add_enforce(app), add_reload(app),  add_unload(app),
-					 add_status(app)};
+					 add_status(app),  add_engine(app)};
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {

@@ -186,6 +186,8 @@ const std::vector<HookInfo> &hooks()
 		{BW_HOOK_PATH_CHOWN, "path_chown", "file", HookTargetPath, HookDetailNone, false},
 		{BW_HOOK_TASK_ALLOC, "task_alloc", "process", HookTargetName, HookDetailNone, false},
 		{BW_HOOK_EXEC_COMMITTED, "bprm_committed_creds", "process", HookTargetName, HookDetailNone, false},
+		// Every program's gate (bw_gate), not a hook of its own.
+		{BW_HOOK_SUPERVISOR_GONE, "supervisor_gone", "process", HookTargetName, HookDetailNone, false},
 		{BW_HOOK_ESC_SYSLOG, "syslog", "process", HookTargetName, HookDetailNone, true},
 		{BW_HOOK_ESC_SETTIME, "settime", "process", HookTargetName, HookDetailNone, true},
 		{BW_HOOK_ESC_PIVOTROOT, "sb_pivotroot", "process", HookTargetName, HookDetailNone, true},
@@ -193,6 +195,9 @@ const std::vector<HookInfo> &hooks()
 		{BW_HOOK_ESC_QUOTACTL, "quotactl", "process", HookTargetName, HookDetailNone, true},
 		{BW_HOOK_ESC_SETNICE, "task_setnice", "process", HookTargetName, HookDetailNone, true},
 		{BW_HOOK_ESC_KILL, "task_kill", "process", HookTargetName, HookDetailNone, true},
+		{BW_HOOK_SETRLIMIT, "task_setrlimit", "process", HookTargetName, HookDetailArg, false},
+		{BW_HOOK_SETSCHED, "task_setscheduler", "process", HookTargetName, HookDetailNone, false},
+		{BW_HOOK_SETIOPRIO, "task_setioprio", "process", HookTargetName, HookDetailArg, false},
 	};
 	return table;
 }
@@ -237,6 +242,8 @@ const std::vector<BuiltinRule> &builtin_rules()
 		 "confined tasks may not reach the enforcer's BPF objects or pins"},
 		{BW_RULE_PROTECT_SCOPE, "builtin:protect-scope",
 		 "confined tasks may not move, kill or freeze tasks through cgroup files"},
+		{BW_RULE_GONE, "builtin:supervisor-gone",
+		 "a sandbox's supervisor or the engine died: its subjects are killed at their next hook"},
 	};
 	return table;
 }

@@ -22,7 +22,7 @@ static __always_inline int escape_ctx(__u32 hook, struct bw_ctx *c)
 	self = confined_task(c);
 	if (!self || n >= BW_ESCAPE_HOOKS)
 		return 0;
-	idx = c->gen;
+	idx = c->slot;
 	g = bpf_map_lookup_elem(&gens, &idx);
 	if (!g)
 		return 0;
@@ -76,10 +76,19 @@ int BW_LSM(bw_esc_quotactl, int cmds, int type, int id, struct super_block *sb, 
 	return ret ? ret : escape(BW_HOOK_ESC_QUOTACTL);
 }
 
+/* Always loaded: renicing a supervisor is a way to starve it. */
 SEC("lsm/task_setnice")
 int BW_LSM(bw_esc_setnice, struct task_struct *p, int nice, int ret)
 {
-	return ret ? ret : escape(BW_HOOK_ESC_SETNICE);
+	struct bw_ctx c = {.hook = BW_HOOK_ESC_SETNICE, .flags = nice};
+	struct bw_task *self;
+
+	if (ret)
+		return ret;
+	self = confined_task(&c);
+	if (self && protected_tgid(p->tgid, &c))
+		return report(self, BW_RULE_SUPERVISOR, 0, &c);
+	return escape_ctx(BW_HOOK_ESC_SETNICE, &c);
 }
 
 #endif /* BW_HOOKS_ESCAPES_H */

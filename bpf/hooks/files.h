@@ -85,13 +85,44 @@ static __always_inline int protect_scope(struct bw_task *self, struct file *file
 	 * scope. Moving tasks and reshaping the tree only matter where the
 	 * scope is a cgroup; under host scope everything is a subject already,
 	 * and container runtimes and service managers must keep doing it. */
-	if (name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
+	/* Under an engine (run scope, protected) a sandbox has no business
+	 * with any cgroup file: memory.max or cpu.max on a supervisor's
+	 * cgroup would stop it as surely as a signal. */
+	if ((c->scope == BW_SCOPE_RUN) || name_is(name, "cgroup.kill", 11) || name_is(name, "cgroup.freeze", 13) ||
 	    (c->scope == BW_SCOPE_CGROUP && (name_is(name, "cgroup.procs", 12) || name_is(name, "cgroup.threads", 14) ||
 					     name_is(name, "cgroup.subtree_control", 22)))) {
 		c->access = BW_ACC_WRITE;
 		return report(self, BW_RULE_PROTECT_SCOPE, 0, c);
 	}
 	return 0;
+}
+
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* Writing a supervisor's /proc/<pid>/ files (oom_score_adj, oom_adj,
+ * coredump_filter, attr/...): its OOM score set so it dies first is a way
+ * to stop it. /proc/<pid>/mem is ptrace_access_check's. */
+static __always_inline int protect_proc(struct bw_task *self, struct file *file, __u32 mode, struct bw_ctx *c)
+{
+	struct inode *inode;
+	struct proc_inode *pi;
+	struct pid *pid;
+	__u32 nr;
+
+	if (!(mode & FMODE_WRITE))
+		return 0;
+	inode = file->f_inode;
+	if (BPF_CORE_READ(inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+		return 0;
+	pi = (struct proc_inode *)((void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode));
+	pid = BPF_CORE_READ(pi, pid);
+	if (!pid)
+		return 0;
+	nr = BPF_CORE_READ(pid, numbers[0].nr);
+	if (!protected_tgid(nr, c))
+		return 0;
+	c->access = BW_ACC_WRITE;
+	return report(self, BW_RULE_SUPERVISOR, 0, c);
 }
 
 SEC("lsm/file_open")
@@ -109,6 +140,9 @@ int BW_LSM(bw_file_open, struct file *file, int ret)
 	mode = file->f_mode;
 	c.flags = mode;
 	ret = protect_scope(self, file, mode, &c);
+	if (ret)
+		return ret;
+	ret = protect_proc(self, file, mode, &c);
 	if (ret)
 		return ret;
 	if (mode & FMODE_READ) {
@@ -134,7 +168,7 @@ static __always_inline int exec_check(struct bw_task *self, struct file *file, s
 	if (ret || !exec_default_deny(c))
 		return ret;
 	/* Allow-list: the file itself or a directory above it must be listed. */
-	m = match_exact(file, c->gen);
+	m = match_exact(file, c->slot);
 	if (m && m->allow_exec)
 		return 0;
 	bool deep;
@@ -213,7 +247,7 @@ static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, _
 	if (inode) {
 		struct bw_inode_key k = inode_key(inode);
 
-		k.pad = c.gen;
+		k.pad = c.slot;
 		m = bpf_map_lookup_elem(&file_inodes, &k);
 		if (m && m->acc[1].rule_plus1[0]) {
 			ret = eval(self, &m->acc[1], &c);

@@ -28,7 +28,7 @@ int BW_LSM(bw_socket_create, int family, int type, int protocol, int kern, int r
 	/* Raw IP and packet sockets; netlink uses SOCK_RAW too but is not a
 	 * raw network socket. */
 	if (((type & 0xf) == SOCK_RAW && (family == AF_INET || family == AF_INET6)) || family == AF_PACKET) {
-		__u32 w = BW_WORD_RAWSOCK + c.gen * BW_WORD_COUNT;
+		__u32 w = BW_WORD_RAWSOCK + c.slot * BW_WORD_COUNT;
 
 		rl = bpf_map_lookup_elem(&word_rules, &w);
 		if (rl && rl->rule_plus1[0]) {
@@ -39,7 +39,7 @@ int BW_LSM(bw_socket_create, int family, int type, int protocol, int kern, int r
 	}
 	if (fam >= BW_MAX_FAMILIES)
 		return 0;
-	fam += c.gen * BW_MAX_FAMILIES;
+	fam += c.slot * BW_MAX_FAMILIES;
 	rl = bpf_map_lookup_elem(&family_rules, &fam);
 	if (!rl || !rl->rule_plus1[0])
 		return 0;
@@ -101,8 +101,8 @@ static __always_inline int net_check(__u16 op, __u32 hook, struct sockaddr *addr
 	c.port = bpf_ntohs(port);
 	c.addr = ak.addr;
 	pk.port = c.port;
-	pk.op = op | c.gen << BW_GEN_SHIFT_OP;
-	ak.op = op | c.gen << BW_GEN_SHIFT_OP;
+	pk.op = op | c.slot << BW_GEN_SHIFT_OP;
+	ak.op = op | c.slot << BW_GEN_SHIFT_OP;
 	ak.family = family;
 	ak.prefixlen = 32 + (family == AF_INET ? 32 : 128);
 	by_port = bpf_map_lookup_elem(&net_ports, &pk);

@@ -27,13 +27,18 @@ int BW_LSM(bw_task_alloc, struct task_struct *task, unsigned long clone_flags, i
 	return mark_child(task, parent, &c) ? 0 : -ENOMEM;
 }
 
-static __always_inline int protect_supervisor(struct task_struct *target, struct bw_ctx *c)
+static __always_inline int protect_tgid(__u32 tgid, struct bw_ctx *c)
 {
 	struct bw_task *self = confined_task(c);
 
-	if (!self || !c->supervisor || target->tgid != c->supervisor)
+	if (!self || !protected_tgid(tgid, c))
 		return 0;
 	return report(self, BW_RULE_SUPERVISOR, 0, c);
+}
+
+static __always_inline int protect_supervisor(struct task_struct *target, struct bw_ctx *c)
+{
+	return protect_tgid(target->tgid, c);
 }
 
 /* Attach-level access only: read-level checks guard /proc fields that ps
@@ -108,6 +113,73 @@ int BW_LSM(bw_esc_kill, struct task_struct *p, struct kernel_siginfo *info, int 
 			return ret;
 	}
 	return escape(BW_HOOK_ESC_KILL);
+}
+
+/* A supervisor's resource limits (prlimit on another process), scheduling
+ * and I/O priority: lowering them is a way to stop it (RLIMIT_NOFILE,
+ * RLIMIT_AS, SCHED_IDLE) short of a signal. Always loaded. */
+SEC("lsm/task_setrlimit")
+int BW_LSM(bw_setrlimit, struct task_struct *p, unsigned int resource, struct rlimit *new_rlim, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_SETRLIMIT, .flags = resource};
+
+	if (ret)
+		return ret;
+	return protect_supervisor(p, &c);
+}
+
+SEC("lsm/task_setscheduler")
+int BW_LSM(bw_setscheduler, struct task_struct *p, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_SETSCHED};
+
+	if (ret)
+		return ret;
+	return protect_supervisor(p, &c);
+}
+
+SEC("lsm/task_setioprio")
+int BW_LSM(bw_setioprio, struct task_struct *p, int ioprio, int ret)
+{
+	struct bw_ctx c = {.hook = BW_HOOK_SETIOPRIO, .flags = ioprio};
+
+	if (ret)
+		return ret;
+	return protect_supervisor(p, &c);
+}
+
+/* The kernel's own word that a supervisor is gone, whatever killed it (a
+ * crash, the OOM killer, SIGKILL): its sandbox, or with the engine every
+ * sandbox, is marked gone, and bw_gate() kills the subjects at their next
+ * hook. Runs at every process exit on the host (not on any syscall path)
+ * and returns after one task-storage lookup for all but supervisors. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(bw_supervisor_exit, struct task_struct *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bw_config *cfg;
+	struct bw_sandbox *sb;
+	struct bw_task *lt;
+	__u32 zero = 0, id, tgid;
+
+	/* Only the last thread of a process: the group is dead. */
+	if (BPF_CORE_READ(task, signal, live.counter))
+		return 0;
+	lt = bpf_task_storage_get(&tasks, task->group_leader, 0, 0);
+	if (!lt || lt->confined != BW_TASK_SUPERVISOR)
+		return 0;
+	tgid = task->tgid;
+	cfg = bpf_map_lookup_elem(&bw_config, &zero);
+	if (cfg && tgid == cfg->supervisor_tgid)
+		cfg->engine_gone = 1;
+	id = lt->sandbox;
+	if (id) {
+		sb = bpf_map_lookup_elem(&sandboxes, &id);
+		if (sb && sb->epoch == lt->epoch && sb->state == BW_SANDBOX_LIVE)
+			sb->state = BW_SANDBOX_GONE;
+		bpf_map_delete_elem(&supervisors, &tgid);
+	}
+	return 0;
 }
 
 #endif /* BW_HOOKS_PROCESS_H */

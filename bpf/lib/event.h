@@ -84,6 +84,8 @@ static __always_inline void fill_event(struct bw_event *e, struct bw_outcome o, 
 	e->flags = c->flags;
 	e->family = c->family;
 	e->type = c->type;
+	e->sandbox = self->sandbox;
+	e->pad2 = 0;
 	e->port = c->port;
 	e->pad = 0;
 	if (c->addr)

@@ -26,13 +26,16 @@ static __always_inline int bw_lsm_ret(int v)
 _Static_assert(MAX_ERRNO == 4095, "bw_lsm_ret's asm spells MAX_ERRNO out");
 _Static_assert(EPERM == 1, "bw_lsm_ret's asm spells -EPERM out");
 
-/* BPF_PROG for LSM hooks: the body's value goes through bw_lsm_ret, so no
- * program can forget it. */
+/* BPF_PROG for LSM hooks: bw_gate() (lib/rules.h) first, then the body,
+ * whose value goes through bw_lsm_ret, so no program can forget either. */
 #define BW_LSM(name, args...)                                                                     \
 	name(unsigned long long *ctx);                                                            \
 	static __always_inline int ____##name(unsigned long long *ctx, ##args);                   \
 	int name(unsigned long long *ctx)                                                         \
 	{                                                                                         \
+		int gate_ = bw_gate();                                                            \
+		if (gate_)                                                                        \
+			return bw_lsm_ret(gate_);                                                 \
 		_Pragma("GCC diagnostic push")                                                    \
 			_Pragma("GCC diagnostic ignored \"-Wint-conversion\"") return bw_lsm_ret( \
 				____##name(___bpf_ctx_cast(args)));                               \

@@ -31,8 +31,17 @@
  * so a reload or a re-adopting enforcer can change them (bulwark.h). */
 BW_ARRAY(bw_config, 1, struct bw_config);
 
-/* Per-generation settings (exec allow-list on, subtrees/globs present...). */
+/* Per-slot settings (exec allow-list on, subtrees/globs present...). */
 BW_ARRAY(gens, BW_GENS, struct bw_gen);
+
+/* The engine's sandboxes and the active generation of each policy (slot
+ * policy * BW_GENS + policy_gen[policy]); policy 0's is config.active_gen. */
+BW_ARRAY(sandboxes, BW_MAX_SANDBOXES, struct bw_sandbox);
+BW_ARRAY(policy_gen, BW_MAX_POLICIES, __u32);
+/* Every live supervisor but config's own, by tgid: no subject of any
+ * sandbox may signal, trace or weaken one. The engine adds them; the
+ * kernel removes them when they exit. */
+BW_HASH(supervisors, BW_MAX_SANDBOXES, __u32, __u32);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

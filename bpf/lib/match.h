@@ -103,7 +103,7 @@ static __always_inline struct bw_file_match *match_subtree_at(struct dentry *den
 	*exhausted = false;
 	if (!have_subtrees(c))
 		return 0;
-	w.gen = c->gen;
+	w.gen = c->slot;
 	w.dentry = (__u64)dentry;
 	w.mnt = (__u64)container_of(vmnt, struct mount, mnt);
 	w.slot = slot;
@@ -248,7 +248,7 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 	__builtin_memset(sc->raw, 0, sizeof(sc->raw));
 	__builtin_memset(&sc->walk, 0, sizeof(sc->walk));
 	/* The walk never writes the last byte: it carries the generation. */
-	sc->raw[BW_PATH_MAX - 1] = c->gen;
+	sc->raw[BW_PATH_MAX - 1] = c->slot;
 	bpf_loop(BW_PATH_MAX, glob_walk_step, 0, 0);
 	if (sc->walk.overflow)
 		return slot < 0 ? 0 : report(self, BW_RULE_GLOB_LIMIT, 0, c);
@@ -295,7 +295,7 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 
 static __always_inline int file_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
 {
-	struct bw_file_match *m = match_exact(file, c->gen);
+	struct bw_file_match *m = match_exact(file, c->slot);
 	int ret;
 
 	if (m && m->acc[slot].rule_plus1[0]) {

@@ -69,7 +69,7 @@ struct bw_scratch {
 BW_MAP(scratch, BPF_MAP_TYPE_PERCPU_ARRAY, 1, 0, __u32, struct bw_scratch);
 
 /* Hits per rule, exact whatever the ring buffer drops (status, metrics). */
-BW_MAP(rule_hits, BPF_MAP_TYPE_PERCPU_ARRAY, BW_COUNTERS, 0, __u32, struct bw_counter);
+BW_ARRAY(rule_hits, BW_COUNTERS, struct bw_counter);
 
 static __always_inline struct bw_scratch *get_scratch(void)
 {

@@ -79,19 +79,21 @@ static __always_inline bool when_holds(__u32 idx, const struct bw_rule *rule, co
 	return true;
 }
 
-static __always_inline void count_hit(__u32 rule_idx, bool deny)
+static __always_inline void count_hit(__u32 rule_idx, bool deny, __u32 slot)
 {
-	/* Rule numbers are absolute (generation * BW_MAX_RULES + index). */
-	__u32 k = rule_idx >= BW_RULE_BUILTIN_BASE ? BW_MAX_RULES * BW_GENS + (rule_idx - BW_RULE_BUILTIN_BASE)
-						   : rule_idx;
+	/* Rule numbers are absolute (slot * BW_MAX_RULES + index); a slot's
+	 * built-in rules count at the end of its range. */
+	__u32 k = rule_idx >= BW_RULE_BUILTIN_BASE
+			  ? slot * BW_MAX_RULES + (BW_MAX_RULES - BW_BUILTIN_SLOTS) + (rule_idx - BW_RULE_BUILTIN_BASE)
+			  : rule_idx;
 	struct bw_counter *cnt = bpf_map_lookup_elem(&rule_hits, &k);
 
 	if (!cnt)
 		return;
 	if (deny)
-		cnt->deny++;
+		__sync_fetch_and_add(&cnt->deny, 1);
 	else
-		cnt->audit++;
+		__sync_fetch_and_add(&cnt->audit, 1);
 }
 
 /* Returns the value the hook must return: -errno when enforcing, 0 when
@@ -111,7 +113,7 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 			ret = -(int)rule->errno_value;
 	}
 
-	count_hit(rule_idx, ret != 0);
+	count_hit(rule_idx, ret != 0, c->slot);
 	e = reserve_event();
 	if (!e)
 		return ret;
@@ -210,11 +212,60 @@ static __always_inline int deny_word(__u32 word, struct bw_ctx *c)
 
 	if (!self)
 		return 0;
-	word += c->gen * BW_WORD_COUNT;
+	word += c->slot * BW_WORD_COUNT;
 	rl = bpf_map_lookup_elem(&word_rules, &word);
 	if (!rl || !rl->rule_plus1[0])
 		return 0;
 	return eval(self, rl, c);
+}
+
+#define SIGKILL 9
+
+/* Runs before every LSM program's body (BW_LSM). A subject of an engine
+ * sandbox whose supervisor died, or whose engine died, must not go on
+ * without the layer that watched it: it is killed, and until the signal
+ * lands every hook it reaches denies. Either death is seen by the kernel
+ * (bw_supervisor_exit), so this holds whatever killed them. Tasks without
+ * a sandbox (everything outside, and `run` without an engine) pay one
+ * task-storage lookup. */
+static __always_inline int bw_gate(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bw_task *t = bpf_task_storage_get(&tasks, task, 0, 0);
+	struct bw_ctx c = {.hook = BW_HOOK_SUPERVISOR_GONE};
+	struct bw_sandbox *sb;
+	struct bw_config *cfg;
+	struct bw_event *e;
+	__u32 zero = 0, id;
+
+	if (!t || !t->sandbox || t->confined == BW_TASK_SUPERVISOR)
+		return 0;
+	id = t->sandbox;
+	cfg = bpf_map_lookup_elem(&bw_config, &zero);
+	sb = bpf_map_lookup_elem(&sandboxes, &id);
+	if (cfg && !cfg->engine_gone && sb && sb->state == BW_SANDBOX_LIVE && sb->epoch == t->epoch)
+		return 0;
+	bpf_send_signal(SIGKILL);
+	if (t->gone_reported)
+		return -EPERM;
+	t->gone_reported = 1;
+	if (cfg && sb)
+		subject_slot(cfg, t, &c);
+	count_hit(BW_RULE_GONE, true, c.slot);
+	e = reserve_event();
+	if (!e)
+		return -EPERM;
+	fill_event(e, (struct bw_outcome){.kind = BW_KIND_LSM, .verdict = BW_VERDICT_DENY, .err = -EPERM, .rule = BW_RULE_GONE},
+		   t, task, &c);
+	bpf_ringbuf_submit(e, 0);
+	return -EPERM;
+}
+
+/* Whether tgid is a supervisor no subject may touch: config's (the engine,
+ * the enforcer, run's own) or any engine client's. */
+static __always_inline bool protected_tgid(__u32 tgid, const struct bw_ctx *c)
+{
+	return (c->supervisor && tgid == c->supervisor) || bpf_map_lookup_elem(&supervisors, &tgid);
 }
 
 #endif /* BW_LIB_RULES_H */

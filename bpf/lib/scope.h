@@ -20,10 +20,11 @@ struct bw_ctx {
 	const __u8 *addr;        /* 16 bytes, or null */
 	const struct path *path; /* resolved into target, or null */
 	const char *name;        /* kernel string copied into target, or null */
-	/* Set by confined_task() from one read of `config`: every lookup of
-	 * this invocation uses this generation. */
-	__u32 gen;
-	__u32 supervisor;
+	/* Set by confined_task() from one read of `config` (and the subject's
+	 * sandbox): every lookup of this invocation uses this slot. */
+	__u32 slot;
+	__u32 supervisor;     /* config's: the engine, enforcer or run supervisor */
+	__u32 own_supervisor; /* the subject's sandbox's, under an engine */
 	__u32 protect;
 	__u32 scope;
 	__u32 exec_default_deny_gen;
@@ -77,16 +78,44 @@ static __always_inline bool sticky_scope(__u32 scope)
 	return scope == BW_SCOPE_CGROUP || scope == BW_SCOPE_EXE;
 }
 
+/* Which generation slot the subject t reads, and whose supervisor guards
+ * it: config's policy, or its engine sandbox's. */
+static __always_inline bool subject_slot(const struct bw_config *cfg, const struct bw_task *t, struct bw_ctx *c)
+{
+	__u32 policy = 0, gen = *(volatile __u32 *)&cfg->active_gen & 1, id = t->sandbox;
+	struct bw_sandbox *sb;
+	__u32 *pg;
+	struct bw_gen *g;
+
+	c->own_supervisor = 0;
+	if (id) {
+		sb = bpf_map_lookup_elem(&sandboxes, &id);
+		if (!sb)
+			return false;
+		policy = sb->policy;
+		c->own_supervisor = sb->supervisor_tgid;
+		pg = bpf_map_lookup_elem(&policy_gen, &policy);
+		gen = pg ? *(volatile __u32 *)pg & 1 : 0;
+	}
+	c->slot = policy * BW_GENS + gen;
+	g = bpf_map_lookup_elem(&gens, &c->slot);
+	if (!g)
+		return false;
+	c->exec_default_deny_gen = g->exec_default_deny;
+	c->have_subtrees_gen = g->have_subtrees;
+	c->have_globs_gen = g->have_globs;
+	return true;
+}
+
 /* The single gate of every hook: the current task's record when it is a
- * subject of the loaded scope, else null. Also reads, once, the generation
- * and its settings into c. */
+ * subject of the loaded scope or of an engine sandbox, else null. Also
+ * reads, once, the slot and its settings into c. */
 static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bw_config *cfg;
-	struct bw_gen *g;
 	struct bw_task *t;
-	__u32 zero = 0, gen;
+	__u32 zero = 0;
 
 	/* Hooks that check twice (self-protection, then the policy) ask once. */
 	if (c->resolved)
@@ -96,17 +125,9 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 	cfg = bpf_map_lookup_elem(&bw_config, &zero);
 	if (!cfg)
 		return 0;
-	gen = *(volatile __u32 *)&cfg->active_gen & 1;
-	g = bpf_map_lookup_elem(&gens, &gen);
-	if (!g)
-		return 0;
-	c->gen = gen;
 	c->supervisor = cfg->supervisor_tgid;
 	c->protect = cfg->protect;
 	c->scope = cfg->scope;
-	c->exec_default_deny_gen = g->exec_default_deny;
-	c->have_subtrees_gen = g->have_subtrees;
-	c->have_globs_gen = g->have_globs;
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	/* The enforcer is no subject of any scope, even moved into its scoped
 	 * cgroup: it must stay able to reload and unload. By tgid and by the
@@ -122,10 +143,10 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 			return 0;
 	}
 	if (t && t->confined == BW_TASK_SUPERVISOR)
-		/* A stale mark (the pid was reused while this storage lived
-		 * on: impossible, it dies with the task) would be a hole:
-		 * treat it as no record. */
-		t = 0;
+		/* An engine's client supervisor, or a stale mark (the pid was
+		 * reused while this storage lived on: impossible, it dies with
+		 * the task): no subject. */
+		return 0;
 	if (!(t && t->confined == BW_TASK_STICKY)) {
 		if (!in_dynamic_scope(cfg, task))
 			return 0;
@@ -141,8 +162,12 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 				t->confined = sticky_scope(cfg->scope) ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
 			else
 				t = bpf_map_lookup_elem(&fallback_task, &zero);
+			if (!t)
+				return 0;
 		}
 	}
+	if (!subject_slot(cfg, t, c))
+		return 0;
 	c->self = t;
 	return t;
 }
@@ -159,6 +184,9 @@ static __always_inline struct bw_task *mark_child(struct task_struct *child, con
 	if (!t)
 		return 0;
 	t->confined = parent->confined ? parent->confined : sticky_scope(c->scope) ? BW_TASK_STICKY : BW_TASK_DYNAMIC;
+	t->sandbox = parent->sandbox;
+	t->epoch = parent->epoch;
+	t->gone_reported = 0;
 	/* The child's first return (from fork) never entered in its name. */
 	t->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(t->exe, parent->exe, sizeof(t->exe));

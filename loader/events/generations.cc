@@ -53,8 +53,13 @@ Generations::View Generations::view(uint32_t gen)
 
 Generations::View Generations::of(bw_event &e)
 {
-	if (!maps_)
+	// Rule numbers are absolute; run has one generation, in whatever
+	// slot the engine gave its policy.
+	if (!maps_) {
+		if (e.rule < BW_RULE_DEFAULT_EXEC)
+			e.rule %= BW_MAX_RULES;
 		return view(0);
+	}
 	uint32_t gen;
 	if (e.rule < BW_RULE_DEFAULT_EXEC) {
 		gen = (e.rule / BW_MAX_RULES) & 1;

@@ -271,8 +271,8 @@ MetricsSnapshot EventStream::metrics()
 		return m;
 	Generations::View v = gens_.active();
 	const LsmMaps &maps = lsm_->maps();
-	uint32_t n = maps.read_gen(v.gen).nrules;
-	for (const auto &[rule, c] : read_counters(maps.rule_hits, v.gen, n)) {
+	uint32_t n = maps.read_gen(lsm_->slot_base() + v.gen).nrules;
+	for (const auto &[rule, c] : read_counters(maps.rule_hits, lsm_->slot_base() + v.gen, n)) {
 		std::string id = policy::rule_id_for(v.policy, rule);
 		if (id.empty())
 			id = "#" + std::to_string(rule);

@@ -55,7 +55,11 @@ int *map_slot(LsmMaps &m, const std::string &name)
 		 {"net_addrs", &LsmMaps::net_addrs},
 		 {"tasks", &LsmMaps::tasks},
 		 {"events", &LsmMaps::events},
-		 {"rule_hits", &LsmMaps::rule_hits}};
+		 {"rule_hits", &LsmMaps::rule_hits},
+		 {"sandboxes", &LsmMaps::sandboxes},
+		 {"policy_gen", &LsmMaps::policy_gen},
+		 {"supervisors", &LsmMaps::supervisors},
+		 {"syscall_pending", &LsmMaps::syscall_pending}};
 	for (auto &e : t)
 		if (name == e.n)
 			return &(m.*(e.f));
@@ -158,41 +162,37 @@ bw_file_match shift(bw_file_match m, uint32_t gen)
 
 } // namespace
 
-std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int fd, uint32_t gen, size_t n)
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int fd, uint32_t slot, size_t n)
 {
 	std::map<uint32_t, std::pair<uint64_t, uint64_t>> out;
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0 || fd < 0)
+	if (fd < 0)
 		return out;
-	std::vector<bw_counter> vals(static_cast<size_t>(ncpu));
-	auto read = [&](__u32 slot, uint32_t rule) {
-		if (bpf_map_lookup_elem(fd, &slot, vals.data()))
-			return;
-		std::pair<uint64_t, uint64_t> sum{};
-		for (const auto &v : vals) {
-			sum.first += v.deny;
-			sum.second += v.audit;
-		}
-		if (sum.first || sum.second)
-			out[rule] = sum;
+	auto read = [&](__u32 k, uint32_t rule) {
+		bw_counter v{};
+		if (bpf_map_lookup_elem(fd, &k, &v) == 0 && (v.deny || v.audit))
+			out[rule] = {v.deny, v.audit};
 	};
-	for (__u32 k = 0; k < n && k < BW_MAX_RULES; k++)
-		read(gen * BW_MAX_RULES + k, k);
-	for (__u32 b = 0; b < BW_COUNTERS - BW_MAX_RULES * BW_GENS; b++)
-		read(BW_MAX_RULES * BW_GENS + b, BW_RULE_BUILTIN_BASE + b);
+	const __u32 base = slot * BW_MAX_RULES;
+	for (__u32 k = 0; k < n && k < BW_MAX_RULES - BW_BUILTIN_SLOTS; k++)
+		read(base + k, k);
+	for (__u32 b = 0; b < BW_BUILTIN_SLOTS; b++)
+		read(base + BW_MAX_RULES - BW_BUILTIN_SLOTS + b, BW_RULE_BUILTIN_BASE + b);
 	return out;
 }
 
-// A generation's hit counters start at zero for the policy written into it.
-void zero_counters(int fd, uint32_t gen, size_t n)
+// A slot's hit counters start at zero for the policy written into it.
+void zero_counters(int fd, uint32_t slot, size_t n)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0 || fd < 0)
+	if (fd < 0)
 		return;
-	std::vector<bw_counter> zero(static_cast<size_t>(ncpu));
-	for (__u32 k = 0; k < n && k < BW_MAX_RULES; k++) {
-		__u32 slot = gen * BW_MAX_RULES + k;
-		update(fd, &slot, zero.data(), "the rule counters");
+	bw_counter zero{};
+	for (__u32 k = 0; k < n && k < BW_MAX_RULES - BW_BUILTIN_SLOTS; k++) {
+		__u32 i = slot * BW_MAX_RULES + k;
+		update(fd, &i, &zero, "the rule counters");
+	}
+	for (__u32 b = 0; b < BW_BUILTIN_SLOTS; b++) {
+		__u32 i = slot * BW_MAX_RULES + BW_MAX_RULES - BW_BUILTIN_SLOTS + b;
+		update(fd, &i, &zero, "the rule counters");
 	}
 }
 
@@ -340,8 +340,8 @@ void write_settings(const LsmMaps &m, const LsmPlan &plan, uint32_t gen, const s
 void write_generation(const LsmMaps &m, const LsmPlan &plan, uint32_t gen, const std::string &policy_path,
 		      uint64_t policy_hash)
 {
-	if (gen >= BW_GENS)
-		throw Error("lsm: generation " + std::to_string(gen) + " out of range");
+	if (gen >= BW_GENS * BW_MAX_POLICIES)
+		throw Error("lsm: generation slot " + std::to_string(gen) + " out of range");
 	clear_generation(m, gen);
 	bw_gen old{};
 	if (bpf_map_lookup_elem(m.gens, &gen, &old) == 0)

@@ -86,7 +86,9 @@ bool hook_needed(const std::string &hook, const LsmNeeds &n)
 {
 	// Confinement follows fork and exec, and the supervisor is guarded,
 	// whatever the policy says.
-	static const char *const always[] = {"task_alloc", "bprm_committed_creds", "task_kill", "ptrace_access_check"};
+	static const char *const always[] = {"task_alloc",        "bprm_committed_creds", "task_kill",
+					     "ptrace_access_check", "task_setrlimit",       "task_setscheduler",
+					     "task_setioprio",      "task_setnice"};
 	if (n.all)
 		return true;
 	for (const char *a : always)
@@ -112,8 +114,12 @@ namespace {
 bool wanted(bpf_program *prog, const LsmNeeds &needs, std::map<std::string, int> &arity)
 {
 	std::string hook = prog_hook(prog);
-	bool load = !hook.empty() && hook_needed(hook, needs) && !needs.skip_hooks.count(hook);
 	std::string name = bpf_program__name(prog);
+	// The one tracing program of the LSM object: only an engine's
+	// sandboxes need to learn that a supervisor exited.
+	if (name == "bw_supervisor_exit")
+		return needs.engine;
+	bool load = !hook.empty() && hook_needed(hook, needs) && !needs.skip_hooks.count(hook);
 	for (const auto &v : kVariants) {
 		if (name != v.prog)
 			continue;

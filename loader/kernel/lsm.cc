@@ -63,6 +63,21 @@ void set_ring_size(bpf_map *events, uint32_t bytes)
 			    errno);
 }
 
+// The arrays indexed by slot hold one policy as compiled; an engine's hold
+// every policy it may run. Hash maps are shared by all slots as they are
+// (their keys carry the slot), so their memory follows what is in them.
+void scale_for_policies(bulwark_bpf *skel, uint32_t policies)
+{
+	if (policies <= 1)
+		return;
+	if (policies > BW_MAX_POLICIES)
+		throw Error("engine: at most " + std::to_string(BW_MAX_POLICIES - 1) + " policies");
+	for (bpf_map *m : {skel->maps.rules, skel->maps.word_rules, skel->maps.family_rules, skel->maps.file_globs,
+			   skel->maps.gens, skel->maps.rule_hits})
+		if (bpf_map__set_max_entries(m, bpf_map__max_entries(m) * policies))
+			throw Error(std::string("engine: failed to size map ") + bpf_map__name(m), errno);
+}
+
 bw_config initial_config(const LsmEnforce *enforce)
 {
 	bw_config cfg{};
@@ -106,10 +121,10 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 			throw Error(reason);
 	}
 	// Enforce mode has no seccomp layer, so none of the syscall
-	// tracepoints.
+	// tracepoints; the engine's sandboxes have one each.
 	if (enforce) {
 		opts_.lsm = true;
-		opts_.trace = false;
+		opts_.trace = enforce->engine_policies > 0;
 	}
 	if (!opts_.lsm && !opts_.trace)
 		throw Error("lsm: neither the LSM programs nor the syscall tracepoints were asked for");
@@ -150,7 +165,9 @@ void LsmLayer::open_objects(const LsmEnforce *enforce)
 		LsmNeeds needs = plan_.needs;
 		if (enforce) {
 			needs.all = true;
+			needs.engine = enforce->engine_policies > 0;
 			needs.skip_hooks = enforce->skip_hooks;
+			scale_for_policies(lsm_.get(), 1 + enforce->engine_policies);
 		}
 		select_programs(lsm_->obj, needs);
 		set_ring_size(lsm_->maps.events, opts_.ringbuf_bytes);
@@ -248,6 +265,23 @@ LsmLayer::LsmLayer(const std::string &pin_dir, EventFn on_event) : on_event_(std
 	}
 }
 
+LsmLayer::LsmLayer(const std::string &pin_dir, EventFn on_event, std::unique_ptr<RecordSource> source,
+		   uint32_t slot_base)
+    : on_event_(std::move(on_event)), source_(std::move(source)), slot_base_(slot_base)
+{
+	libbpf_set_print(quiet_print);
+	maps_ = LsmMaps::open_pinned(pin_dir);
+	opts_.lsm = true;
+	opts_.trace = true;
+	pinned_ = true;
+	DIR *d = opendir(pin_dir.c_str());
+	if (d) {
+		while (dirent *e = readdir(d))
+			attached_ += std::strncmp(e->d_name, "link_", 5) == 0;
+		closedir(d);
+	}
+}
+
 void LsmLayer::open_ring()
 {
 	rb_ = ring_buffer__new(
@@ -275,6 +309,8 @@ LsmLayer::~LsmLayer()
 
 bool LsmLayer::confine(pid_t pid)
 {
+	if (source_)
+		return source_->confine(pid);
 	Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 	if (!pidfd)
 		throw Error("lsm: pidfd_open(" + std::to_string(pid) + ")", errno);
@@ -294,11 +330,13 @@ bool LsmLayer::confine(pid_t pid)
 
 int LsmLayer::poll_fd() const
 {
-	return ring_buffer__epoll_fd(rb_);
+	return source_ ? source_->poll_fd() : ring_buffer__epoll_fd(rb_);
 }
 
 int LsmLayer::consume(size_t budget)
 {
+	if (source_)
+		return source_->consume(on_event_, budget);
 	consumed_ = 0;
 	budget_ = budget ? budget : SIZE_MAX;
 	int n = ring_buffer__consume(rb_);
@@ -308,6 +346,8 @@ int LsmLayer::consume(size_t budget)
 // Each object counts its own drops (its .bss).
 uint64_t LsmLayer::dropped() const
 {
+	if (source_)
+		return read_dropped(maps_.bss) + source_->lost();
 	if (!lsm_ && !trace_)
 		return read_dropped(maps_.bss);
 	return (lsm_ ? lsm_->bss->dropped_events : 0) + (trace_ ? trace_->bss->dropped_events : 0);
@@ -318,7 +358,7 @@ int LsmLayer::pending_fd() const
 {
 	if (lsm_)
 		return bpf_map__fd(lsm_->maps.syscall_pending);
-	return trace_ ? bpf_map__fd(trace_->maps.syscall_pending) : -1;
+	return trace_ ? bpf_map__fd(trace_->maps.syscall_pending) : maps_.syscall_pending;
 }
 
 bool LsmLayer::mark_pending(uint32_t tid, uint32_t seq)
@@ -333,7 +373,7 @@ void LsmLayer::clear_pending(uint32_t tid)
 
 std::map<uint32_t, std::pair<uint64_t, uint64_t>> LsmLayer::counters(size_t n) const
 {
-	return read_counters(maps_.rule_hits, 0, n);
+	return read_counters(maps_.rule_hits, slot_base_, n);
 }
 
 } // namespace bulwark

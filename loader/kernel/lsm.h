@@ -45,6 +45,9 @@ struct LsmEnforce {
 	std::string policy_path; // recorded with the generation, for status/restart
 	uint64_t policy_hash = 0;
 	std::set<std::string> skip_hooks; // hooks this kernel lacks (--allow-degraded)
+	// The engine: room for this many policies besides policy 0, the
+	// syscall tracepoints too, and the supervisor-exit tracepoint.
+	uint32_t engine_policies = 0;
 };
 
 // The map fds a generation is written through: from the skeleton, or
@@ -53,7 +56,8 @@ struct LsmMaps {
 	std::vector<Fd> owned;
 	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1, file_inodes = -1,
 	    file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1, when_uid = -1, when_cgroup = -1,
-	    net_ports = -1, net_addrs = -1, tasks = -1, events = -1, bss = -1, rule_hits = -1;
+	    net_ports = -1, net_addrs = -1, tasks = -1, events = -1, bss = -1, rule_hits = -1, sandboxes = -1,
+	    policy_gen = -1, supervisors = -1, syscall_pending = -1;
 
 	// Opens every map pinned under dir; throws Error("enforce: ...") if one
 	// is missing or the config is not bulwark's.
@@ -80,7 +84,7 @@ uint64_t read_dropped(int bss_fd);
 
 // Hits per rule (deny, audit) of generation gen's first n rules, keyed by
 // rule index, plus the built-in rules keyed by their BW_RULE_* number.
-std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int rule_hits_fd, uint32_t gen, size_t n);
+std::map<uint32_t, std::pair<uint64_t, uint64_t>> read_counters(int rule_hits_fd, uint32_t slot, size_t n);
 
 // Frees a skeleton (detaching its links): the one owner of each object.
 struct SkelDeleter {
@@ -89,6 +93,20 @@ struct SkelDeleter {
 };
 using LsmSkel = std::unique_ptr<bulwark_bpf, SkelDeleter>;
 using TraceSkel = std::unique_ptr<bulwark_trace_bpf, SkelDeleter>;
+
+// Where a layer's records come from and its subjects get marked when the
+// programs are an engine's (loader/supervise/engine_client.cc): the engine
+// owns the ring buffer and hands each sandbox its own records.
+class RecordSource {
+public:
+	virtual ~RecordSource() = default;
+	virtual int poll_fd() const = 0;
+	// Delivers up to budget records (0: all queued) to fn; returns how many.
+	virtual int consume(const std::function<void(const bw_event &)> &fn, size_t budget) = 0;
+	virtual bool confine(pid_t pid) = 0;
+	// Records lost on the way (the engine's socket was full).
+	virtual uint64_t lost() const = 0;
+};
 
 class LsmLayer {
 public:
@@ -109,6 +127,10 @@ public:
 	// Re-adopts what a previous enforcer pinned under dir: nothing is
 	// loaded or attached; the maps and the ring buffer are reopened.
 	LsmLayer(const std::string &pin_dir, EventFn on_event);
+	// A sandbox of the engine pinned under pin_dir: its maps, its policy's
+	// slots from slot_base, its records and marks through source.
+	LsmLayer(const std::string &pin_dir, EventFn on_event, std::unique_ptr<RecordSource> source,
+		 uint32_t slot_base);
 	~LsmLayer();
 	LsmLayer(const LsmLayer &) = delete;
 	LsmLayer &operator=(const LsmLayer &) = delete;
@@ -130,6 +152,9 @@ public:
 	// the built-in rules, keyed by rule index as events carry it.
 	std::map<uint32_t, std::pair<uint64_t, uint64_t>> counters(size_t n) const;
 	bool lsm_loaded() const { return opts_.lsm; }
+	// The policy's first generation slot: 0 but under an engine.
+	uint32_t slot_base() const { return slot_base_; }
+	bool remote() const { return source_ != nullptr; }
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }
 	const LsmPlan &plan() const { return plan_; }
@@ -157,6 +182,8 @@ private:
 	LsmMaps maps_;
 	int attached_ = 0;
 	bool pinned_ = false;
+	std::unique_ptr<RecordSource> source_;
+	uint32_t slot_base_ = 0;
 };
 
 // The running kernel's BTF, parsed on first use; nullptr if it has none.

@@ -391,9 +391,10 @@ std::string dev_ino_text(const std::pair<uint32_t, uint64_t> &id)
 LsmPlan plan_lsm(const policy::Policy &policy)
 {
 	size_t nrules = policy.rules.size() + policy.hooks.size();
-	if (nrules > BW_MAX_RULES)
+	// The last numbers of each slot count the built-in rules (bulwark.h).
+	if (nrules > BW_MAX_RULES - BW_BUILTIN_SLOTS)
 		throw Error("lsm: policy has " + std::to_string(nrules) + " rules and hooks, the limit is " +
-			    std::to_string(BW_MAX_RULES));
+			    std::to_string(BW_MAX_RULES - BW_BUILTIN_SLOTS));
 	LsmPlan plan;
 	plan_rules(plan, policy);
 	plan_hooks(plan, policy);

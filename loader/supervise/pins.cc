@@ -16,6 +16,7 @@
 
 #include "loader/supervise/enforce.h"
 #include "loader/supervise/enforce_parts.h"
+#include "loader/supervise/engine.h"
 #include "policy/catalog.h"
 
 namespace bulwark {
@@ -240,6 +241,14 @@ int run_status(const StatusOptions &o)
 	int rc = 0;
 	for (const auto &dir : dirs) {
 		try {
+			if (engine_pins(dir)) {
+				std::string j = engine_status_json(dir);
+				if (o.json)
+					std::printf("%s\n", j.c_str());
+				else
+					print_engine_status(j);
+				continue;
+			}
 			nlohmann::json j = status_of(dir);
 			if (o.json)
 				std::printf("%s\n", j.dump().c_str());

@@ -29,6 +29,7 @@
 #include "loader/sinks/ecs.h"
 #include "loader/sinks/metrics.h"
 #include "loader/sinks/output.h"
+#include "loader/supervise/engine.h"
 #include "loader/supervise/loop.h"
 #include "loader/supervise/procfs.h"
 #include "policy/policy.h"
@@ -191,6 +192,14 @@ void load_trace_only(const RunOptions &o, const policy::Policy &pol, Built &b, c
 	}
 }
 
+std::string absolute(const std::string &p)
+{
+	if (!p.empty() && p[0] == '/')
+		return p;
+	char buf[4096];
+	return getcwd(buf, sizeof(buf)) ? std::string(buf) + "/" + p : p;
+}
+
 // Throws on anything that keeps a layer from being in force.
 void build(const RunOptions &o, const policy::Policy &pol, Built &b)
 {
@@ -214,6 +223,13 @@ void build(const RunOptions &o, const policy::Policy &pol, Built &b)
 			load_trace_only(o, pol, b, on_record);
 		return;
 	}
+	// With an engine running, this sandbox is a few map updates in it.
+	std::string said;
+	b.lsm = connect_engine({o.engine}, absolute(o.policy), fnv1a(read_text(o.policy)), on_record, &said);
+	if (!said.empty() && (o.verbose || !b.lsm))
+		std::fprintf(stderr, "%s\n", said.c_str());
+	if (b.lsm)
+		return;
 	BpfOptions bo;
 	bo.trace = b.use_seccomp;
 	bo.ringbuf_bytes = o.ringbuf_bytes;
@@ -457,7 +473,9 @@ int run_run(const RunOptions &o)
 	try {
 		wstatus = supervise(b, stream, child, notify, fwd);
 	} catch (const std::exception &e) {
-		return abort_child(child, std::string(e.what()) + "\nbulwark: cannot supervise; the sandbox is killed");
+		int rc = abort_child(child, std::string(e.what()) + "\nbulwark: cannot supervise; the sandbox is killed");
+		kill_descendants();
+		return rc;
 	}
 	finish(o, stream, notify);
 	return exit_status(wstatus);

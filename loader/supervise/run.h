@@ -16,6 +16,7 @@ struct RunOptions {
 	uint32_t ringbuf_bytes = 0;      // 0 = the built-in size
 	std::string metrics;             // Prometheus endpoint, [HOST:]PORT; "" = none
 	Layers layers = Layers::All;
+	std::string engine = "auto"; // the resident engine: auto, off, or its socket
 	bool verbose = false;
 	std::vector<std::string> command;
 };
