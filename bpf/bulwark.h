@@ -11,14 +11,14 @@
 /* Path keys are fixed-size so they can be hash-map keys. A kernel path longer
  * than this cannot equal any policy path (the policy checker rejects longer
  * ones), so a too-long path is a miss, not a hole. */
-#define BW_PATH_MAX   256
-#define BW_COMM_LEN   16
+#define BW_PATH_MAX 256
+#define BW_COMM_LEN 16
 /* Rule numbers per generation slot; the last BW_BUILTIN_SLOTS of each count
  * the built-in rules' hits, so a policy has BW_MAX_RULES - BW_BUILTIN_SLOTS. */
 #define BW_MAX_RULES     16384
 #define BW_BUILTIN_SLOTS 16
-#define BW_MAX_PATHS  65536
-#define BW_MAX_INODES 65536
+#define BW_MAX_PATHS     65536
+#define BW_MAX_INODES    65536
 /* About 24 000 records: 50 ms of a 500 000/s burst while the loader is off
  * the CPU. Measured with bench/events_bench.cc on a busy 2-core host: 256 KiB
  * lost half of such a burst, 4 MiB 16%, 16 MiB nothing. */
@@ -273,13 +273,13 @@ struct bw_event {
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
-	__u32 access; /* BW_ACC_* that matched, file hooks only */
-	__u32 flags;  /* hook-specific: mount flags, ptrace mode, read-file id... */
+	__u32 access;  /* BW_ACC_* that matched, file hooks only */
+	__u32 flags;   /* hook-specific: mount flags, ptrace mode, read-file id... */
 	__u32 family;  /* socket hooks */
 	__u32 type;    /* socket type */
 	__u32 sandbox; /* the subject's engine sandbox (0: the object's own policy) */
 	__u32 pad2;
-	__u16 port;   /* connect/bind, host order */
+	__u16 port; /* connect/bind, host order */
 	__u16 pad;
 	__u8 addr[16];
 	char comm[BW_COMM_LEN];
@@ -360,8 +360,8 @@ struct bw_config {
 	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
 	__u32 engine_gone;     /* set by the kernel when the supervisor (the engine) exits: sandboxes are gone */
 	__u32 pad;
-	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
-	__u64 exe_ino;         /* BW_SCOPE_EXE */
+	__u64 cgroup_id; /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
+	__u64 exe_ino;   /* BW_SCOPE_EXE */
 	/* The scope as given ("/svc.slice/x.service", "/usr/sbin/nginx"): what a
 	 * re-adopting enforcer compares, and what the ids are re-resolved from. */
 	char scope_path[BW_PATH_MAX];

@@ -255,7 +255,9 @@ static __always_inline int bw_gate(void)
 	e = reserve_event();
 	if (!e)
 		return -EPERM;
-	fill_event(e, (struct bw_outcome){.kind = BW_KIND_LSM, .verdict = BW_VERDICT_DENY, .err = -EPERM, .rule = BW_RULE_GONE},
+	fill_event(e,
+		   (struct bw_outcome){
+			   .kind = BW_KIND_LSM, .verdict = BW_VERDICT_DENY, .err = -EPERM, .rule = BW_RULE_GONE},
 		   t, task, &c);
 	bpf_ringbuf_submit(e, 0);
 	return -EPERM;

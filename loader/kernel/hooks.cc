@@ -86,7 +86,7 @@ bool hook_needed(const std::string &hook, const LsmNeeds &n)
 {
 	// Confinement follows fork and exec, and the supervisor is guarded,
 	// whatever the policy says.
-	static const char *const always[] = {"task_alloc",        "bprm_committed_creds", "task_kill",
+	static const char *const always[] = {"task_alloc",          "bprm_committed_creds", "task_kill",
 					     "ptrace_access_check", "task_setrlimit",       "task_setscheduler",
 					     "task_setioprio",      "task_setnice"};
 	if (n.all)

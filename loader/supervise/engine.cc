@@ -7,6 +7,7 @@
 #include "loader/supervise/engine.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,8 +30,8 @@
 #include <sstream>
 #include <vector>
 
-#include "loader/supervise/engine_wire.h"
 #include "loader/supervise/enforce_parts.h"
+#include "loader/supervise/engine_wire.h"
 #include "loader/supervise/loop.h"
 #include "policy/catalog.h"
 #include "policy/policy.h"
@@ -155,6 +156,20 @@ int sweep(const LsmMaps &m, uint32_t id, uint32_t epoch)
 	return killed;
 }
 
+// A record no client can take: a subject of a sandbox whose supervisor is
+// gone (killed at this hook), or one that outlived its sandbox's client.
+void log_unclaimed(const bw_event &e)
+{
+	std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
+	std::string who =
+		"engine: sandbox " + std::to_string(e.sandbox) + ": pid " + std::to_string(e.pid) + " (" + comm + ") ";
+	if (e.rule == BW_RULE_GONE)
+		say(who + "killed at a hook: its supervisor or the engine is gone (builtin:supervisor-gone)");
+	else
+		say(who + (e.verdict == BW_VERDICT_DENY ? "denied" : "audited") + " by rule #" +
+		    std::to_string(e.rule % BW_MAX_RULES) + " after its client left");
+}
+
 struct PolicySlot {
 	bool used = false;
 	uint32_t refs = 0;
@@ -209,17 +224,7 @@ public:
 				s.lost++;
 			return;
 		}
-		// Nobody to tell but the engine's own log: a subject of a sandbox
-		// whose supervisor is gone (killed at this hook), or a record
-		// that outlived its sandbox's client.
-		std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
-		if (e.rule == BW_RULE_GONE)
-			say("engine: sandbox " + std::to_string(e.sandbox) + ": pid " + std::to_string(e.pid) + " (" +
-			    comm + ") killed at a hook: its supervisor or the engine is gone (builtin:supervisor-gone)");
-		else
-			say("engine: sandbox " + std::to_string(e.sandbox) + ": pid " + std::to_string(e.pid) + " (" +
-			    comm + ") " + (e.verdict == BW_VERDICT_DENY ? "denied" : "audited") + " by rule #" +
-			    std::to_string(e.rule % BW_MAX_RULES) + " after its client left");
+		log_unclaimed(e);
 	}
 
 	// Every sandbox ends: its subjects die with the engine's layer.
@@ -324,8 +329,8 @@ private:
 		s.policy = p;
 		by_sandbox_[id] = s.sock.get();
 		if (o_.verbose)
-			say("engine: sandbox " + std::to_string(id) + " for pid " + std::to_string(s.peer) + ", policy " +
-			    std::to_string(p) + " (" + path + ")");
+			say("engine: sandbox " + std::to_string(id) + " for pid " + std::to_string(s.peer) +
+			    ", policy " + std::to_string(p) + " (" + path + ")");
 		return "ok " + std::to_string(id) + " " + std::to_string(epoch) + " " + std::to_string(p) + " " +
 		       std::to_string(p * BW_GENS) + "\n" + o_.pin_dir;
 	}
@@ -409,14 +414,16 @@ private:
 			PolicySlot &p = policies_[s.policy];
 			if (p.refs && --p.refs == 0)
 				p.used = false;
-			std::string reason = !why.empty()   ? why
-					     : s.said_bye ? ""
-							  : "its supervisor (pid " + std::to_string(s.peer) + ") is gone";
+			std::string reason = !why.empty() ? why
+					     : s.said_bye
+						     ? ""
+						     : "its supervisor (pid " + std::to_string(s.peer) + ") is gone";
 			if (!reason.empty() || killed || o_.verbose)
 				say("engine: sandbox " + std::to_string(s.sandbox) + " ended" +
 				    (reason.empty() ? "" : ": " + reason) +
 				    (killed ? "; killed " + std::to_string(killed) + " subject(s) still running" : "") +
-				    (s.lost ? "; " + std::to_string(s.lost) + " record(s) its client could not take" : ""));
+				    (s.lost ? "; " + std::to_string(s.lost) + " record(s) its client could not take"
+					    : ""));
 		}
 		sessions_.erase(it);
 	}
@@ -441,6 +448,20 @@ void clear_previous(const std::string &dir)
 	int killed = 0;
 	try {
 		LsmMaps m = LsmMaps::open_pinned(dir);
+		// What its programs reported after it died (subjects killed at
+		// a hook) is said before the pins, and the records, go.
+		ring_buffer *rb = ring_buffer__new(
+			m.events,
+			[](void *, void *data, size_t size) {
+				if (size >= sizeof(bw_event))
+					log_unclaimed(*static_cast<const bw_event *>(data));
+				return 0;
+			},
+			nullptr, nullptr);
+		if (rb) {
+			ring_buffer__consume(rb);
+			ring_buffer__free(rb);
+		}
 		killed = sweep(m, 0, 0);
 	} catch (const std::exception &e) {
 		say(std::string(e.what()) + "; removing the pins anyway");
@@ -534,7 +555,12 @@ int run_engine(const EngineOptions &o)
 		say("engine: ready: " + std::to_string(lsm.attached()) + " programs pinned at " + o.pin_dir +
 		    ", room for " + std::to_string(o.max_policies) + " policies, serving " + o.socket);
 		sup.run(
-			200, [&](const signalfd_siginfo &si) { if (si.ssi_signo != SIGHUP) sup.stop(); }, [] {});
+			200,
+			[&](const signalfd_siginfo &si) {
+				if (si.ssi_signo != SIGHUP)
+					sup.stop();
+			},
+			[] {});
 		lsm.consume();
 		eng.shutdown(sup);
 		unlink(o.socket.c_str());
@@ -597,12 +623,9 @@ std::string engine_status_json(const std::string &dir)
 					{"deny", c.first},
 					{"audit", c.second}});
 		}
-		pols[sb.policy] = {{"id", sb.policy},
-				   {"name", parsed.ok() ? parsed.policy->name : "?"},
-				   {"file", path},
-				   {"generation", gen & 1},
-				   {"rules", g.nrules},
-				   {"hits", hits}};
+		pols[sb.policy] = {{"id", sb.policy},   {"name", parsed.ok() ? parsed.policy->name : "?"},
+				   {"file", path},      {"generation", gen & 1},
+				   {"rules", g.nrules}, {"hits", hits}};
 	}
 	j["policies"] = nlohmann::json::array();
 	for (auto &[id, p] : pols)

@@ -473,7 +473,8 @@ int run_run(const RunOptions &o)
 	try {
 		wstatus = supervise(b, stream, child, notify, fwd);
 	} catch (const std::exception &e) {
-		int rc = abort_child(child, std::string(e.what()) + "\nbulwark: cannot supervise; the sandbox is killed");
+		int rc = abort_child(child,
+				     std::string(e.what()) + "\nbulwark: cannot supervise; the sandbox is killed");
 		kill_descendants();
 		return rc;
 	}

@@ -17,9 +17,11 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -443,6 +445,43 @@ static int do_ptrace_pid(const char *pid)
 	return report_ok();
 }
 
+static int do_connect_unix(const char *path)
+{
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	std::strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0)
+		return report_err("socket", errno);
+	if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) < 0)
+		return report_err("connect", errno);
+	close(fd);
+	return report_ok();
+}
+
+// Ways to weaken another process short of a signal.
+static int do_weaken(const char *how, const char *pid_s)
+{
+	pid_t pid = std::atoi(pid_s);
+	if (std::strcmp(how, "prlimit") == 0) {
+		rlimit one{1, 1};
+		return prlimit(pid, RLIMIT_NOFILE, &one, nullptr) < 0 ? report_err("prlimit", errno) : report_ok();
+	}
+	if (std::strcmp(how, "renice") == 0)
+		return setpriority(PRIO_PROCESS, static_cast<id_t>(pid), 19) < 0 ? report_err("setpriority", errno)
+										 : report_ok();
+	if (std::strcmp(how, "sched-idle") == 0) {
+		sched_param sp{};
+		return sched_setscheduler(pid, SCHED_IDLE, &sp) < 0 ? report_err("sched_setscheduler", errno)
+								    : report_ok();
+	}
+	if (std::strcmp(how, "ioprio") == 0) {
+		// IOPRIO_WHO_PROCESS, class idle.
+		return syscall(SYS_ioprio_set, 1, pid, 3 << 13) < 0 ? report_err("ioprio_set", errno) : report_ok();
+	}
+	return report_err("weaken", EINVAL);
+}
+
 static int do_kill(const char *pid, const char *sig)
 {
 	if (kill(std::atoi(pid), std::atoi(sig)) < 0)
@@ -560,6 +599,10 @@ int main(int argc, char **argv)
 		return do_ptrace_pid(argv[2]);
 	if (cmd == "kill" && argc == 4)
 		return do_kill(argv[2], argv[3]);
+	if (cmd == "connect-unix" && argc == 3)
+		return do_connect_unix(argv[2]);
+	if (cmd == "weaken" && argc == 4)
+		return do_weaken(argv[2], argv[3]);
 	if (cmd == "open-loop" && argc == 4)
 		return do_open_loop(argv[2], argv[3]);
 	if (cmd == "x32") {

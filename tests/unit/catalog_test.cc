@@ -85,8 +85,9 @@ TEST(Catalog, EveryProgramAndWordFindsItsHook)
 	std::set<std::string> base;
 	for (const auto &h : hooks_needed(none))
 		base.insert(h);
-	EXPECT_EQ(base, (std::set<std::string>{"bprm_committed_creds", "ptrace_access_check", "task_alloc", "task_kill",
-					       "task_setrlimit", "task_setscheduler", "task_setioprio", "task_setnice"}));
+	EXPECT_EQ(base,
+		  (std::set<std::string>{"bprm_committed_creds", "ptrace_access_check", "task_alloc", "task_kill",
+					 "task_setrlimit", "task_setscheduler", "task_setioprio", "task_setnice"}));
 }
 
 // The other direction: a catalog row without a program would name a hook

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+// The resident engine, against the real kernel: sandboxes with different
+// policies side by side through one program set, what happens to their
+// subjects when a supervisor or the engine dies, and every way a subject
+// might stop or weaken one of them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace {
+
+using ktest::probe;
+using ktest::Result;
+
+#define REQUIRE_LSM()                                                                 \
+	do {                                                                          \
+		if (!ktest::lsm_usable())                                             \
+			GTEST_SKIP() << "needs a kernel that loads BPF-LSM programs"; \
+	} while (0)
+
+std::string read_file(const std::string &p)
+{
+	std::ifstream f(p);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+bool pid_alive(pid_t pid)
+{
+	std::string st = read_file("/proc/" + std::to_string(pid) + "/stat");
+	size_t cp = st.rfind(')');
+	return !st.empty() && cp != std::string::npos && cp + 2 < st.size() && st[cp + 2] != 'Z';
+}
+
+// Descendants of pid, from /proc (children files).
+std::vector<pid_t> descendants(pid_t root)
+{
+	std::vector<pid_t> out, frontier{root};
+	while (!frontier.empty()) {
+		std::vector<pid_t> next;
+		for (pid_t p : frontier) {
+			std::istringstream in(
+				read_file("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children"));
+			pid_t c;
+			while (in >> c) {
+				out.push_back(c);
+				next.push_back(c);
+			}
+		}
+		frontier = next;
+	}
+	return out;
+}
+
+// A `bulwark engine` on a socket and pin directory of the test's own.
+class Engine {
+public:
+	explicit Engine(const std::string &name, int max_policies = 8)
+	    : sock_("/run/bw-test-" + name + ".sock"), pins_("/sys/fs/bpf/bw-test-" + name),
+	      log_("/tmp/bw-engine-" + name + ".log")
+	{
+		start(max_policies);
+	}
+	~Engine()
+	{
+		if (pid_ > 0 && pid_alive(pid_))
+			stop();
+		else if (pid_ > 0)
+			waitpid(pid_, nullptr, WNOHANG);
+		// A test that killed the engine leaves its pins (a fresh engine
+		// on them clears them; that is tested): removed here whatever
+		// happened, so nothing stays attached after the test.
+		ktest::shell("rm -rf " + pins_ + " " + sock_ + " " + sock_ + ".lock");
+		unlink(log_.c_str());
+	}
+	void start(int max_policies = 8)
+	{
+		pid_ = fork();
+		if (pid_ == 0) {
+			int fd = open(log_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
+			dup2(fd, 2);
+			int null = open("/dev/null", O_RDWR);
+			dup2(null, 0);
+			dup2(null, 1);
+			std::string bin = ktest::bulwark_bin(), mp = std::to_string(max_policies);
+			execl(bin.c_str(), bin.c_str(), "engine", "--socket", sock_.c_str(), "--pin", pins_.c_str(),
+			      "--max-policies", mp.c_str(), "-v", nullptr);
+			_exit(99);
+		}
+	}
+	bool wait_ready(size_t nth = 1)
+	{
+		for (int i = 0; i < 1200; i++) {
+			std::string l = log();
+			size_t n = 0;
+			for (size_t at = l.find("engine: ready"); at != std::string::npos;
+			     at = l.find("engine: ready", at + 1))
+				n++;
+			if (n >= nth)
+				return true;
+			if (!pid_alive(pid_))
+				return false;
+			usleep(100 * 1000);
+		}
+		return false;
+	}
+	int stop()
+	{
+		kill(pid_, SIGTERM);
+		int st = 0;
+		waitpid(pid_, &st, 0);
+		pid_ = -1;
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	void sigkill()
+	{
+		kill(pid_, SIGKILL);
+		waitpid(pid_, nullptr, 0);
+		pid_ = -1;
+	}
+	std::string log() const { return read_file(log_); }
+	const std::string &sock() const { return sock_; }
+	const std::string &pins() const { return pins_; }
+	pid_t pid() const { return pid_; }
+	std::vector<std::string> client(const std::vector<std::string> &more = {}) const
+	{
+		std::vector<std::string> v = {"--engine", sock_};
+		v.insert(v.end(), more.begin(), more.end());
+		return v;
+	}
+
+private:
+	std::string sock_, pins_, log_;
+	pid_t pid_ = -1;
+};
+
+std::string deny_read(const std::string &name, const std::string &path)
+{
+	return "name: " + name + "\nrules:\n  - id: no-" + name + "\n    deny: read\n    paths: [" + path + "]\n";
+}
+
+size_t count_rule(const std::vector<nlohmann::json> &evs, const std::string &rule)
+{
+	size_t n = 0;
+	for (const auto &e : evs)
+		n += e["rule"]["id"] == rule;
+	return n;
+}
+
+bool wait_gone(const std::vector<pid_t> &pids, int ms)
+{
+	for (int t = 0; t < ms; t += 50) {
+		bool any = false;
+		for (pid_t p : pids)
+			any |= pid_alive(p);
+		if (!any)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+} // namespace
+
+// Three sandboxes with three policies at once, through one program set: each
+// is held to its own rule only, none loads a program, and a process outside
+// every one is held to none.
+TEST(Engine, SandboxesWithDifferentPoliciesSeeOnlyTheirOwnRules)
+{
+	REQUIRE_LSM();
+	Engine eng("multi");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	std::vector<std::string> files;
+	for (const char *n : {"a", "b", "c"}) {
+		files.push_back(std::string("/tmp/bw-eng-") + n);
+		std::ofstream(files.back()) << n;
+	}
+	size_t programs = ktest::loaded_bulwark_programs().size();
+	ASSERT_GT(programs, 30u);
+	std::vector<std::unique_ptr<ktest::Run>> runs;
+	const std::string flag = "/tmp/bw-eng-go";
+	unlink(flag.c_str());
+	for (size_t i = 0; i < 3; i++) {
+		std::string script = "while [ ! -e " + flag + " ]; do sleep 0.1; done; for f in " + files[0] + " " +
+				     files[1] + " " + files[2] + "; do " + probe() + " open $f r; done";
+		runs.push_back(std::make_unique<ktest::Run>(deny_read(std::string(1, 'a' + i), files[i]), "lsm",
+							    std::vector<std::string>{"/usr/bin/bash", "-c", script},
+							    eng.client()));
+	}
+	// All three live at once: status shows each with its own policy.
+	ktest::Cmd st;
+	for (int i = 0; i < 600; i++) {
+		st = ktest::bulwark({"status", "--pin", eng.pins()});
+		if (st.out.find("3 sandboxes") != std::string::npos)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_NE(st.out.find("3 policies, 3 sandboxes"), std::string::npos) << st.out << st.err << eng.log();
+	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs) << "a sandbox loaded programs of its own";
+	for (const auto &f : files)
+		EXPECT_EQ(ktest::shell(probe() + " open " + f + " r").out, "ok\n") << "outside: " << f;
+	std::ofstream(flag) << 1;
+	for (size_t i = 0; i < 3; i++) {
+		Result r = runs[i]->wait();
+		std::string want;
+		for (size_t j = 0; j < 3; j++)
+			want += i == j ? "err open EPERM\n" : "ok\n";
+		EXPECT_EQ(r.out, want) << "sandbox " << i << ": " << ktest::describe(r);
+		ASSERT_EQ(r.events.size(), 1u) << ktest::describe(r);
+		EXPECT_EQ(r.events[0]["rule"]["id"], "no-" + std::string(1, 'a' + i));
+		EXPECT_EQ(r.events[0]["file"]["path"], files[i]);
+	}
+	// Hits are counted per policy.
+	st = ktest::bulwark({"status", "--pin", eng.pins(), "--json"});
+	auto j = nlohmann::json::parse(st.out);
+	EXPECT_EQ(j["sandboxes"].size(), 0u) << st.out;
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+	EXPECT_NE(access(eng.pins().c_str(), F_OK), 0) << "the engine left its pins";
+	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
+	for (const auto &f : files)
+		unlink(f.c_str());
+	unlink(flag.c_str());
+}
+
+// The sandbox's supervisor killed from outside: its subjects do not run on.
+// The one looping through hooks dies at its next one (the kernel marked the
+// sandbox gone when the supervisor exited); the one asleep in a syscall
+// without hooks is swept by the engine.
+TEST(Engine, KilledSupervisorLeavesNoSubjectRunning)
+{
+	REQUIRE_LSM();
+	Engine eng("sup");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	ktest::Run run("name: open\nrules: []\n", "lsm",
+		       {"/usr/bin/bash", "-c", "sleep 1000 & while :; do cat /etc/hostname >/dev/null; done"},
+		       eng.client());
+	std::vector<pid_t> subjects;
+	for (int i = 0; i < 600 && subjects.size() < 3; i++) {
+		usleep(100 * 1000);
+		subjects = descendants(run.pid());
+	}
+	ASSERT_GE(subjects.size(), 2u);
+	const pid_t supervisor = run.pid();
+	kill(supervisor, SIGKILL);
+	Result r = run.wait();
+	EXPECT_EQ(r.status, 128 + SIGKILL);
+	EXPECT_TRUE(wait_gone(subjects, 20000)) << "a subject outlived its supervisor\n" << eng.log();
+	std::string log = eng.log();
+	EXPECT_NE(log.find("its supervisor (pid " + std::to_string(supervisor) + ") is gone"), std::string::npos)
+		<< log;
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+}
+
+// The same when the kernel's OOM killer takes the supervisor: it alone is
+// moved into a cgroup whose memory limit is then set below what it uses.
+TEST(Engine, OomKilledSupervisorLeavesNoSubjectRunning)
+{
+	REQUIRE_LSM();
+	Engine eng("oom");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	ktest::Run run("name: open\nrules: []\n", "lsm",
+		       {"/usr/bin/bash", "-c", "while :; do cat /etc/hostname >/dev/null; done"}, eng.client());
+	std::vector<pid_t> subjects;
+	for (int i = 0; i < 600 && subjects.empty(); i++) {
+		usleep(100 * 1000);
+		subjects = descendants(run.pid());
+	}
+	ASSERT_FALSE(subjects.empty());
+	const std::string cg = "/sys/fs/cgroup/bw-test-oom";
+	std::ofstream("/sys/fs/cgroup/cgroup.subtree_control") << "+memory";
+	ASSERT_TRUE(mkdir(cg.c_str(), 0755) == 0 || errno == EEXIST);
+	std::ofstream(cg + "/cgroup.procs") << run.pid();
+	std::ofstream(cg + "/memory.max") << "4096";
+	Result r = run.wait();
+	EXPECT_EQ(r.status, 128 + SIGKILL);
+	EXPECT_NE(read_file(cg + "/memory.events").find("oom_kill 1"), std::string::npos) << read_file(cg + "/memory.events");
+	EXPECT_TRUE(wait_gone(subjects, 20000)) << "a subject outlived its OOM-killed supervisor\n" << eng.log();
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+	rmdir(cg.c_str());
+}
+
+// The engine itself killed from outside (its client frozen so only the
+// kernel can act): the subject dies at its next hook, and that is an event,
+// which the next engine on these pins reports before it clears them.
+TEST(Engine, KilledEngineLeavesNoSubjectRunningAndTheNextOneSaysSo)
+{
+	REQUIRE_LSM();
+	Engine eng("death");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	ktest::Run run("name: open\nrules: []\n", "lsm",
+		       {"/usr/bin/bash", "-c", "while :; do cat /etc/hostname >/dev/null; done"}, eng.client());
+	std::vector<pid_t> subjects;
+	for (int i = 0; i < 600 && subjects.empty(); i++) {
+		usleep(100 * 1000);
+		subjects = descendants(run.pid());
+	}
+	ASSERT_FALSE(subjects.empty());
+	kill(run.pid(), SIGSTOP);
+	eng.sigkill();
+	EXPECT_TRUE(wait_gone(subjects, 20000)) << "a subject outlived the engine";
+	kill(run.pid(), SIGKILL);
+	run.wait();
+	// The pins stayed (the programs with them): a new engine reports what
+	// its predecessor's programs did, then clears them and starts clean.
+	EXPECT_EQ(access(eng.pins().c_str(), F_OK), 0);
+	eng.start();
+	ASSERT_TRUE(eng.wait_ready(2)) << eng.log();
+	std::string log = eng.log();
+	EXPECT_NE(log.find("killed at a hook: its supervisor or the engine is gone (builtin:supervisor-gone)"),
+		  std::string::npos)
+		<< log;
+	EXPECT_NE(log.find("removed the pins a previous engine left"), std::string::npos) << log;
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
+}
+
+// From inside a sandbox, every route to stopping or weakening its own
+// supervisor or the engine: EPERM (EACCES where the kernel maps a refused
+// ptrace check to it) and an event for each.
+TEST(Engine, SubjectsCannotStopOrWeakenTheirSupervisorOrTheEngine)
+{
+	REQUIRE_LSM();
+	Engine eng("self");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	// As a service manager would run it: in a cgroup of its own.
+	const std::string cg = "/bw-test-engine";
+	mkdir(("/sys/fs/cgroup" + cg).c_str(), 0755);
+	std::ofstream("/sys/fs/cgroup" + cg + "/cgroup.procs") << eng.pid();
+	std::string p = probe(), e = std::to_string(eng.pid());
+	// $PPID is the supervisor: bash is the sandbox's first process.
+	std::vector<std::pair<std::string, std::string>> routes;
+	for (const std::string &t : {std::string("$PPID"), e}) {
+		routes.push_back({p + " kill " + t + " 9", "err kill EPERM"});
+		routes.push_back({p + " kill " + t + " 19", "err kill EPERM"});
+		routes.push_back({p + " ptrace-pid " + t, "err ptrace EPERM"});
+		routes.push_back({p + " open /proc/" + t + "/mem r", "err open EACCES"});
+		routes.push_back({p + " open /proc/" + t + "/oom_score_adj w", "err open EPERM"});
+		routes.push_back({p + " open /proc/" + t + "/oom_adj w", "err open EPERM"});
+		routes.push_back({p + " weaken prlimit " + t, "err prlimit EPERM"});
+		routes.push_back({p + " weaken renice " + t, "err setpriority EPERM"});
+		routes.push_back({p + " weaken sched-idle " + t, "err sched_setscheduler EPERM"});
+		routes.push_back({p + " weaken ioprio " + t, "err ioprio_set EPERM"});
+	}
+	routes.push_back({p + " open /sys/fs/cgroup" + cg + "/cgroup.freeze w", "err open EPERM"});
+	routes.push_back({p + " open /sys/fs/cgroup" + cg + "/cgroup.procs w", "err open EPERM"});
+	routes.push_back({p + " obj-get " + eng.pins() + "/map_bw_config", "err obj_get EPERM"});
+	routes.push_back({p + " unlink " + eng.pins() + "/link_bw_file_open", "err unlink EPERM"});
+	routes.push_back({p + " umount /sys/fs/bpf", "err umount2 EPERM"});
+	std::string script, want;
+	for (const auto &[cmd, expect] : routes) {
+		script += cmd + "; ";
+		want += expect + "\n";
+	}
+	Result r = ktest::run("name: open\nrules: []\n", "lsm", {"/usr/bin/bash", "-c", script}, eng.client());
+	EXPECT_EQ(r.out, want) << ktest::describe(r);
+	EXPECT_EQ(count_rule(r.events, "builtin:protect-supervisor"), 20u) << ktest::describe(r);
+	EXPECT_EQ(count_rule(r.events, "builtin:protect-scope"), 2u) << ktest::describe(r);
+	EXPECT_EQ(count_rule(r.events, "builtin:protect-enforcer"), 3u) << ktest::describe(r);
+	EXPECT_TRUE(pid_alive(eng.pid()));
+	// The same from outside every sandbox works (read-only ones here).
+	EXPECT_EQ(ktest::shell(p + " open /proc/" + e + "/oom_score_adj w").out, "ok\n");
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+	rmdir(("/sys/fs/cgroup" + cg).c_str());
+}
+
+// The socket is root's: anyone else is refused before a word is said.
+TEST(Engine, OnlyRootReachesTheEngine)
+{
+	REQUIRE_LSM();
+	Engine eng("root");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	struct stat st;
+	ASSERT_EQ(stat(eng.sock().c_str(), &st), 0);
+	EXPECT_EQ(st.st_mode & 0777, 0600u);
+	EXPECT_EQ(st.st_uid, 0u);
+	ktest::Cmd c = ktest::shell(probe() + " setuid 65534 connect-unix " + eng.sock());
+	EXPECT_EQ(c.out, "ok\nerr connect EACCES\n") << c.err;
+	// An engine asked for by its socket that is not there: nothing runs.
+	EXPECT_EQ(eng.stop(), 0);
+	Result r = ktest::run(deny_read("x", "/etc/shadow"), "lsm", {probe(), "pid"}, eng.client());
+	EXPECT_EQ(r.status, 125) << ktest::describe(r);
+	EXPECT_EQ(r.out, "") << ktest::describe(r);
+	EXPECT_NE(r.err.find("lsm: cannot reach the engine at " + eng.sock()), std::string::npos) << r.err;
+}
