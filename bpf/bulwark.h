@@ -209,36 +209,24 @@ struct bw_addr_key {
 
 #define BW_MAX_FAMILIES 64
 
-/* Where a confined task is in its syscall, as the syscall tracepoints see
- * it: a syscall that exits without having entered was refused by seccomp
- * (its filters run before sys_enter fires). UNKNOWN covers tasks marked or
- * forked mid-syscall, whose first exit proves nothing. */
-#define BW_SYS_IDLE    0
-#define BW_SYS_ENTERED 1
-#define BW_SYS_UNKNOWN 2
-
 /* Task-storage value: present only on tasks inside a confined tree. The
  * executable is recorded when an exec commits, zero-padded so it can be
  * part of a hash key. */
 struct bw_task {
 	__u32 confined;
-	__u32 sys_state; /* BW_SYS_* */
 	/* Engine sandboxes: which one (0: the object's own policy, config) and
 	 * the epoch it had when this task was marked; a supervisor's mark
 	 * names the sandbox it supervises. */
 	__u32 sandbox;
 	__u32 epoch;
 	__u32 gone_reported; /* the supervisor-gone event was sent */
-	__u32 pad;
 	char exe[BW_PATH_MAX];
 };
 
 /* What a ring-buffer record reports. */
 enum bw_kind {
-	BW_KIND_LSM = 0,           /* an LSM hook denied (or audited) an access */
-	BW_KIND_SECCOMP_ERRNO = 1, /* a confined task's syscall failed without entering: seccomp refused it */
-	BW_KIND_SECCOMP_KILL = 2,  /* seccomp killed a confined task (SIGSYS with SYS_SECCOMP) */
-	BW_KIND_SYSCALL_DONE = 3,  /* a syscall the loader let continue (seccomp audit) returned; seq names it */
+	BW_KIND_LSM = 0,          /* an LSM hook denied (or audited) an access */
+	BW_KIND_SECCOMP_KILL = 2, /* seccomp killed a confined task (SIGSYS with SYS_SECCOMP) */
 };
 
 /* The syscall a record happened in, read from the task's registers: lets the
@@ -247,7 +235,7 @@ struct bw_syscall {
 	__u32 arch; /* AUDIT_ARCH_X86_64 or AUDIT_ARCH_I386; x32 has nr's 0x40000000 bit */
 	__s32 nr;   /* -1: not in a syscall (e.g. a page fault) */
 	__u64 args[6];
-	__s64 ret; /* BW_KIND_SECCOMP_ERRNO / SYSCALL_DONE: the return value */
+	__s64 ret; /* the return value register when the record was made */
 };
 
 /* Per-rule hit counters, indexed by absolute rule number; a slot's
@@ -263,7 +251,7 @@ struct bw_counter {
 
 struct bw_event {
 	__u32 kind;    /* enum bw_kind */
-	__u32 seq;     /* SYSCALL_DONE, and LSM records inside such a syscall: the loader's token */
+	__u32 seq;     /* 0 (reserved) */
 	__u64 boot_ns; /* bpf_ktime_get_boot_ns(); loader converts to wall time */
 	__u32 hook;    /* enum bw_hook */
 	__u32 verdict; /* enum bw_verdict */

@@ -3,7 +3,9 @@
 
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -165,6 +167,7 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 	for (const auto &a : policy.architectures)
 		x86_ |= a == "x86";
 	entries_ = policy.syscalls;
+	notify_ = action == DenyAction::Notify;
 	ctx_ = new_context(SCMP_ACT_ALLOW, policy);
 	try {
 		add_word_rules(policy, action);
@@ -172,6 +175,8 @@ Filter::Filter(const policy::Policy &policy, DenyAction action)
 			table_ = new_context(default_action(policy), policy);
 			add_syscall_entries(table_, policy);
 		}
+		if (notify_ && table_)
+			combine();
 	} catch (...) {
 		release();
 		throw;
@@ -193,7 +198,8 @@ Filter::~Filter()
 
 Filter::Filter(Filter &&other) noexcept
     : ctx_(other.ctx_), table_(other.table_), rules_(std::move(other.rules_)), audit_(other.audit_), x86_(other.x86_),
-      entries_(std::move(other.entries_)), progs_(std::move(other.progs_))
+      entries_(std::move(other.entries_)), progs_(std::move(other.progs_)), notify_(other.notify_),
+      combined_(std::move(other.combined_)), listener_(other.listener_)
 {
 	other.ctx_ = nullptr;
 	other.table_ = nullptr;
@@ -230,21 +236,52 @@ int Filter::export_table_bpf(int fd) const
 	return table_ ? seccomp_export_bpf(table_, fd) : -ENOENT;
 }
 
+void Filter::combine()
+{
+	export_progs();
+	const auto &words = progs_[0], &table = progs_[1];
+	const size_t n = table.size();
+	combined_.clear();
+	for (size_t i = 0; i < n; i++) {
+		sock_filter ins = table[i];
+		if (BPF_CLASS(ins.code) == BPF_RET) {
+			if (BPF_RVAL(ins.code) != BPF_K)
+				throw std::runtime_error(
+					"seccomp: the table's program returns a register; cannot combine");
+			uint32_t act = ins.k & SECCOMP_RET_ACTION_FULL;
+			// A same-length replacement: the table's own jumps keep
+			// their targets; the words' program follows it.
+			if (act == SECCOMP_RET_ALLOW)
+				ins = sock_filter{static_cast<__u16>(BPF_JMP | BPF_JA), 0, 0,
+						  static_cast<__u32>(n - i - 1)};
+			else if (act != SECCOMP_RET_KILL_PROCESS && act != SECCOMP_RET_KILL_THREAD)
+				ins.k = SECCOMP_RET_USER_NOTIF;
+		}
+		combined_.push_back(ins);
+	}
+	combined_.insert(combined_.end(), words.begin(), words.end());
+	if (combined_.size() > BPF_MAXINSNS)
+		throw std::runtime_error("seccomp: the policy's filter is " + std::to_string(combined_.size()) +
+					 " instructions, the kernel takes " + std::to_string(BPF_MAXINSNS));
+}
+
 int Filter::load() const
 {
-	// The table first: the words filter carries the listener, and nothing
-	// between the two loads may need it.
-	if (table_) {
-		int rc = seccomp_load(table_);
-		if (rc < 0)
-			return rc;
-	}
-	return seccomp_load(ctx_);
+	if (combined_.empty())
+		return seccomp_load(ctx_);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -errno;
+	sock_fprog prog{static_cast<unsigned short>(combined_.size()), const_cast<sock_filter *>(combined_.data())};
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0)
+		return -errno;
+	listener_ = static_cast<int>(fd);
+	return 0;
 }
 
 int Filter::notify_fd() const
 {
-	return seccomp_notify_fd(ctx_);
+	return combined_.empty() ? seccomp_notify_fd(ctx_) : listener_;
 }
 
 // The first enforcing rule that `matches`, else the first audit one.

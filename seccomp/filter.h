@@ -61,13 +61,21 @@ public:
 	int export_table_bpf(int fd) const;
 	bool has_table() const { return table_ != nullptr; }
 	// Loads into the calling thread (sets no_new_privs first). Returns 0 or
-	// -errno. Async-signal-safe enough for a forked child: no allocation
-	// beyond what libseccomp does.
+	// -errno. Async-signal-safe enough for a forked child: the program is
+	// made in the constructor. With a syscall table and a supervisor, one
+	// program (the kernel takes one listener per filter chain, so two
+	// stacked filters could not both notify): the table's, whose every
+	// allow goes on to the words' program and whose every other verdict
+	// but a kill is handed to the listener, which answers as the table
+	// says (errno, or continue and report for log). Nothing runs on the
+	// syscall path for tasks outside the sandbox to see these denials.
 	int load() const;
 	// The listener fd after load(), or -errno. Only a filter that routes
 	// something to the supervisor has one.
 	int notify_fd() const;
-	bool has_listener() const { return !rules_.empty(); }
+	bool has_listener() const { return notify_ && (!rules_.empty() || table_); }
+	// The one program load() installs when there is a table (empty else).
+	const std::vector<sock_filter> &combined() const { return combined_; }
 
 	const std::vector<SyscallRule> &rules() const { return rules_; }
 	// The rule a routed call was denied by, or -1: the first enforcing
@@ -105,6 +113,10 @@ private:
 	// Exported programs, made on first use by verdict().
 	mutable std::vector<std::vector<sock_filter>> progs_; // [0] words, [1] table
 	void export_progs() const;
+	bool notify_ = false;
+	std::vector<sock_filter> combined_;
+	mutable int listener_ = -ENOENT;
+	void combine();
 };
 
 // Syscall name for a native syscall number ("nr:<n>" when unknown).

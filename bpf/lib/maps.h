@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The maps both objects use: the scope gate's (config, generations, task
- * marks), the ring buffer and the table of syscalls the seccomp listener let
- * through. The loader loads the LSM object first and hands these maps, by
+ * marks, engine sandboxes) and the ring buffer. The loader loads the LSM object first and hands these maps, by
  * name, to the trace object (bpf_map__reuse_fd), so a task marked by one is
  * seen by the other and both write one ring buffer. The maps only the LSM
  * hooks read are in lib/policy.h, so a seccomp-only run does not create them.
@@ -64,11 +63,5 @@ struct {
  * flood cannot silently hide denials. One counter per object (its .bss);
  * the loader adds them up. */
 __u64 dropped_events = 0;
-
-/* Syscalls the seccomp listener let continue in audit mode, by thread id:
- * the loader sets the token before answering, LSM records made inside the
- * syscall carry it, and sys_exit reports the syscall done. That is how one
- * attempt seen by both layers becomes one event. */
-BW_MAP(syscall_pending, BPF_MAP_TYPE_HASH, 16384, 0, __u32, __u32);
 
 #endif /* BW_LIB_MAPS_H */

@@ -101,10 +101,8 @@ static __always_inline void count_hit(__u32 rule_idx, bool deny, __u32 slot)
 static __always_inline int report(struct bw_task *self, __u32 rule_idx, const struct bw_rule *rule,
 				  const struct bw_ctx *c)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	int ret = -EPERM;
 	struct bw_event *e;
-	__u32 *seq;
 
 	if (rule) {
 		if (rule->flags & BW_RULE_AUDIT)
@@ -117,11 +115,10 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 	e = reserve_event();
 	if (!e)
 		return ret;
-	seq = bpf_map_lookup_elem(&syscall_pending, &tid);
 	fill_event(e,
 		   (struct bw_outcome){
 			   .kind = BW_KIND_LSM,
-			   .seq = seq ? *seq : 0,
+			   .seq = 0,
 			   .verdict = ret ? BW_VERDICT_DENY : BW_VERDICT_AUDIT,
 			   .err = ret,
 			   .rule = rule_idx,

@@ -187,8 +187,6 @@ static __always_inline struct bw_task *mark_child(struct task_struct *child, con
 	t->sandbox = parent->sandbox;
 	t->epoch = parent->epoch;
 	t->gone_reported = 0;
-	/* The child's first return (from fork) never entered in its name. */
-	t->sys_state = BW_SYS_UNKNOWN;
 	__builtin_memcpy(t->exe, parent->exe, sizeof(t->exe));
 	return t;
 }

@@ -50,9 +50,22 @@ bw_event with_exe(const bw_event &e)
 	return c;
 }
 
-// A syscall this long in flight has its seccomp half reported alone; its
-// LSM half (if any comes) is then an event of its own.
+// A call let through in audit mode is held this long for its LSM half
+// (recorded inside the syscall, right after the answer); then its seccomp
+// half is reported alone, and an LSM half coming later is an event of its
+// own.
 constexpr uint64_t kHoldNs = 2000000000ull;
+
+// Whether an LSM record was made inside the syscall a notification named.
+bool same_call(const seccomp_notif &n, const bw_event &e)
+{
+	if (n.pid != e.tid || n.data.nr != e.sc.nr || n.data.arch != e.sc.arch)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if (n.data.args[i] != e.sc.args[i])
+			return false;
+	return true;
+}
 
 } // namespace
 
@@ -86,15 +99,6 @@ void EventStream::on_record(const bw_event &e)
 	case BW_KIND_LSM:
 		on_lsm(e);
 		return;
-	case BW_KIND_SYSCALL_DONE: {
-		auto it = held_.find(e.seq);
-		if (it == held_.end())
-			return;
-		emit_held(it->second);
-		held_.erase(it);
-		return;
-	}
-	case BW_KIND_SECCOMP_ERRNO:
 	case BW_KIND_SECCOMP_KILL:
 		on_seccomp_kernel(e);
 		return;
@@ -103,20 +107,17 @@ void EventStream::on_record(const bw_event &e)
 
 void EventStream::on_lsm(const bw_event &e)
 {
-	if (e.seq) {
-		auto it = held_.find(e.seq);
-		if (it != held_.end() && !it->second.lsm) {
+	// The LSM half of a call the listener let through in audit mode: the
+	// two make one event, written now.
+	for (auto it = held_.begin(); it != held_.end(); ++it)
+		if (same_call(it->second.attempt.notif, e)) {
 			it->second.lsm = e;
+			emit_held(it->second);
+			held_.erase(it);
 			return;
 		}
-	}
 	unsigned denied = kLayerLsm, evaluated = kLayerLsm;
-	if (e.seq) {
-		// The listener let this syscall through in audit mode, and
-		// its half was already reported.
-		denied |= kLayerSeccomp;
-		evaluated |= kLayerSeccomp;
-	} else if (filter_ && e.sc.nr >= 0) {
+	if (filter_ && e.sc.nr >= 0) {
 		seccomp_data d = data_of(e);
 		evaluated |= kLayerSeccomp;
 		if (seccomp_would_deny(*filter_, d))
@@ -126,6 +127,8 @@ void EventStream::on_lsm(const bw_event &e)
 	gens_.of(rec).sink.lsm(rec, denied, evaluated);
 }
 
+// The one kind the kernel reports itself: a kill, which never reaches the
+// listener. Errnos and logs of either filter are the listener's.
 void EventStream::on_seccomp_kernel(const bw_event &e)
 {
 	if (!filter_)
@@ -133,24 +136,13 @@ void EventStream::on_seccomp_kernel(const bw_event &e)
 	seccomp_data d = data_of(e);
 	uint32_t table = filter_->table_verdict(d);
 	uint32_t action = table & SECCOMP_RET_ACTION_FULL;
-	bool by_table =
-		e.kind == BW_KIND_SECCOMP_KILL
-			? (action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD)
-			: (action == SECCOMP_RET_ERRNO && static_cast<int64_t>(table & SECCOMP_RET_DATA) == -e.sc.ret);
-	if (!by_table) {
-		// The rule-word filter: its kills are foreign ABIs; its errnos
-		// were answered (and reported) by the listener, or are clone3's
-		// fallback.
-		if (e.kind == BW_KIND_SECCOMP_KILL)
-			sink().seccomp_kernel(with_exe(e), "builtin:foreign-abi", false);
-		return;
-	}
-	sink().seccomp_kernel(with_exe(e), table_rule_id(e, table), false);
+	bool by_table = action == SECCOMP_RET_KILL_PROCESS || action == SECCOMP_RET_KILL_THREAD;
+	// The rule-word filter's kills are foreign ABIs.
+	sink().seccomp_kernel(with_exe(e), by_table ? table_rule_id(d, table) : "builtin:foreign-abi", false);
 }
 
-std::string EventStream::table_rule_id(const bw_event &e, uint32_t verdict) const
+std::string EventStream::table_rule_id(const seccomp_data &d, uint32_t verdict) const
 {
-	seccomp_data d = data_of(e);
 	long idx = filter_->entry_for(d, verdict);
 	if (idx >= 0)
 		return "syscalls[" + std::to_string(idx) + "]";
@@ -163,6 +155,15 @@ std::string EventStream::table_rule_id(const bw_event &e, uint32_t verdict) cons
 		return "builtin:foreign-abi";
 	return "default:syscalls";
 }
+
+// How a notified call is answered, as the two stacked filters would have
+// it: the table's errno first (the kernel ranks ERRNO above USER_NOTIF), then
+// an enforcing rule word, then an audit entry of either (continue).
+struct Answer {
+	int err = EPERM; // 0: continue (audit)
+	size_t rule = SIZE_MAX;
+	std::string rule_id;
+};
 
 void EventStream::on_notification(int nfd)
 {
@@ -180,32 +181,44 @@ void EventStream::on_notification(int nfd)
 	for (int i = 0; i < 6; i++)
 		args[i] = req->data.args[i];
 	long rule = filter_ ? filter_->rule_for(req->data.arch, req->data.nr, args) : -1;
-	bool audit = rule >= 0 && policy().rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
+	bool word_audit = rule >= 0 && policy().rules[static_cast<size_t>(rule)].mode == policy::Mode::Audit;
+	uint32_t table = filter_ ? filter_->table_verdict(req->data) : SECCOMP_RET_ALLOW;
+	uint32_t taction = table & SECCOMP_RET_ACTION_FULL;
+	Answer ans;
+	if (taction == SECCOMP_RET_ERRNO) {
+		ans.err = static_cast<int>(table & SECCOMP_RET_DATA);
+		ans.rule_id = table_rule_id(req->data, table);
+	} else if (rule >= 0 && !word_audit) {
+		ans.rule = static_cast<size_t>(rule);
+	} else if (taction == SECCOMP_RET_LOG) {
+		ans.err = 0;
+		ans.rule_id = table_rule_id(req->data, table);
+	} else if (taction != SECCOMP_RET_ALLOW) {
+		// trap/trace entries: no tracer here to hand them to; denied.
+		ans.rule_id = table_rule_id(req->data, table);
+	} else if (rule >= 0) {
+		ans.err = 0;
+		ans.rule = static_cast<size_t>(rule);
+	}
+	// Anything else routed here matched no rule we know of: still denied.
+	bool audit = ans.err == 0 && (ans.rule != SIZE_MAX || !ans.rule_id.empty());
 	resp->id = req->id;
 	resp->val = 0;
-	if (audit) {
-		resp->error = 0;
-		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	} else {
-		// Only syscalls with a deny rule are routed here; an unknown one
-		// is still denied.
-		resp->error = -EPERM;
-		resp->flags = 0;
-	}
+	resp->error = audit ? 0 : -ans.err;
+	resp->flags = audit ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
 	// /proc is read while the task is parked; checking the id afterwards
 	// proves the pid still named that task while we read it.
-	SeccompAttempt a = EventSink::capture(*req, rule >= 0 ? static_cast<size_t>(rule) : SIZE_MAX, audit ? 0 : EPERM,
-					      [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
+	SeccompAttempt a =
+		EventSink::capture(*req, ans.rule, ans.err, [&] { return seccomp_notify_id_valid(nfd, req->id) == 0; });
+	a.rule_id = ans.rule_id;
 	// A call let through in audit mode goes on to meet the LSM layer: hold
-	// its event until the syscall ends, so both layers' views of the one
-	// attempt become one event.
+	// its event until the LSM half arrives (or kHoldNs), so both layers'
+	// views of the one attempt become one event.
 	if (audit && a.valid && lsm_ && lsm_->lsm_loaded()) {
 		uint32_t seq = ++next_seq_ ? next_seq_ : ++next_seq_;
-		if (lsm_->mark_pending(req->pid, seq)) {
-			held_[seq] = Held{std::move(a), std::nullopt, mono_ns()};
-			seccomp_notify_respond(nfd, resp);
-			return;
-		}
+		held_[seq] = Held{std::move(a), std::nullopt, mono_ns()};
+		seccomp_notify_respond(nfd, resp);
+		return;
 	}
 	seccomp_notify_respond(nfd, resp);
 	if (a.valid)
@@ -238,8 +251,6 @@ uint64_t EventStream::tick()
 			++it;
 			continue;
 		}
-		if (lsm_)
-			lsm_->clear_pending(static_cast<uint32_t>(it->second.attempt.notif.pid));
 		emit_held(it->second);
 		it = held_.erase(it);
 	}
@@ -288,11 +299,8 @@ void EventStream::finish()
 {
 	if (lsm_)
 		lsm_->consume();
-	for (auto &[seq, h] : held_) {
-		if (lsm_)
-			lsm_->clear_pending(static_cast<uint32_t>(h.attempt.notif.pid));
+	for (auto &[seq, h] : held_)
 		emit_held(h);
-	}
 	held_.clear();
 	tick();
 	flush();

@@ -3,6 +3,7 @@
 // event per attempt, saying which layers saw it and which would deny it.
 #pragma once
 
+#include <linux/seccomp.h>
 #include <linux/types.h>
 
 #include <cstdint>
@@ -62,7 +63,7 @@ private:
 	void on_lsm(const bw_event &e);
 	void on_seccomp_kernel(const bw_event &e);
 	void emit_held(Held &h);
-	std::string table_rule_id(const bw_event &e, uint32_t verdict) const;
+	std::string table_rule_id(const seccomp_data &d, uint32_t verdict) const;
 	// The seccomp half is run's, which has one policy.
 	const policy::Policy &policy() const { return gens_.active().policy; }
 	EventSink &sink() { return gens_.active().sink; }

@@ -58,8 +58,7 @@ int *map_slot(LsmMaps &m, const std::string &name)
 		 {"rule_hits", &LsmMaps::rule_hits},
 		 {"sandboxes", &LsmMaps::sandboxes},
 		 {"policy_gen", &LsmMaps::policy_gen},
-		 {"supervisors", &LsmMaps::supervisors},
-		 {"syscall_pending", &LsmMaps::syscall_pending}};
+		 {"supervisors", &LsmMaps::supervisors}};
 	for (auto &e : t)
 		if (name == e.n)
 			return &(m.*(e.f));

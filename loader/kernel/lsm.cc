@@ -316,8 +316,6 @@ bool LsmLayer::confine(pid_t pid)
 		throw Error("lsm: pidfd_open(" + std::to_string(pid) + ")", errno);
 	bw_task val{};
 	val.confined = BW_TASK_STICKY;
-	// It is inside a syscall right now (waiting to be released).
-	val.sys_state = BW_SYS_UNKNOWN;
 	// Task storage is keyed by pidfd from user space.
 	int key = pidfd.get();
 	if (bpf_map_update_elem(maps_.tasks, &key, &val, BPF_NOEXIST)) {
@@ -351,24 +349,6 @@ uint64_t LsmLayer::dropped() const
 	if (!lsm_ && !trace_)
 		return read_dropped(maps_.bss);
 	return (lsm_ ? lsm_->bss->dropped_events : 0) + (trace_ ? trace_->bss->dropped_events : 0);
-}
-
-// One map, shared by the two objects.
-int LsmLayer::pending_fd() const
-{
-	if (lsm_)
-		return bpf_map__fd(lsm_->maps.syscall_pending);
-	return trace_ ? bpf_map__fd(trace_->maps.syscall_pending) : maps_.syscall_pending;
-}
-
-bool LsmLayer::mark_pending(uint32_t tid, uint32_t seq)
-{
-	return bpf_map_update_elem(pending_fd(), &tid, &seq, BPF_ANY) == 0;
-}
-
-void LsmLayer::clear_pending(uint32_t tid)
-{
-	bpf_map_delete_elem(pending_fd(), &tid);
 }
 
 std::map<uint32_t, std::pair<uint64_t, uint64_t>> LsmLayer::counters(size_t n) const

@@ -57,7 +57,7 @@ struct LsmMaps {
 	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1, file_inodes = -1,
 	    file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1, when_uid = -1, when_cgroup = -1,
 	    net_ports = -1, net_addrs = -1, tasks = -1, events = -1, bss = -1, rule_hits = -1, sandboxes = -1,
-	    policy_gen = -1, supervisors = -1, syscall_pending = -1;
+	    policy_gen = -1, supervisors = -1;
 
 	// Opens every map pinned under dir; throws Error("enforce: ...") if one
 	// is missing or the config is not bulwark's.
@@ -144,10 +144,6 @@ public:
 	// At most `budget` records (0: all that are queued).
 	int consume(size_t budget = 0);
 	uint64_t dropped() const;
-	// Marks thread tid's current syscall as let through by the seccomp
-	// listener: LSM records inside it carry seq, and its exit is reported.
-	bool mark_pending(uint32_t tid, uint32_t seq);
-	void clear_pending(uint32_t tid);
 	// Hits (deny, audit) summed over CPUs for the first n rule slots and
 	// the built-in rules, keyed by rule index as events carry it.
 	std::map<uint32_t, std::pair<uint64_t, uint64_t>> counters(size_t n) const;
@@ -171,7 +167,6 @@ private:
 	void attach_and_pin(const std::string &pin_dir);
 	void undo_pins(bool created_dir, const std::string &pin_dir);
 	void open_ring();
-	int pending_fd() const;
 
 	LsmSkel lsm_;     // the LSM programs (opts_.lsm)
 	TraceSkel trace_; // the syscall tracepoints (opts_.trace)

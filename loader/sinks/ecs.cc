@@ -585,7 +585,7 @@ void EventSink::seccomp(const SeccompAttempt &a, const bw_event *lsm_part, unsig
 	if (!a.valid)
 		return;
 	Impl &m = *impl_;
-	Impl::RuleInfo &r = *m.rule_at(a.rule);
+	Impl::RuleInfo &r = a.rule_id.empty() ? *m.rule_at(a.rule) : *m.rule_named(a.rule_id);
 	bool audit = a.err == 0;
 	denied_by |= kLayerSeccomp;
 	evaluated_by |= kLayerSeccomp;

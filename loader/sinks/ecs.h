@@ -31,6 +31,7 @@ enum LayerBit : unsigned { kLayerSeccomp = 1, kLayerLsm = 2 };
 struct SeccompAttempt {
 	seccomp_notif notif{};
 	size_t rule = SIZE_MAX; // index into Policy::rules
+	std::string rule_id;    // else the syscalls: entry or default that decided ("syscalls[3]")
 	int err = 0;            // errno answered; 0 when audit let it continue
 	bool valid = false;     // false: the task was gone (pid may be reused): write nothing
 	long tgid = -1, ppid = -1, uid = -1;

@@ -343,7 +343,6 @@ private:
 			return "error engine: confine needs the child's pidfd";
 		bw_task mark{};
 		mark.confined = BW_TASK_STICKY;
-		mark.sys_state = BW_SYS_UNKNOWN; // it is inside a syscall, waiting to be released
 		mark.sandbox = s.sandbox;
 		mark.epoch = s.epoch;
 		int key = pidfd.get();

@@ -302,21 +302,21 @@ TEST(EventsGolden, SeccompListenerMergedFileAccess)
 	EXPECT_EQ(j["network"]["type"], "ipv6");
 }
 
-TEST(EventsGolden, SeccompKernelErrno)
+// A `syscalls:` entry's errno, answered by the listener (the table's
+// verdicts reach it through the one combined filter): named by the entry.
+TEST(EventsGolden, SeccompListenerTableEntry)
 {
 	Lines out;
 	{
 		EventSink sink(&out, pol(), opts());
-		bw_event e = base_event(0, 0);
-		e.kind = BW_KIND_SECCOMP_ERRNO;
-		e.sc.nr = 165;
-		e.sc.ret = -EPERM;
-		sink.seccomp_kernel(e, "no-mount", false);
+		SeccompAttempt a = attempt(165, SIZE_MAX, EPERM);
+		a.rule_id = "syscalls[0]";
+		sink.seccomp(a, nullptr, kLayerSeccomp, kLayerSeccomp);
 	}
-	expect_golden(out, "seccomp-kernel-errno");
+	expect_golden(out, "seccomp-listener-table-entry");
 	auto j = nlohmann::json::parse(out.v.at(0));
 	EXPECT_EQ(j["bulwark"]["errno"], EPERM);
-	EXPECT_EQ(j["rule"]["id"], "no-mount");
+	EXPECT_EQ(j["rule"]["id"], "syscalls[0]");
 }
 
 TEST(EventsGolden, SeccompKernelKill)
@@ -557,8 +557,8 @@ TEST(EventsZEcs, EveryNonBulwarkFieldIsAnEcsField)
 	// Golden files too, so the check holds when run alone.
 	std::vector<std::string> lines = all_lines();
 	for (const char *g : {"lsm-file-open", "lsm-socket-connect", "lsm-exec", "seccomp-listener-deny",
-			      "seccomp-listener-audit-merged", "seccomp-kernel-errno", "seccomp-kernel-kill", "lost",
-			      "rate-limit-summary"}) {
+			      "seccomp-listener-audit-merged", "seccomp-listener-table-entry", "seccomp-kernel-kill",
+			      "lost", "rate-limit-summary"}) {
 		std::istringstream f(slurp(std::string(BULWARK_TEST_DATA) + "/golden/events/" + g + ".json"));
 		for (std::string l; std::getline(f, l);)
 			lines.push_back(l);
