@@ -21,7 +21,8 @@ int main(int argc, char **argv)
 			continue;
 		bpf_prog_info info{};
 		__u32 len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::strncmp(info.name, prefix.c_str(), prefix.size()) == 0)
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    std::strncmp(info.name, prefix.c_str(), prefix.size()) == 0)
 			std::printf("%s %llu %llu\n", info.name, static_cast<unsigned long long>(info.run_cnt),
 				    static_cast<unsigned long long>(info.run_time_ns));
 		close(fd);

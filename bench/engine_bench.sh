@@ -29,7 +29,7 @@ echo data > "$target"
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-now_ns() { date +%s%N; }
+now_ns() { local t=${EPOCHREALTIME/./}; echo $((10#$t * 1000)); }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # policy N [RULES]: a policy of its own (a rule on a file of its own), or
@@ -92,7 +92,7 @@ for k in 1 4; do
     done
     # Until every one has attached (their programs are what costs).
     for _ in $(seq 600); do
-        n=$("$stats" | grep -c '^bw_sys_enter ' || true)
+        n=$("$stats" | grep -c '^bw_file_open ' || true)
         [ "$n" -ge "$k" ] && break
         sleep 0.5
     done

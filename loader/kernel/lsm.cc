@@ -270,9 +270,14 @@ LsmLayer::LsmLayer(const std::string &pin_dir, EventFn on_event, std::unique_ptr
     : on_event_(std::move(on_event)), source_(std::move(source)), slot_base_(slot_base)
 {
 	libbpf_set_print(quiet_print);
-	maps_ = LsmMaps::open_pinned(pin_dir);
-	opts_.lsm = true;
+	// No pins: a sandbox without the LSM layer (seccomp alone, or an
+	// engine on a kernel that cannot load LSM programs), whose records
+	// are the syscall tracepoints' kill reports.
+	opts_.lsm = !pin_dir.empty();
 	opts_.trace = true;
+	if (!opts_.lsm)
+		return;
+	maps_ = LsmMaps::open_pinned(pin_dir);
 	pinned_ = true;
 	DIR *d = opendir(pin_dir.c_str());
 	if (d) {

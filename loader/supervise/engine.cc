@@ -284,19 +284,26 @@ private:
 		if (s.sandbox)
 			return "error engine: this client already has a sandbox";
 		std::istringstream in(msg);
-		std::string verb, path, hash_hex;
+		std::string verb, path, hash_hex, layers;
 		std::getline(in, verb);
 		std::getline(in, path);
 		std::getline(in, hash_hex);
+		std::getline(in, layers);
 		if (!self_pidfd)
 			return "error engine: register needs the client's pidfd";
 		uint64_t want = std::strtoull(hash_hex.c_str(), nullptr, 16);
 		uint64_t have = fnv1a(read_text(path));
 		if (have != want)
 			return "error engine: " + path + " changed while it was being registered";
-		uint32_t p = find_policy(path, have);
-		if (!p)
-			p = add_policy(path, have);
+		// Without the LSM layer (asked for, or on this kernel) the
+		// sandbox reads policy 0, the engine's own empty one: only the
+		// supervisors' protection, where there are LSM programs at all.
+		uint32_t p = 0;
+		if (layers != "nolsm" && lsm_.lsm_loaded()) {
+			p = find_policy(path, have);
+			if (!p)
+				p = add_policy(path, have);
+		}
 		uint32_t id = 0;
 		for (uint32_t i = 1; i < BW_MAX_SANDBOXES && !id; i++)
 			if (!sandbox_used_[i])
@@ -322,7 +329,8 @@ private:
 		}
 		__u32 tgid = static_cast<__u32>(s.peer);
 		put(m.supervisors, &tgid, &id, "the supervisor map");
-		policies_[p].refs++;
+		if (p)
+			policies_[p].refs++;
 		sandbox_used_[id] = true;
 		s.sandbox = id;
 		s.epoch = epoch;
@@ -332,7 +340,7 @@ private:
 			say("engine: sandbox " + std::to_string(id) + " for pid " + std::to_string(s.peer) +
 			    ", policy " + std::to_string(p) + " (" + path + ")");
 		return "ok " + std::to_string(id) + " " + std::to_string(epoch) + " " + std::to_string(p) + " " +
-		       std::to_string(p * BW_GENS) + "\n" + o_.pin_dir;
+		       std::to_string(p * BW_GENS) + "\n" + (lsm_.lsm_loaded() ? o_.pin_dir : "");
 	}
 
 	std::string do_confine(Session &s, Fd &pidfd)
@@ -411,7 +419,7 @@ private:
 			sandbox_used_[s.sandbox] = false;
 			by_sandbox_.erase(s.sandbox);
 			PolicySlot &p = policies_[s.policy];
-			if (p.refs && --p.refs == 0)
+			if (s.policy && p.refs && --p.refs == 0)
 				p.used = false;
 			std::string reason = !why.empty() ? why
 					     : s.said_bye
@@ -537,13 +545,23 @@ int run_engine(const EngineOptions &o)
 		BpfOptions bo;
 		bo.lsm = true;
 		bo.trace = true;
-		LsmLayer lsm(
-			*parsed.policy,
-			[&engine](const bw_event &e) {
-				if (engine)
-					engine->on_record(e);
-			},
-			bo, &enf);
+		auto on_record = [&engine](const bw_event &e) {
+			if (engine)
+				engine->on_record(e);
+		};
+		// Where LSM programs cannot load, the engine still serves seccomp
+		// sandboxes: their kill reports, and a start that loads nothing.
+		std::string no_lsm = LsmLayer::load_probe();
+		std::unique_ptr<LsmLayer> layer;
+		if (no_lsm.empty()) {
+			layer = std::make_unique<LsmLayer>(*parsed.policy, on_record, bo, &enf);
+		} else {
+			say(no_lsm);
+			say("engine: no LSM layer on this kernel; serving --layers seccomp sandboxes only");
+			bo.lsm = false;
+			layer = std::make_unique<LsmLayer>(*parsed.policy, on_record, bo);
+		}
+		LsmLayer &lsm = *layer;
 		mark_supervisor(lsm.maps());
 		Engine eng(o, lsm);
 		engine = &eng;
@@ -551,8 +569,11 @@ int run_engine(const EngineOptions &o)
 		Supervision sup(sigs);
 		sup.watch(lsm.poll_fd(), [&](uint32_t) { lsm.consume(Supervision::kConsumeBudget); });
 		sup.watch(listener.get(), [&](uint32_t) { eng.accept_one(listener.get(), sup); });
-		say("engine: ready: " + std::to_string(lsm.attached()) + " programs pinned at " + o.pin_dir +
-		    ", room for " + std::to_string(o.max_policies) + " policies, serving " + o.socket);
+		say("engine: ready: " + std::to_string(lsm.attached()) + " programs" +
+		    (lsm.lsm_loaded()
+			     ? " pinned at " + o.pin_dir + ", room for " + std::to_string(o.max_policies) + " policies"
+			     : " (syscall tracepoints only)") +
+		    ", serving " + o.socket);
 		sup.run(
 			200,
 			[&](const signalfd_siginfo &si) {

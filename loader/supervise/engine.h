@@ -38,8 +38,11 @@ struct EngineChoice {
 // a new sandbox of the engine and returns the layer that stands for it, or
 // null when mode is "auto" and no engine answers (`run` then loads its own
 // programs). Throws Error when an engine was asked for and refuses.
+// want_lsm false: the sandbox has no LSM policy (run --layers seccomp);
+// only the engine's tracepoints report its kills.
 std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::string &policy_path,
-					 uint64_t policy_hash, LsmLayer::EventFn on_event, std::string *said);
+					 uint64_t policy_hash, bool want_lsm, LsmLayer::EventFn on_event,
+					 std::string *said);
 
 // The engine's part of `bulwark status`: its policies, sandboxes, subjects
 // and hits, read from its pins.

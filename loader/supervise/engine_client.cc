@@ -118,7 +118,8 @@ Fd dial(const std::string &path, int &err)
 } // namespace
 
 std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::string &policy_path,
-					 uint64_t policy_hash, LsmLayer::EventFn on_event, std::string *said)
+					 uint64_t policy_hash, bool want_lsm, LsmLayer::EventFn on_event,
+					 std::string *said)
 {
 	if (choice.mode == "off")
 		return nullptr;
@@ -146,19 +147,31 @@ std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::
 		throw Error("lsm: pidfd_open(self)", errno);
 	char hash[32];
 	std::snprintf(hash, sizeof(hash), "%016" PRIx64, policy_hash);
-	std::string reply = src->call("register\n" + policy_path + "\n" + hash, self.get());
+	std::string reply =
+		src->call("register\n" + policy_path + "\n" + hash + "\n" + (want_lsm ? "lsm" : "nolsm"), self.get());
 	std::istringstream in(reply);
 	std::string ok, pin_dir;
 	uint32_t sandbox = 0, epoch = 0, policy = 0, slot_base = 0;
 	in >> ok >> sandbox >> epoch >> policy >> slot_base;
 	in.ignore(1);
 	std::getline(in, pin_dir);
-	if (ok != "ok" || !sandbox || pin_dir.empty())
+	if (ok != "ok" || !sandbox)
 		throw Error("lsm: the engine answered '" + reply + "'");
+	if (want_lsm && pin_dir.empty()) {
+		// An engine on a kernel without BPF-LSM: this run loads its own
+		// programs (and fails as it would without the engine).
+		if (required)
+			throw Error("lsm: the engine at " + path +
+				    " has no LSM layer (this kernel cannot load BPF-LSM "
+				    "programs); only --layers seccomp runs can use it");
+		if (said)
+			*said = "lsm: the engine at " + path + " has no LSM layer; loading a private program set";
+		return nullptr;
+	}
 	if (said)
 		*said = "lsm: engine at " + path + ": sandbox " + std::to_string(sandbox) + ", policy slot " +
 			std::to_string(policy);
-	return std::make_unique<LsmLayer>(pin_dir, std::move(on_event), std::move(src), slot_base);
+	return std::make_unique<LsmLayer>(want_lsm ? pin_dir : "", std::move(on_event), std::move(src), slot_base);
 }
 
 } // namespace bulwark

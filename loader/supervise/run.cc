@@ -218,18 +218,18 @@ void build(const RunOptions &o, const policy::Policy &pol, Built &b)
 		if (b.stream)
 			b.stream->on_record(e);
 	};
+	// With an engine running, this sandbox is a few map updates in it.
+	std::string said;
+	b.lsm = connect_engine({o.engine}, absolute(o.policy), fnv1a(read_text(o.policy)), b.use_lsm, on_record, &said);
+	if (!said.empty() && (o.verbose || !b.lsm))
+		std::fprintf(stderr, "%s\n", said.c_str());
+	if (b.lsm)
+		return;
 	if (!b.use_lsm) {
 		if (b.use_seccomp)
 			load_trace_only(o, pol, b, on_record);
 		return;
 	}
-	// With an engine running, this sandbox is a few map updates in it.
-	std::string said;
-	b.lsm = connect_engine({o.engine}, absolute(o.policy), fnv1a(read_text(o.policy)), on_record, &said);
-	if (!said.empty() && (o.verbose || !b.lsm))
-		std::fprintf(stderr, "%s\n", said.c_str());
-	if (b.lsm)
-		return;
 	BpfOptions bo;
 	bo.trace = b.use_seccomp;
 	bo.ringbuf_bytes = o.ringbuf_bytes;
