@@ -305,6 +305,13 @@ struct bw_event {
 #define BW_MAX_POLICIES  127
 #define BW_MAX_SANDBOXES 1024
 
+/* Who holds a pinned set (bw_config.role). */
+enum bw_role {
+	BW_ROLE_ENFORCER = 0,
+	BW_ROLE_ENGINE = 1,
+	BW_ROLE_RUN = 2, /* one `bulwark run` without an engine: its own sandbox 1, pinned while it lives */
+};
+
 /* A `bulwark run` hosted by the engine: its subjects' marks name it, by id
  * and epoch, so an id reused later adopts none of its tasks. */
 enum bw_sandbox_state {
@@ -346,10 +353,10 @@ struct bw_config {
 	__u32 protect;         /* 1: deny confined tasks bulwark's BPF objects and bpffs (enforce mode) */
 	__u32 cgroup_level;    /* BW_SCOPE_CGROUP: depth of the cgroup below the root */
 	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
-	__u32 engine_gone;     /* set by the kernel when the supervisor (the engine) exits: sandboxes are gone */
-	__u32 pad;
-	__u64 cgroup_id; /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
-	__u64 exe_ino;   /* BW_SCOPE_EXE */
+	__u32 engine_gone;     /* set by the kernel when the supervisor exits: its sandboxes are gone */
+	__u32 role;            /* enum bw_role */
+	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
+	__u64 exe_ino;         /* BW_SCOPE_EXE */
 	/* The scope as given ("/svc.slice/x.service", "/usr/sbin/nginx"): what a
 	 * re-adopting enforcer compares, and what the ids are re-resolved from. */
 	char scope_path[BW_PATH_MAX];

@@ -115,10 +115,10 @@ bool wanted(bpf_program *prog, const LsmNeeds &needs, std::map<std::string, int>
 {
 	std::string hook = prog_hook(prog);
 	std::string name = bpf_program__name(prog);
-	// The one tracing program of the LSM object: only an engine's
-	// sandboxes need to learn that a supervisor exited.
+	// The one tracing program of the LSM object: only sandboxes (the
+	// engine's, a private run's) need to learn that a supervisor exited.
 	if (name == "bw_supervisor_exit")
-		return needs.engine;
+		return needs.supervisor_exit;
 	bool load = !hook.empty() && hook_needed(hook, needs) && !needs.skip_hooks.count(hook);
 	for (const auto &v : kVariants) {
 		if (name != v.prog)

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 
 extern "C" {
@@ -128,7 +129,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 	}
 	if (!opts_.lsm && !opts_.trace)
 		throw Error("lsm: neither the LSM programs nor the syscall tracepoints were asked for");
-	std::string pin_dir = enforce ? enforce->pin_dir : "";
+	std::string pin_dir = enforce ? enforce->pin_dir : opts_.lsm ? opts_.pin_dir : "";
 	bool created_dir = false;
 	try {
 		open_objects(enforce);
@@ -143,6 +144,7 @@ LsmLayer::LsmLayer(const policy::Policy &policy, EventFn on_event, BpfOptions op
 		}
 		attach_and_pin(pin_dir);
 		pinned_ = !pin_dir.empty();
+		run_pins_ = !enforce && pinned_ ? pin_dir : "";
 	} catch (...) {
 		if (rb_)
 			ring_buffer__free(rb_);
@@ -163,9 +165,10 @@ void LsmLayer::open_objects(const LsmEnforce *enforce)
 		// Enforce mode attaches every LSM program, so a reload never
 		// needs a re-attach: any policy's hooks are already in place.
 		LsmNeeds needs = plan_.needs;
+		// `run` and the engine host sandboxes; `enforce` has scopes.
+		needs.supervisor_exit = !enforce || enforce->engine_policies > 0;
 		if (enforce) {
 			needs.all = true;
-			needs.engine = enforce->engine_policies > 0;
 			needs.skip_hooks = enforce->skip_hooks;
 			scale_for_policies(lsm_.get(), 1 + enforce->engine_policies);
 		}
@@ -214,6 +217,25 @@ void LsmLayer::write_initial(const LsmEnforce *enforce)
 		write_generation(maps_, plan_, 0, enforce ? enforce->policy_path : "",
 				 enforce ? enforce->policy_hash : 0);
 	bw_config cfg = initial_config(enforce);
+	// A run's tree is its sandbox 1, supervised by the run itself: if the
+	// run dies, the kernel marks it gone and bw_gate() ends the tree.
+	if (!enforce && lsm_) {
+		cfg.role = BW_ROLE_RUN;
+		__u32 id = 1;
+		bw_sandbox sb{1, BW_SANDBOX_LIVE, 0, static_cast<__u32>(getpid())};
+		update(maps_.sandboxes, &id, &sb, "the sandbox map");
+		Fd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+		if (!self)
+			throw Error("lsm: pidfd_open(self)", errno);
+		bw_task mark{};
+		mark.confined = BW_TASK_SUPERVISOR;
+		mark.sandbox = 1;
+		mark.epoch = 1;
+		int key = self.get();
+		update(maps_.tasks, &key, &mark, "the task storage (supervisor)");
+	} else if (enforce) {
+		cfg.role = enforce->engine_policies ? BW_ROLE_ENGINE : BW_ROLE_ENFORCER;
+	}
 	__u32 zero = 0;
 	update(maps_.config, &zero, &cfg, "the config map");
 }
@@ -308,6 +330,15 @@ LsmLayer::~LsmLayer()
 {
 	if (rb_)
 		ring_buffer__free(rb_);
+	// A run's pins go with it (its tree is gone by now); the programs
+	// detach when the skeleton closes their links below.
+	if (!run_pins_.empty()) {
+		try {
+			unpin_all(run_pins_);
+		} catch (const std::exception &e) {
+			std::fprintf(stderr, "%s\n", e.what());
+		}
+	}
 	// lsm_ and trace_ go next: destroying a skeleton closes its links,
 	// so every program detaches, unless a pin holds it.
 }
@@ -321,6 +352,10 @@ bool LsmLayer::confine(pid_t pid)
 		throw Error("lsm: pidfd_open(" + std::to_string(pid) + ")", errno);
 	bw_task val{};
 	val.confined = BW_TASK_STICKY;
+	if (!run_pins_.empty()) {
+		val.sandbox = 1;
+		val.epoch = 1;
+	}
 	// Task storage is keyed by pidfd from user space.
 	int key = pidfd.get();
 	if (bpf_map_update_elem(maps_.tasks, &key, &val, BPF_NOEXIST)) {

@@ -36,6 +36,10 @@ struct BpfOptions {
 	bool lsm = true;
 	bool trace = false;
 	uint32_t ringbuf_bytes = 0; // 0: BW_RINGBUF_BYTES; else a power of two >= page size
+	// `run` with the LSM layer: pin the set here while it lives, so that
+	// if the run is killed its subjects die at their next hook instead of
+	// going on unconfined (the next run clears what is left).
+	std::string pin_dir;
 };
 
 // What enforce mode adds to run mode.
@@ -179,6 +183,7 @@ private:
 	bool pinned_ = false;
 	std::unique_ptr<RecordSource> source_;
 	uint32_t slot_base_ = 0;
+	std::string run_pins_; // a run's own pin directory, removed with it
 };
 
 // The running kernel's BTF, parsed on first use; nullptr if it has none.

@@ -35,7 +35,7 @@ struct LsmNeeds {
 	bool exec_allow_list = false;
 	std::set<std::string> escape_hooks;
 	bool all = false;                 // load everything (the probe, enforce mode)
-	bool engine = false;              // and the supervisor-exit tracepoint (the engine's sandboxes)
+	bool supervisor_exit = false;     // and the supervisor-exit tracepoint (sandboxes that fail closed)
 	std::set<std::string> skip_hooks; // never load these (absent from this kernel, --allow-degraded)
 };
 

@@ -162,7 +162,7 @@ void log_unclaimed(const bw_event &e)
 {
 	std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
 	std::string who =
-		"engine: sandbox " + std::to_string(e.sandbox) + ": pid " + std::to_string(e.pid) + " (" + comm + ") ";
+		"lsm: sandbox " + std::to_string(e.sandbox) + ": pid " + std::to_string(e.pid) + " (" + comm + ") ";
 	if (e.rule == BW_RULE_GONE)
 		say(who + "killed at a hook: its supervisor or the engine is gone (builtin:supervisor-gone)");
 	else
@@ -444,14 +444,12 @@ private:
 	std::array<bool, BW_MAX_SANDBOXES> sandbox_used_{};
 };
 
-// A previous engine died (its pins are still here, its programs still
-// attached): whatever it left confined is killed before the pins go, so
-// nothing runs on without the layer.
-void clear_previous(const std::string &dir)
+// A previous engine (or a killed run) left its pins, its programs still
+// attached: what they reported since is said, whatever they left confined
+// is killed, and only then do the pins go, so nothing runs on without the
+// layer. Returns how many were killed.
+int clear_pins(const std::string &dir)
 {
-	struct stat st;
-	if (stat(dir.c_str(), &st) != 0)
-		return;
 	int killed = 0;
 	try {
 		LsmMaps m = LsmMaps::open_pinned(dir);
@@ -474,6 +472,15 @@ void clear_previous(const std::string &dir)
 		say(std::string(e.what()) + "; removing the pins anyway");
 	}
 	unpin_all(dir);
+	return killed;
+}
+
+void clear_previous(const std::string &dir)
+{
+	struct stat st;
+	if (stat(dir.c_str(), &st) != 0)
+		return;
+	int killed = clear_pins(dir);
 	say("engine: removed the pins a previous engine left at " + dir +
 	    (killed ? "; killed " + std::to_string(killed) + " subject(s) it left" : ""));
 }
@@ -600,9 +607,35 @@ bool engine_pins(const std::string &dir)
 {
 	try {
 		LsmMaps m = LsmMaps::open_pinned(dir);
-		return m.read_config().scope == BW_SCOPE_RUN && m.sandboxes >= 0;
+		return m.read_config().role == BW_ROLE_ENGINE;
 	} catch (const std::exception &) {
 		return false;
+	}
+}
+
+void clear_dead_runs()
+{
+	DIR *d = opendir("/sys/fs/bpf");
+	if (!d)
+		return;
+	std::vector<std::string> dirs;
+	while (dirent *e = readdir(d))
+		if (std::strncmp(e->d_name, kRunPinsPrefix, std::strlen(kRunPinsPrefix)) == 0)
+			dirs.push_back(std::string("/sys/fs/bpf/") + e->d_name);
+	closedir(d);
+	for (const auto &dir : dirs) {
+		try {
+			LsmMaps m = LsmMaps::open_pinned(dir);
+			bw_config cfg = m.read_config();
+			// Its run is gone: the kernel said so when it exited.
+			if (cfg.role != BW_ROLE_RUN || !cfg.engine_gone)
+				continue;
+		} catch (const std::exception &) {
+			continue; // being set up or torn down right now
+		}
+		int killed = clear_pins(dir);
+		say("lsm: removed the pins of a bulwark run that was killed (" + dir + ")" +
+		    (killed ? "; killed " + std::to_string(killed) + " subject(s) it left" : ""));
 	}
 }
 

@@ -16,6 +16,8 @@ namespace bulwark {
 
 inline constexpr const char *kEngineSocket = "/run/bulwark/engine.sock";
 inline constexpr const char *kEnginePins = "/sys/fs/bpf/bulwark-engine";
+// A run without an engine pins its set at <prefix><pid> while it lives.
+inline constexpr const char *kRunPinsPrefix = "bulwark-run-";
 
 struct EngineOptions {
 	std::string socket = kEngineSocket;
@@ -48,6 +50,8 @@ std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::
 // and hits, read from its pins.
 struct EngineStatus;
 bool engine_pins(const std::string &dir);
+// Clears what killed runs left pinned (their subjects killed first).
+void clear_dead_runs();
 std::string engine_status_json(const std::string &dir);
 void print_engine_status(const std::string &json);
 

@@ -241,6 +241,20 @@ int run_status(const StatusOptions &o)
 	int rc = 0;
 	for (const auto &dir : dirs) {
 		try {
+			LsmMaps m = LsmMaps::open_pinned(dir);
+			bw_config cfg = m.read_config();
+			if (cfg.role == BW_ROLE_RUN) {
+				// A run's own set, pinned while it lives.
+				nlohmann::json j = {{"pin_dir", dir},
+						    {"run_pid", cfg.supervisor_tgid},
+						    {"run_killed", cfg.engine_gone != 0}};
+				if (o.json)
+					std::printf("%s\n", j.dump().c_str());
+				else
+					std::printf("%s: bulwark run %u%s\n", dir.c_str(), cfg.supervisor_tgid,
+						    cfg.engine_gone ? " (killed; the next run clears this)" : "");
+				continue;
+			}
 			if (engine_pins(dir)) {
 				std::string j = engine_status_json(dir);
 				if (o.json)

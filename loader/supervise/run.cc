@@ -235,9 +235,11 @@ void build(const RunOptions &o, const policy::Policy &pol, Built &b)
 			load_trace_only(o, pol, b, on_record);
 		return;
 	}
+	clear_dead_runs();
 	BpfOptions bo;
 	bo.trace = b.use_seccomp;
 	bo.ringbuf_bytes = o.ringbuf_bytes;
+	bo.pin_dir = std::string("/sys/fs/bpf/") + kRunPinsPrefix + std::to_string(getpid());
 	b.lsm = std::make_unique<LsmLayer>(pol, on_record, bo);
 	for (const auto &w : b.lsm->plan().warnings)
 		std::fprintf(stderr, "%s\n", w.c_str());

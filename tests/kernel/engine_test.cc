@@ -441,3 +441,45 @@ TEST(Native, EngineWithoutLsmServesSeccompSandboxes)
 	EXPECT_EQ(eng.stop(), 0) << eng.log();
 	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
 }
+
+// Without an engine too: a run pins its own set while it lives, so a run
+// killed from outside leaves its subjects confined, and the one looping
+// through hooks dies at its next one. The next run reports that, kills the
+// one asleep and removes the pins.
+TEST(Engine, KilledPrivateRunLeavesNoSubjectRunningUnconfined)
+{
+	REQUIRE_LSM();
+	ktest::Run run("name: open\nrules: []\n", "lsm",
+		       {"/usr/bin/bash", "-c", "sleep 1000 & while :; do cat /etc/hostname >/dev/null; done"},
+		       {"--engine", "off"});
+	const pid_t supervisor = run.pid();
+	const std::string pins = "/sys/fs/bpf/bulwark-run-" + std::to_string(supervisor);
+	std::vector<pid_t> subjects;
+	for (int i = 0; i < 1200 && subjects.size() < 3; i++) {
+		usleep(100 * 1000);
+		subjects = descendants(supervisor);
+	}
+	ASSERT_GE(subjects.size(), 2u);
+	EXPECT_EQ(access(pins.c_str(), F_OK), 0) << "the run pinned nothing";
+	kill(supervisor, SIGKILL);
+	run.wait();
+	// The looping bash (and its cats) die at a hook; `sleep` sits in a
+	// syscall without one, still confined.
+	std::vector<pid_t> loopers;
+	for (pid_t p : subjects)
+		if (read_file("/proc/" + std::to_string(p) + "/comm") != "sleep\n")
+			loopers.push_back(p);
+	EXPECT_TRUE(wait_gone(loopers, 20000)) << "a subject ran on after its run was killed";
+	EXPECT_EQ(access(pins.c_str(), F_OK), 0) << "the killed run's pins are gone: its programs detached";
+	Result next = ktest::run("name: open\nrules: []\n", "lsm", {"/bin/true"}, {"--engine", "off"});
+	EXPECT_EQ(next.status, 0) << ktest::describe(next);
+	EXPECT_NE(next.err.find("lsm: removed the pins of a bulwark run that was killed (" + pins + ")"),
+		  std::string::npos)
+		<< next.err;
+	EXPECT_NE(next.err.find("killed at a hook: its supervisor or the engine is gone (builtin:supervisor-gone)"),
+		  std::string::npos)
+		<< next.err;
+	EXPECT_TRUE(wait_gone(subjects, 20000)) << "the sleeping subject was not cleared";
+	EXPECT_NE(access(pins.c_str(), F_OK), 0);
+	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
+}

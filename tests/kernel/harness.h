@@ -96,8 +96,10 @@ public:
 	Enforcer(const std::vector<std::string> &args, bool via_keeper = false, bool events = true);
 	~Enforcer();
 	// True once the enforcer said the policy is in force; false if it
-	// exited first or timed out.
-	bool wait_ready(int timeout_ms = 60000);
+	// exited first or timed out. Generous: loading every program is the
+	// verifier's work, and under emulation with both cores busy it has
+	// taken more than a minute.
+	bool wait_ready(int timeout_ms = 180000);
 	// Sends sig and returns the exit status (code, or 128+signal).
 	int stop(int sig = SIGTERM);
 	// Kills the keeper; returns 0 once the enforcer is gone, -1 if it is
