@@ -159,6 +159,20 @@ size_t count_rule(const std::vector<nlohmann::json> &evs, const std::string &rul
 	return n;
 }
 
+// A workload that keeps reaching hooks (each cat is a fork and an exec).
+const std::vector<std::string> kLoop = {"/usr/bin/bash", "-c", "while :; do cat /etc/hostname >/dev/null; done"};
+
+// The descendants of a started run, once there are at least n.
+std::vector<pid_t> wait_subjects(pid_t run, size_t n)
+{
+	std::vector<pid_t> subjects;
+	for (int i = 0; i < 1200 && subjects.size() < n; i++) {
+		usleep(100 * 1000);
+		subjects = descendants(run);
+	}
+	return subjects;
+}
+
 bool wait_gone(const std::vector<pid_t> &pids, int ms)
 {
 	for (int t = 0; t < ms; t += 50) {
@@ -246,11 +260,7 @@ TEST(Engine, KilledSupervisorLeavesNoSubjectRunning)
 	ktest::Run run("name: open\nrules: []\n", "lsm",
 		       {"/usr/bin/bash", "-c", "sleep 1000 & while :; do cat /etc/hostname >/dev/null; done"},
 		       eng.client());
-	std::vector<pid_t> subjects;
-	for (int i = 0; i < 600 && subjects.size() < 3; i++) {
-		usleep(100 * 1000);
-		subjects = descendants(run.pid());
-	}
+	std::vector<pid_t> subjects = wait_subjects(run.pid(), 3);
 	ASSERT_GE(subjects.size(), 2u);
 	const pid_t supervisor = run.pid();
 	kill(supervisor, SIGKILL);
@@ -283,13 +293,8 @@ TEST(Engine, OomKilledSupervisorLeavesNoSubjectRunning)
 	REQUIRE_LSM();
 	Engine eng("oom");
 	ASSERT_TRUE(eng.wait_ready()) << eng.log();
-	ktest::Run run("name: open\nrules: []\n", "lsm",
-		       {"/usr/bin/bash", "-c", "while :; do cat /etc/hostname >/dev/null; done"}, eng.client());
-	std::vector<pid_t> subjects;
-	for (int i = 0; i < 600 && subjects.empty(); i++) {
-		usleep(100 * 1000);
-		subjects = descendants(run.pid());
-	}
+	ktest::Run run("name: open\nrules: []\n", "lsm", kLoop, eng.client());
+	std::vector<pid_t> subjects = wait_subjects(run.pid(), 1);
 	ASSERT_FALSE(subjects.empty());
 	const pid_t supervisor = run.pid();
 	std::ofstream("/proc/" + std::to_string(supervisor) + "/oom_score_adj") << "1000";
@@ -318,13 +323,8 @@ TEST(Engine, KilledEngineLeavesNoSubjectRunningAndTheNextOneSaysSo)
 	REQUIRE_LSM();
 	Engine eng("death");
 	ASSERT_TRUE(eng.wait_ready()) << eng.log();
-	ktest::Run run("name: open\nrules: []\n", "lsm",
-		       {"/usr/bin/bash", "-c", "while :; do cat /etc/hostname >/dev/null; done"}, eng.client());
-	std::vector<pid_t> subjects;
-	for (int i = 0; i < 600 && subjects.empty(); i++) {
-		usleep(100 * 1000);
-		subjects = descendants(run.pid());
-	}
+	ktest::Run run("name: open\nrules: []\n", "lsm", kLoop, eng.client());
+	std::vector<pid_t> subjects = wait_subjects(run.pid(), 1);
 	ASSERT_FALSE(subjects.empty());
 	kill(run.pid(), SIGSTOP);
 	eng.sigkill();
@@ -454,11 +454,7 @@ TEST(Engine, KilledPrivateRunLeavesNoSubjectRunningUnconfined)
 		       {"--engine", "off"});
 	const pid_t supervisor = run.pid();
 	const std::string pins = "/sys/fs/bpf/bulwark-run-" + std::to_string(supervisor);
-	std::vector<pid_t> subjects;
-	for (int i = 0; i < 1200 && subjects.size() < 3; i++) {
-		usleep(100 * 1000);
-		subjects = descendants(supervisor);
-	}
+	std::vector<pid_t> subjects = wait_subjects(supervisor, 3);
 	ASSERT_GE(subjects.size(), 2u);
 	EXPECT_EQ(access(pins.c_str(), F_OK), 0) << "the run pinned nothing";
 	kill(supervisor, SIGKILL);
