@@ -35,7 +35,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # policy N [RULES]: a policy of its own (a rule on a file of its own), or
 # one with RULES path rules on real files.
 policy() {
-    local n=$1 rules=${2:-1} f=$work/p$1-$2.yaml
+    local n=$1 rules=${2:-1}
+    local f=$work/p$n-$rules.yaml
     {
         echo "name: bench-$n"
         echo "rules:"
