@@ -42,7 +42,7 @@ policy() {
         echo "rules:"
         for ((i = 0; i < rules; i++)); do
             : > "$work/f$n-$i"
-            printf '  - id: r%d\n    deny: read\n    paths: [%s/f%d-%d]\n' "$i" "$work" "$n" "$i"
+            printf '  - id: r%d\n    deny: read\n    paths: [%s/f%s-%d]\n' "$i" "$work" "$n" "$i"
         done
     } > "$f"
     echo "$f"
@@ -57,6 +57,19 @@ hook_ns() {
     awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
         n = y[1] - x[1]; printf "%.1f", n > 0 ? (y[2] - x[2]) / n : 0 }'
 }
+
+# ns of BPF program time (every bw_ program, the kernel's accounting) per
+# open+close of a process outside every sandbox; the wall time is in $o.
+bpf_total() { "$stats" | awk '{ t += $3 } END { print t + 0 }'; }
+outside() {
+    local before after
+    before=$(bpf_total)
+    o=$("$bench" "$target" "$iters")
+    after=$(bpf_total)
+    b=$(awk -v a="$after" -v b="$before" -v n=$((iters * 5)) 'BEGIN { printf "%.1f", (a - b) / n }')
+    g=$("$bench" --getpid $((iters * 5)))
+}
+
 
 sandboxes() { "$bulwark" status --pin "$pins" 2>/dev/null | head -1 | grep -o '[0-9]* sandboxes' | cut -d' ' -f1; }
 
@@ -78,8 +91,8 @@ none_getpid=$("$bench" --getpid $((iters * 5)))
 
 # --- private runs (before the engine): each loads its own programs ---------
 printf '\n== outside every sandbox, K private `bulwark run`s (each its own program set) ==\n'
-printf '%-14s %12s %8s %12s %8s\n' "K" "open ns" "ratio" "getpid ns" "ratio"
-printf '%-14s %12s %8s %12s %8s\n' "0 (none)" "$none_open" "1.000" "$none_getpid" "1.000"
+printf '%-14s %12s %8s %14s %12s %8s\n' "K" "open ns" "ratio" "BPF ns/open" "getpid ns" "ratio"
+printf '%-14s %12s %8s %14s %12s %8s\n' "0 (none)" "$none_open" "1.000" "0" "$none_getpid" "1.000"
 ppids=()
 for k in 1 4; do
     while [ "${#ppids[@]}" -lt "$k" ]; do
@@ -97,8 +110,8 @@ for k in 1 4; do
         [ "$n" -ge "$k" ] && break
         sleep 0.5
     done
-    o=$("$bench" "$target" "$iters"); g=$("$bench" --getpid $((iters * 5)))
-    printf '%-14s %12s %8s %12s %8s\n' "$k" "$o" "$(ratio "$o" "$none_open")" "$g" "$(ratio "$g" "$none_getpid")"
+    outside
+    printf '%-14s %12s %8s %14s %12s %8s\n' "$k" "$o" "$(ratio "$o" "$none_open")" "$b" "$g" "$(ratio "$g" "$none_getpid")"
 done
 for p in "${ppids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 wait "${ppids[@]}" 2>/dev/null || true
@@ -112,14 +125,14 @@ grep -q 'engine: ready' "$work/engine.log" || { cat "$work/engine.log" >&2; exit
 engine_ms=$(( ($(now_ns) - t0) / 1000000 ))
 
 printf '\n== outside every sandbox, K engine sandboxes (different policies) ==\n'
-printf '%-6s %10s %8s %8s %10s %8s %8s\n' "K" "open ns" "vs K=0" "vs none" "getpid ns" "vs K=0" "vs none"
+printf '%-6s %10s %8s %8s %12s %8s %10s %8s\n' "K" "open ns" "vs K=0" "vs none" "BPF ns/open" "vs K=0" "getpid ns" "vs K=0"
 inside_rows=()
 for k in 0 1 4 16 64; do
     start_sandboxes "$k"
-    o=$("$bench" "$target" "$iters"); g=$("$bench" --getpid $((iters * 5)))
-    [ "$k" = 0 ] && { k0_open=$o; k0_getpid=$g; }
-    printf '%-6s %10s %8s %8s %10s %8s %8s\n' "$k" "$o" "$(ratio "$o" "$k0_open")" "$(ratio "$o" "$none_open")" \
-        "$g" "$(ratio "$g" "$k0_getpid")" "$(ratio "$g" "$none_getpid")"
+    outside
+    [ "$k" = 0 ] && { k0_open=$o; k0_getpid=$g; k0_bpf=$b; }
+    printf '%-6s %10s %8s %8s %12s %8s %10s %8s\n' "$k" "$o" "$(ratio "$o" "$k0_open")" "$(ratio "$o" "$none_open")" \
+        "$b" "$(ratio "$b" "$k0_bpf")" "$g" "$(ratio "$g" "$k0_getpid")"
     # Inside one more sandbox, with these K live.
     ins=$(policy in"$k")
     h=$(hook_ns "$bulwark" run --engine "$sock" --layers lsm --policy "$ins" -- "$bench" "$target" "$iters")
