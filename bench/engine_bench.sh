@@ -51,9 +51,9 @@ policy() {
 # file_open's ns per run over one command, from the kernel's counters.
 hook_ns() {
     local before after
-    before=$("$stats" | awk '$1 == "bw_file_open" { print $2, $3 }')
+    before=$("$stats" | awk '$1 == "bw_file_open" { c += $2; t += $3 } END { print c + 0, t + 0 }')
     "$@" > "$work/inside.out"
-    after=$("$stats" | awk '$1 == "bw_file_open" { print $2, $3 }')
+    after=$("$stats" | awk '$1 == "bw_file_open" { c += $2; t += $3 } END { print c + 0, t + 0 }')
     awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
         n = y[1] - x[1]; printf "%.1f", n > 0 ? (y[2] - x[2]) / n : 0 }'
 }
@@ -113,8 +113,12 @@ for k in 1 4; do
     outside
     printf '%-14s %12s %8s %14s %12s %8s\n' "$k" "$o" "$(ratio "$o" "$none_open")" "$b" "$g" "$(ratio "$g" "$none_getpid")"
 done
-for p in "${ppids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+# TERM (forwarded to the command), so each run ends cleanly and removes
+# its pins: a run killed outright keeps its programs attached by design.
+for p in "${ppids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 wait "${ppids[@]}" 2>/dev/null || true
+left=$("$stats" | grep -c '^bw_file_open ' || true)
+[ "$left" = 0 ] || { echo "bench: $left private program sets still attached" >&2; exit 1; }
 
 # --- the engine -------------------------------------------------------------
 t0=$(now_ns)
@@ -146,7 +150,7 @@ for row in "${inside_rows[@]}"; do
     [ "$k" = 0 ] && { i0=$o; h0=$h; }
     printf '%-6s %10s %8s %16s %8s\n' "$k" "$o" "$(ratio "$o" "$i0")" "$h" "$(ratio "$h" "$h0")"
 done
-for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 wait "${pids[@]}" 2>/dev/null || true
 pids=()
 
