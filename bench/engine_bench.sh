@@ -55,7 +55,7 @@ hook_ns() {
     "$@" > "$work/inside.out"
     after=$("$stats" | awk '$1 == "bw_file_open" { c += $2; t += $3 } END { print c + 0, t + 0 }')
     awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " ");
-        n = y[1] - x[1]; printf "%.1f", n > 0 ? (y[2] - x[2]) / n : 0 }'
+        n = y[1] - x[1]; printf "%.1f", (n > 0 ? (y[2] - x[2]) / n : 0) }'
 }
 
 # ns of BPF program time (every bw_ program, the kernel's accounting) per

@@ -18,7 +18,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 series() { for _ in $(seq "$reps"); do timed "$@"; done | median; }
 "$bulwark" engine --socket "$sock" --pin /sys/fs/bpf/bulwark-sbench 2> "$work/engine.log" &
 engine=$!
-for _ in $(seq 300); do grep -q 'engine: ready' "$work/engine.log" && break; sleep 0.05; done
+for _ in $(seq 300); do grep -qs 'engine: ready' "$work/engine.log" && break; sleep 0.05; done
 plain=$(series /bin/true)
 cold=$(series "$bulwark" run --engine off --layers seccomp --policy "$work/p.yaml" -- /bin/true)
 warm=$(series "$bulwark" run --engine "$sock" --layers seccomp --policy "$work/p.yaml" -- /bin/true)

@@ -27,6 +27,8 @@ else
         --include bench/lsm_bench.sh -- bash /opt/bulwark/bin/lsm_bench.sh \
         /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-bench-open
 fi
+echo "== start-up natively: bulwark run --layers seccomp -- /bin/true, with and without an engine =="
+bench/start_bench.sh build/bulwark
 echo "== the resident engine: outside and inside cost with K sandboxes, per-hook cost, warm vs cold start =="
 if build/bulwark version | grep -q '^lsm: usable'; then
     bench/engine_bench.sh build/bulwark build/bulwark-bench-open build/bulwark-bench-bpfstats
