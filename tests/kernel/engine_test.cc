@@ -330,9 +330,8 @@ TEST(Engine, KilledEngineLeavesNoSubjectRunningAndTheNextOneSaysSo)
 	ASSERT_FALSE(subjects.empty());
 	kill(run.pid(), SIGSTOP);
 	eng.sigkill();
-	EXPECT_TRUE(wait_gone(subjects, 60000))
-		<< "a subject outlived the engine; what its pins say:\n"
-		<< ktest::bulwark({"status", "--pin", eng.pins(), "--json"}).out;
+	EXPECT_TRUE(wait_gone(subjects, 60000)) << "a subject outlived the engine; what its pins say:\n"
+						<< ktest::bulwark({"status", "--pin", eng.pins(), "--json"}).out;
 	kill(run.pid(), SIGKILL);
 	run.wait();
 	// The pins stayed (the programs with them): a new engine reports what
@@ -456,8 +455,7 @@ TEST(Engine, KilledPrivateRunLeavesNoSubjectRunningUnconfined)
 	// The direct child dies with the run (PDEATHSIG); the grandchildren
 	// are what the pins are for.
 	ktest::Run run("name: open\nrules: []\n", "lsm",
-		       {"/usr/bin/bash", "-c",
-			"(while :; do cat /etc/hostname >/dev/null; done) & sleep 1000 & wait"},
+		       {"/usr/bin/bash", "-c", "(while :; do cat /etc/hostname >/dev/null; done) & sleep 1000 & wait"},
 		       {"--engine", "off"});
 	const pid_t supervisor = run.pid();
 	const std::string pins = "/sys/fs/bpf/bulwark-run-" + std::to_string(supervisor);
