@@ -249,11 +249,11 @@ struct bw_counter {
 	__u64 audit;
 };
 
+/* No holes: ring-buffer memory is not zeroed, and every byte is written. */
 struct bw_event {
 	__u32 kind;    /* enum bw_kind */
-	__u32 seq;     /* 0 (reserved) */
-	__u64 boot_ns; /* bpf_ktime_get_boot_ns(); loader converts to wall time */
 	__u32 hook;    /* enum bw_hook */
+	__u64 boot_ns; /* bpf_ktime_get_boot_ns(); loader converts to wall time */
 	__u32 verdict; /* enum bw_verdict */
 	__s32 err;     /* negative errno returned to the task (0 in audit) */
 	__u32 rule;    /* rule index, or BW_RULE_DEFAULT_EXEC */

@@ -54,7 +54,6 @@ static __always_inline struct bw_event *reserve_event(void)
 /* What a record reports; the rest of it comes from the task and the hook. */
 struct bw_outcome {
 	__u32 kind; /* enum bw_kind */
-	__u32 seq;
 	__u32 verdict; /* enum bw_verdict */
 	__s32 err;
 	__u32 rule;
@@ -69,7 +68,6 @@ static __always_inline void fill_event(struct bw_event *e, struct bw_outcome o, 
 	__u64 id = bpf_get_current_pid_tgid();
 
 	e->kind = o.kind;
-	e->seq = o.seq;
 	fill_syscall(&e->sc, task);
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->hook = c->hook;

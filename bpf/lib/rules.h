@@ -118,7 +118,6 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 	fill_event(e,
 		   (struct bw_outcome){
 			   .kind = BW_KIND_LSM,
-			   .seq = 0,
 			   .verdict = ret ? BW_VERDICT_DENY : BW_VERDICT_AUDIT,
 			   .err = ret,
 			   .rule = rule_idx,

@@ -603,16 +603,6 @@ int run_engine(const EngineOptions &o)
 	}
 }
 
-bool engine_pins(const std::string &dir)
-{
-	try {
-		LsmMaps m = LsmMaps::open_pinned(dir);
-		return m.read_config().role == BW_ROLE_ENGINE;
-	} catch (const std::exception &) {
-		return false;
-	}
-}
-
 void clear_dead_runs()
 {
 	DIR *d = opendir("/sys/fs/bpf");

@@ -49,7 +49,6 @@ std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::
 // The engine's part of `bulwark status`: its policies, sandboxes, subjects
 // and hits, read from its pins.
 struct EngineStatus;
-bool engine_pins(const std::string &dir);
 // Clears what killed runs left pinned (their subjects killed first).
 void clear_dead_runs();
 std::string engine_status_json(const std::string &dir);

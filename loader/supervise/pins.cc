@@ -255,7 +255,7 @@ int run_status(const StatusOptions &o)
 						    cfg.engine_gone ? " (killed; the next run clears this)" : "");
 				continue;
 			}
-			if (engine_pins(dir)) {
+			if (cfg.role == BW_ROLE_ENGINE) {
 				std::string j = engine_status_json(dir);
 				if (o.json)
 					std::printf("%s\n", j.c_str());
