@@ -53,7 +53,7 @@ static __always_inline struct bw_event *reserve_event(void)
 
 /* What a record reports; the rest of it comes from the task and the hook. */
 struct bw_outcome {
-	__u32 kind; /* enum bw_kind */
+	__u32 kind;    /* enum bw_kind */
 	__u32 verdict; /* enum bw_verdict */
 	__s32 err;
 	__u32 rule;
