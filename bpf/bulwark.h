@@ -294,7 +294,7 @@ struct bw_event {
 #define BW_GENS           2
 #define BW_GEN_SHIFT_OP   8
 #define BW_MAGIC          0x6b727762u /* "bwrk" */
-#define BW_LAYOUT_VERSION 3u          /* 2: bw_config.scope_path; 3: engine sandboxes, slots */
+#define BW_LAYOUT_VERSION 4u          /* 2: bw_config.scope_path; 3: engine sandboxes, slots; 4: engine scopes */
 
 /* The engine runs many policies through one program set: policy p's two
  * generations are slots p * BW_GENS + gen of every map above ("gen" in a
@@ -318,7 +318,28 @@ enum bw_sandbox_state {
 	BW_SANDBOX_FREE = 0,
 	BW_SANDBOX_LIVE = 1,
 	BW_SANDBOX_GONE = 2, /* its supervisor died: its subjects are killed at their next hook */
+	/* An engine scope whose enforcer stopped cleanly: its subjects run on
+	 * unconfined, as under a stopped standalone enforcer, until the engine
+	 * has cleared their marks and may reuse the id. */
+	BW_SANDBOX_RELEASED = 3,
 };
+
+/* An engine scope (`bulwark enforce` under the engine): a task that is in
+ * the cgroup with this id (or below it), or runs the executable with this
+ * identity, becomes a subject of the sandbox the key maps to. */
+enum bw_scope_key_kind {
+	BW_SCOPE_KEY_CGROUP = 1,
+	BW_SCOPE_KEY_EXE = 2,
+};
+struct bw_scope_key {
+	__u32 kind; /* enum bw_scope_key_kind */
+	__u32 dev;  /* exe: kernel dev_t; cgroup: 0 */
+	__u64 id;   /* cgroup id, or the executable's inode number */
+};
+
+/* How deep in the cgroup tree an engine cgroup scope may sit: the levels a
+ * hook looks up, each one hash lookup. */
+#define BW_MAX_SCOPE_LEVEL 16
 
 struct bw_sandbox {
 	__u32 epoch;
@@ -355,8 +376,12 @@ struct bw_config {
 	__u32 exe_dev;         /* BW_SCOPE_EXE: kernel dev_t of the executable */
 	__u32 engine_gone;     /* set by the kernel when the supervisor exits: its sandboxes are gone */
 	__u32 role;            /* enum bw_role */
-	__u64 cgroup_id;       /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
-	__u64 exe_ino;         /* BW_SCOPE_EXE */
+	/* Engine scopes present: the deepest cgroup scope's level (0: none)
+	 * and how many exe scopes, so tasks outside pay nothing without any. */
+	__u32 engine_cgroup_level;
+	__u32 engine_exe_scopes;
+	__u64 cgroup_id; /* BW_SCOPE_CGROUP: its id (the directory's inode number) */
+	__u64 exe_ino;   /* BW_SCOPE_EXE */
 	/* The scope as given ("/svc.slice/x.service", "/usr/sbin/nginx"): what a
 	 * re-adopting enforcer compares, and what the ids are re-resolved from. */
 	char scope_path[BW_PATH_MAX];

@@ -210,6 +210,10 @@ Command add_enforce(CLI::App &app)
 	c->add_flag("--verbose,-v", o->verbose, "Log more");
 	c->add_option("--metrics", o->metrics,
 		      "Serve Prometheus counters (the kernel's per-rule hits) on [HOST:]PORT (loopback only)");
+	c->add_option("--engine", o->engine,
+		      "Host the scope in the resident engine: auto (if one answers at " + std::string(kEngineSocket) +
+			      "; not with --pin or scope host), off (load a private set), or its socket path")
+		->default_val("auto");
 	return {c, [o] { return run_enforce(*o); }};
 }
 

@@ -31,25 +31,43 @@ int BW_LSM(bw_exec_committed, struct linux_binprm *bprm)
  * through task_alloc. Done at bprm_check, which can fail: without a record
  * the exec is refused rather than run unconfined. The check runs for the
  * binary and each interpreter, so a script run by it is covered too. */
-static __always_inline struct bw_task *exe_scope_mark(struct file *file, int *err)
+static __always_inline struct bw_task *exe_scope_mark(struct file *file, int *err, struct bw_ctx *c)
 {
 	struct bw_config *cfg;
 	struct inode *inode = file->f_inode;
+	struct bw_scope_key k = {.kind = BW_SCOPE_KEY_EXE};
 	struct bw_task *t;
-	__u32 zero = 0;
+	__u32 zero = 0, *scoped = 0;
 
 	*err = 0;
 	cfg = bpf_map_lookup_elem(&bw_config, &zero);
-	if (!cfg || cfg->scope != BW_SCOPE_EXE)
+	if (!cfg)
 		return 0;
-	if (BPF_CORE_READ(inode, i_ino) != cfg->exe_ino || BPF_CORE_READ(inode, i_sb, s_dev) != cfg->exe_dev)
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.id = BPF_CORE_READ(inode, i_ino);
+	if (cfg->role == BW_ROLE_ENGINE && cfg->engine_exe_scopes) {
+		/* An engine exe scope: the subject of its sandbox. */
+		scoped = bpf_map_lookup_elem(&scope_keys, &k);
+		if (!scoped)
+			return 0;
+	} else if (cfg->scope != BW_SCOPE_EXE || k.id != cfg->exe_ino || k.dev != cfg->exe_dev) {
 		return 0;
+	}
 	t = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	t->confined = BW_TASK_STICKY;
+	if (t->confined == BW_TASK_SUPERVISOR)
+		return 0;
+	if (!scoped)
+		t->confined = BW_TASK_STICKY;
+	else if (!join_sandbox(t, *scoped))
+		return 0;
+	/* The slot confined_task() would have read, had the task been one. */
+	if (!subject_slot(cfg, t, c))
+		return 0;
+	c->self = t;
 	return t;
 }
 
@@ -193,7 +211,7 @@ int BW_LSM(bw_bprm_check, struct linux_binprm *bprm, int ret)
 		return ret;
 	self = confined_task(&c);
 	if (!self) {
-		self = exe_scope_mark(bprm->file, &ret);
+		self = exe_scope_mark(bprm->file, &ret, &c);
 		if (ret)
 			return ret;
 		if (!self)

@@ -41,6 +41,8 @@ BW_ARRAY(policy_gen, BW_MAX_POLICIES, __u32);
  * sandbox may signal, trace or weaken one. The engine adds them; the
  * kernel removes them when they exit. */
 BW_HASH(supervisors, BW_MAX_SANDBOXES, __u32, __u32);
+/* The engine's scopes: a cgroup or an executable -> its sandbox. */
+BW_HASH(scope_keys, BW_MAX_SANDBOXES, struct bw_scope_key, __u32);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

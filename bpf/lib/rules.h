@@ -239,7 +239,10 @@ static __always_inline int bw_gate(void)
 	id = t->sandbox;
 	cfg = bpf_map_lookup_elem(&bw_config, &zero);
 	sb = bpf_map_lookup_elem(&sandboxes, &id);
-	if (cfg && !cfg->engine_gone && sb && sb->state == BW_SANDBOX_LIVE && sb->epoch == t->epoch)
+	/* A released scope's subjects run on unconfined (subject_slot),
+	 * whatever becomes of the engine after. */
+	if (sb && sb->epoch == t->epoch &&
+	    (sb->state == BW_SANDBOX_RELEASED || (sb->state == BW_SANDBOX_LIVE && cfg && !cfg->engine_gone)))
 		return 0;
 	bpf_send_signal(SIGKILL);
 	if (t->gone_reported)

@@ -72,6 +72,62 @@ static __always_inline bool in_dynamic_scope(const struct bw_config *cfg, struct
 	return false;
 }
 
+/* The engine's scopes: the sandbox whose cgroup the current task is in
+ * (the deepest, when scopes nest) or whose executable it runs; 0 for none.
+ * Without engine scopes this reads two config words. */
+static __always_inline __u32 engine_scope(const struct bw_config *cfg, struct task_struct *task)
+{
+	struct bw_scope_key k = {};
+	__u32 levels = cfg->engine_cgroup_level, *sb;
+
+	if (cfg->role != BW_ROLE_ENGINE)
+		return 0;
+	if (levels) {
+		k.kind = BW_SCOPE_KEY_CGROUP;
+		for (int i = 0; i < BW_MAX_SCOPE_LEVEL; i++) {
+			int level = (int)levels - i;
+
+			if (level < 1)
+				break;
+			k.id = bpf_get_current_ancestor_cgroup_id(level);
+			if (!k.id)
+				continue; /* the task sits higher up than this level */
+			sb = bpf_map_lookup_elem(&scope_keys, &k);
+			if (sb)
+				return *sb;
+		}
+	}
+	if (cfg->engine_exe_scopes && task->mm) {
+		struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+		if (!inode)
+			return 0;
+		k.kind = BW_SCOPE_KEY_EXE;
+		k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		k.id = BPF_CORE_READ(inode, i_ino);
+		sb = bpf_map_lookup_elem(&scope_keys, &k);
+		if (sb)
+			return *sb;
+	}
+	return 0;
+}
+
+/* Makes t a subject of engine sandbox id, as it is now; false when that
+ * sandbox is released or free: no subject then. A scope whose enforcer
+ * died stays gone until one takes it over, so what enters it meanwhile is
+ * a subject and bw_gate() kills it. */
+static __always_inline bool join_sandbox(struct bw_task *t, __u32 id)
+{
+	struct bw_sandbox *sb = bpf_map_lookup_elem(&sandboxes, &id);
+
+	if (!sb || (sb->state != BW_SANDBOX_LIVE && sb->state != BW_SANDBOX_GONE))
+		return false;
+	t->confined = BW_TASK_STICKY;
+	t->sandbox = id;
+	t->epoch = sb->epoch;
+	return true;
+}
+
 /* Scopes whose subjects stay subjects wherever they go (see confined_task). */
 static __always_inline bool sticky_scope(__u32 scope)
 {
@@ -90,7 +146,7 @@ static __always_inline bool subject_slot(const struct bw_config *cfg, const stru
 	c->own_supervisor = 0;
 	if (id) {
 		sb = bpf_map_lookup_elem(&sandboxes, &id);
-		if (!sb)
+		if (!sb || sb->state == BW_SANDBOX_RELEASED)
 			return false;
 		policy = sb->policy;
 		c->own_supervisor = sb->supervisor_tgid;
@@ -148,8 +204,13 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 		 * the task): no subject. */
 		return 0;
 	if (!(t && t->confined == BW_TASK_STICKY)) {
-		if (!in_dynamic_scope(cfg, task))
-			return 0;
+		__u32 scoped = 0;
+
+		if (!in_dynamic_scope(cfg, task)) {
+			scoped = engine_scope(cfg, task);
+			if (!scoped)
+				return 0;
+		}
 		if (!t) {
 			t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			/* A subject of a cgroup scope stays one: otherwise it
@@ -165,6 +226,9 @@ static __always_inline struct bw_task *confined_task(struct bw_ctx *c)
 			if (!t)
 				return 0;
 		}
+		/* An engine scope's subject stays one, like a cgroup scope's. */
+		if (scoped && !join_sandbox(t, scoped))
+			return 0;
 	}
 	if (!subject_slot(cfg, t, c))
 		return 0;

@@ -60,19 +60,24 @@ Generations::View Generations::of(bw_event &e)
 			e.rule %= BW_MAX_RULES;
 		return view(0);
 	}
-	uint32_t gen;
+	uint32_t slot;
 	if (e.rule < BW_RULE_DEFAULT_EXEC) {
-		gen = (e.rule / BW_MAX_RULES) & 1;
+		slot = e.rule / BW_MAX_RULES;
 		e.rule %= BW_MAX_RULES;
 	} else {
-		gen = maps_->read_config().active_gen & 1; // built-in rules have no generation
+		slot = active_slot(); // built-in rules have no generation
 	}
-	return view(gen);
+	return view(slot);
+}
+
+uint32_t Generations::active_slot() const
+{
+	return base_ ? base_ : maps_->read_config().active_gen & 1;
 }
 
 Generations::View Generations::active()
 {
-	return view(maps_ ? maps_->read_config().active_gen & 1 : 0);
+	return view(maps_ ? active_slot() : 0);
 }
 
 uint64_t Generations::written() const

@@ -7,8 +7,8 @@
 
 #include <linux/types.h>
 
-#include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -32,7 +32,7 @@ public:
 	Generations(Output *out, const LsmMaps &maps, SinkOptions so);
 
 	struct View {
-		uint32_t gen;
+		uint32_t slot; // with maps: the generation slot; else 0
 		const policy::Policy &policy;
 		EventSink &sink;
 	};
@@ -40,13 +40,17 @@ public:
 	View of(bw_event &e);
 	// The generation the hooks use now.
 	View active();
+	// Under an engine the policy's slots start at base (its reload moves
+	// them); 0: the maps' own generations (config.active_gen).
+	void set_base(uint32_t base) { base_ = base; }
+	bool fixed() const { return !maps_; }
 
 	uint64_t written() const;
 	uint64_t suppressed() const;
 	// Every generation's sink, in order (for flushing and metrics).
 	template <typename Fn> void each(Fn fn) const
 	{
-		for (const auto &s : sink_)
+		for (const auto &[slot, s] : sink_)
 			if (s)
 				fn(*s);
 	}
@@ -58,9 +62,14 @@ private:
 	Output *out_;
 	const LsmMaps *maps_ = nullptr; // null: one fixed policy
 	SinkOptions so_;
-	std::array<std::unique_ptr<policy::Policy>, BW_GENS> pol_;
-	std::array<std::unique_ptr<EventSink>, BW_GENS> sink_;
-	std::array<uint64_t, BW_GENS> hash_{};
+	uint32_t active_slot() const;
+
+	uint32_t base_ = 0;
+	// By slot: an enforcer's two generations, or under an engine each
+	// policy its reloads moved it to.
+	std::map<uint32_t, std::unique_ptr<policy::Policy>> pol_;
+	std::map<uint32_t, std::unique_ptr<EventSink>> sink_;
+	std::map<uint32_t, uint64_t> hash_;
 };
 
 } // namespace bulwark

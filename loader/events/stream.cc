@@ -282,8 +282,9 @@ MetricsSnapshot EventStream::metrics()
 		return m;
 	Generations::View v = gens_.active();
 	const LsmMaps &maps = lsm_->maps();
-	uint32_t n = maps.read_gen(lsm_->slot_base() + v.gen).nrules;
-	for (const auto &[rule, c] : read_counters(maps.rule_hits, lsm_->slot_base() + v.gen, n)) {
+	uint32_t slot = gens_.fixed() ? lsm_->slot_base() : v.slot;
+	uint32_t n = maps.read_gen(slot).nrules;
+	for (const auto &[rule, c] : read_counters(maps.rule_hits, slot, n)) {
 		std::string id = policy::rule_id_for(v.policy, rule);
 		if (id.empty())
 			id = "#" + std::to_string(rule);

@@ -58,7 +58,8 @@ int *map_slot(LsmMaps &m, const std::string &name)
 		 {"rule_hits", &LsmMaps::rule_hits},
 		 {"sandboxes", &LsmMaps::sandboxes},
 		 {"policy_gen", &LsmMaps::policy_gen},
-		 {"supervisors", &LsmMaps::supervisors}};
+		 {"supervisors", &LsmMaps::supervisors},
+		 {"scope_keys", &LsmMaps::scope_keys}};
 	for (auto &e : t)
 		if (name == e.n)
 			return &(m.*(e.f));

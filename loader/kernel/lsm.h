@@ -61,7 +61,7 @@ struct LsmMaps {
 	int config = -1, gens = -1, rules = -1, word_rules = -1, family_rules = -1, file_paths = -1, file_inodes = -1,
 	    file_subtrees = -1, file_globs = -1, glob_dirs = -1, when_exe = -1, when_uid = -1, when_cgroup = -1,
 	    net_ports = -1, net_addrs = -1, tasks = -1, events = -1, bss = -1, rule_hits = -1, sandboxes = -1,
-	    policy_gen = -1, supervisors = -1;
+	    policy_gen = -1, supervisors = -1, scope_keys = -1;
 
 	// Opens every map pinned under dir; throws Error("enforce: ...") if one
 	// is missing or the config is not bulwark's.
@@ -110,6 +110,9 @@ public:
 	virtual bool confine(pid_t pid) = 0;
 	// Records lost on the way (the engine's socket was full).
 	virtual uint64_t lost() const = 0;
+	// Puts the policy at path (text hashing to hash) in force for this
+	// sandbox instead of its current one; returns the new slot base.
+	virtual uint32_t replace_policy(const std::string &path, uint64_t hash) = 0;
 };
 
 class LsmLayer {
@@ -154,6 +157,13 @@ public:
 	bool lsm_loaded() const { return opts_.lsm; }
 	// The policy's first generation slot: 0 but under an engine.
 	uint32_t slot_base() const { return slot_base_; }
+	// Under an engine: the sandbox switches to the policy at path (an
+	// `enforce` scope's reload). Throws Error; the old one stays then.
+	uint32_t replace_remote_policy(const std::string &path, uint64_t hash)
+	{
+		slot_base_ = source_->replace_policy(path, hash);
+		return slot_base_;
+	}
 	bool remote() const { return source_ != nullptr; }
 	const std::vector<LsmFileEntry> &file_entries() const { return plan_.entries; }
 	int attached() const { return attached_; }

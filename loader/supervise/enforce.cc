@@ -21,6 +21,7 @@
 #include "loader/sinks/metrics.h"
 #include "loader/sinks/output.h"
 #include "loader/supervise/enforce_parts.h"
+#include "loader/supervise/engine.h"
 #include "loader/supervise/loop.h"
 #include "policy/catalog.h"
 
@@ -210,15 +211,37 @@ std::unique_ptr<LsmLayer> start(const EnforceOptions &o, const Policyfile &pf, c
 	follower.pin_dir = o.pin_dir;
 	follower.tick(lsm->maps(), true);
 	if (scope.kind == BW_SCOPE_EXE) {
-		int n = adopt_running_exe(*lsm, scope);
+		int n = adopt_running_exe(scope, [&](pid_t pid) { lsm->confine(pid); });
 		say("enforce: " + std::to_string(n) + " running process" + (n == 1 ? "" : "es") + " of " + scope.path +
 		    " (with descendants) put in scope");
 	}
 	return lsm;
 }
 
+// Under the engine the scope is one of its sandboxes: nothing is loaded
+// here, the engine marks and follows the scope, and a reload is the
+// sandbox switching policy. Null when it is not to be (auto without an
+// engine, --pin, scope host); throws when the engine asked for refuses.
+std::unique_ptr<LsmLayer> join_engine(const EnforceOptions &o, const Policyfile &pf, const LsmScope &scope,
+				      const LsmLayer::EventFn &on_event)
+{
+	bool explicit_engine = o.engine != "auto" && o.engine != "off";
+	if (o.engine == "off" || ((!o.pin_dir.empty() || scope.kind == BW_SCOPE_HOST) && !explicit_engine))
+		return nullptr;
+	if (!o.pin_dir.empty())
+		throw Error("enforce: --pin keeps a set of this enforcer's own; it cannot be used with --engine " +
+			    o.engine);
+	if (scope.kind == BW_SCOPE_HOST)
+		throw Error("enforce: the engine does not host scope host; use --engine off");
+	std::string said;
+	auto lsm = connect_engine({o.engine}, pf.path, pf.hash, true, on_event, &said, scope.str());
+	if (!said.empty() && (o.verbose || !lsm))
+		say(said);
+	return lsm;
+}
+
 // SIGHUP: the policy file again, through the one reload check.
-void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Output *out)
+void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Generations &gens, Output *out)
 {
 	sd_notify("RELOADING=1");
 	// SIGHUP also reopens the events file (logrotate).
@@ -231,11 +254,20 @@ void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Outpu
 		say("enforce: reload refused; the running policy stays");
 	} else {
 		try {
-			Fd lock;
-			if (!o.pin_dir.empty())
-				lock = lock_pins(o.pin_dir);
-			uint32_t gen = replace_policy(lsm.maps(), *np, abs_path(o.policy), fnv1a(read_text(o.policy)));
-			say("enforce: reloaded " + o.policy + " (generation " + std::to_string(gen) + ")");
+			if (lsm.remote()) {
+				uint32_t base =
+					lsm.replace_remote_policy(abs_path(o.policy), fnv1a(read_text(o.policy)));
+				gens.set_base(base);
+				say("enforce: reloaded " + o.policy + " (engine policy " +
+				    std::to_string(base / BW_GENS) + ")");
+			} else {
+				Fd lock;
+				if (!o.pin_dir.empty())
+					lock = lock_pins(o.pin_dir);
+				uint32_t gen =
+					replace_policy(lsm.maps(), *np, abs_path(o.policy), fnv1a(read_text(o.policy)));
+				say("enforce: reloaded " + o.policy + " (generation " + std::to_string(gen) + ")");
+			}
 		} catch (const std::exception &e) {
 			say(std::string(e.what()) + "\nenforce: reload failed; the running policy stays");
 		}
@@ -243,13 +275,16 @@ void reload(const EnforceOptions &o, const LsmScope &scope, LsmLayer &lsm, Outpu
 	sd_notify("READY=1");
 }
 
-// Until SIGTERM or SIGINT: events, SIGHUP reloads, the scope followed.
-void supervise(const EnforceOptions &o, const policy::Policy &pol, const LsmScope &scope, LsmLayer &lsm,
+// Until SIGTERM or SIGINT: events, SIGHUP reloads, the scope followed (by
+// the engine, when it hosts the scope). False when the engine went away.
+bool supervise(const EnforceOptions &o, const policy::Policy &pol, const LsmScope &scope, LsmLayer &lsm,
 	       ScopeFollower &follower, Output *out, MetricsServer *metrics, EventStream *&stream_ptr)
 {
 	SinkOptions so;
 	so.layers_active = kLayerLsm; // a scope has no seccomp layer
 	Generations gens(out, lsm.maps(), so);
+	gens.set_base(lsm.slot_base());
+	bool ok = true;
 	EventStream stream(gens, nullptr, &lsm);
 	stream_ptr = &stream;
 	sigset_t set;
@@ -264,22 +299,29 @@ void supervise(const EnforceOptions &o, const policy::Policy &pol, const LsmScop
 			  "\nMAINPID=" + std::to_string(getpid()));
 		auto on_signal = [&](const signalfd_siginfo &si) {
 			if (si.ssi_signo == SIGHUP)
-				reload(o, scope, lsm, out);
+				reload(o, scope, lsm, gens, out);
 			else
 				sup.stop();
 		};
 		sup.run(1000, on_signal, [&] {
 			try {
-				follower.tick(lsm.maps());
+				if (!lsm.remote())
+					follower.tick(lsm.maps());
 			} catch (const std::exception &e) {
 				say(e.what());
 			}
 		});
 	} catch (const std::exception &e) {
 		say(e.what());
+		ok = !lsm.remote();
 	}
 	sd_notify("STOPPING=1");
-	stream.finish();
+	try {
+		stream.finish();
+	} catch (const std::exception &e) {
+		say(e.what()); // the engine is gone: its records with it
+	}
+	return ok;
 }
 
 } // namespace
@@ -324,8 +366,10 @@ int run_enforce(const EnforceOptions &o)
 	ScopeFollower follower;
 	Fd lifetime; // held until we exit
 	try {
-		lsm = start(o, Policyfile{*pol, abs_path(o.policy), fnv1a(read_text(o.policy))}, scope, pr, on_event,
-			    lifetime, follower);
+		Policyfile pf{*pol, abs_path(o.policy), fnv1a(read_text(o.policy))};
+		lsm = join_engine(o, pf, scope, on_event);
+		if (!lsm)
+			lsm = start(o, pf, scope, pr, on_event, lifetime, follower);
 	} catch (const Error &e) {
 		say(e.what());
 		if (e.err() == EPERM || e.err() == EACCES)
@@ -342,8 +386,14 @@ int run_enforce(const EnforceOptions &o)
 	say("enforce: policy " + pol->name + " in force for scope " + scope.str() + " (" +
 	    std::to_string(pol->rules.size()) + " rules)");
 
-	supervise(o, *pol, scope, *lsm, follower, out.get(), metrics.get(), stream_ptr);
-	if (lsm->pinned())
+	if (!supervise(o, *pol, scope, *lsm, follower, out.get(), metrics.get(), stream_ptr)) {
+		say("enforce: the engine is gone; its pinned programs keep the scope closed until an enforcer "
+		    "registers it again");
+		return 1;
+	}
+	if (lsm->remote())
+		say("enforce: exiting; the engine releases scope " + scope.str());
+	else if (lsm->pinned())
 		say("enforce: exiting; the policy stays in force through the pins in " + o.pin_dir +
 		    " (bulwark unload --pin " + o.pin_dir + " removes it)");
 	else

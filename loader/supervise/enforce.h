@@ -17,7 +17,8 @@ struct EnforceOptions {
 	std::vector<std::string> events; // outputs (see open_outputs()); empty = none
 	bool allow_degraded = false;
 	bool verbose = false;
-	std::string metrics; // Prometheus endpoint, [HOST:]PORT (loopback); "" = none
+	std::string metrics;         // Prometheus endpoint, [HOST:]PORT (loopback); "" = none
+	std::string engine = "auto"; // as run's --engine: auto, off or a socket path
 };
 // Runs until SIGTERM/SIGINT; SIGHUP reloads the policy file.
 int run_enforce(const EnforceOptions &o);

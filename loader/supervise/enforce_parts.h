@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,8 +30,9 @@ Fd lock_pins(const std::string &pin_dir);
 Fd hold_enforcer_lock(const std::string &pin_dir);
 
 // --- scope.cc: the scope while enforcing
-// Marks running processes of an exe scope (and descendants); returns how many.
-int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope);
+// Marks running processes of an exe scope (and descendants) through
+// confine (which throws Error, ESRCH for one gone); returns how many.
+int adopt_running_exe(const LsmScope &scope, const std::function<void(pid_t)> &confine);
 // Marks the enforcer itself: never a subject of its own scope.
 void mark_supervisor(const LsmMaps &m);
 
@@ -45,6 +47,10 @@ struct ScopeFollower {
 
 	// locked: the caller holds the pin lock already.
 	void tick(const LsmMaps &m, bool locked = false);
+	// What the path names now (false: nothing yet, said once); what says
+	// it for the log.
+	bool resolve(LsmScope &now, std::string &what);
+	void say_moved(const std::string &what) const;
 };
 
 // --- reload.cc: what a policy must pass to be put in force

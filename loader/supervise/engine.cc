@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cinttypes>
@@ -183,8 +184,40 @@ struct Session {
 	pid_t peer = -1;
 	uint32_t sandbox = 0, epoch = 0, policy = 0;
 	bool said_bye = false;
+	bool scoped = false; // an `enforce` scope, not a `run` tree
 	uint64_t lost = 0;
 };
+
+// An `enforce` scope the engine hosts, by its sandbox id. It outlives its
+// enforcer: gone (the enforcer died: what enters it is killed) or released
+// (stopped cleanly: what runs in it is free), until an enforcer for the
+// same path takes the id over.
+struct HostedScope {
+	bw_scope_key key{};
+	uint32_t level = 0;
+	uint32_t epoch = 0;
+	bool live = true;
+	ScopeFollower follower;
+};
+
+bw_scope_key key_of(const LsmScope &s)
+{
+	bw_scope_key k{};
+	if (s.kind == BW_SCOPE_CGROUP) {
+		k.kind = BW_SCOPE_KEY_CGROUP;
+		k.id = s.cgroup_id;
+	} else {
+		k.kind = BW_SCOPE_KEY_EXE;
+		k.dev = s.exe_dev;
+		k.id = s.exe_ino;
+	}
+	return k;
+}
+
+bool same_key(const bw_scope_key &a, const bw_scope_key &b)
+{
+	return a.kind == b.kind && a.dev == b.dev && a.id == b.id;
+}
 
 class Engine {
 public:
@@ -262,6 +295,8 @@ private:
 					reply = do_register(s, msg, got);
 				else if (msg == "confine")
 					reply = do_confine(s, got);
+				else if (msg.rfind("policy\n", 0) == 0)
+					reply = do_replace(s, msg);
 				else if (msg == "bye") {
 					s.said_bye = true;
 					continue;
@@ -284,17 +319,25 @@ private:
 		if (s.sandbox)
 			return "error engine: this client already has a sandbox";
 		std::istringstream in(msg);
-		std::string verb, path, hash_hex, layers;
+		std::string verb, path, hash_hex, layers, scope_spec;
 		std::getline(in, verb);
 		std::getline(in, path);
 		std::getline(in, hash_hex);
 		std::getline(in, layers);
+		std::getline(in, scope_spec);
 		if (!self_pidfd)
 			return "error engine: register needs the client's pidfd";
 		uint64_t want = std::strtoull(hash_hex.c_str(), nullptr, 16);
 		uint64_t have = fnv1a(read_text(path));
 		if (have != want)
 			return "error engine: " + path + " changed while it was being registered";
+		LsmScope scope;
+		uint32_t takeover = 0;
+		if (!scope_spec.empty() && scope_spec != "run") {
+			scope = LsmScope::parse(scope_spec);
+			if (std::string why = scope_refusal(scope, takeover); !why.empty())
+				return "error engine: " + why;
+		}
 		// Without the LSM layer (asked for, or on this kernel) the
 		// sandbox reads policy 0, the engine's own empty one: only the
 		// supervisors' protection, where there are LSM programs at all.
@@ -304,14 +347,16 @@ private:
 			if (!p)
 				p = add_policy(path, have);
 		}
-		uint32_t id = 0;
+		uint32_t id = takeover;
 		for (uint32_t i = 1; i < BW_MAX_SANDBOXES && !id; i++)
 			if (!sandbox_used_[i])
 				id = i;
 		if (!id)
 			throw Error("engine: all " + std::to_string(BW_MAX_SANDBOXES - 1) + " sandboxes are in use");
 		const LsmMaps &m = lsm_.maps();
-		uint32_t epoch = ++epochs_[id];
+		// A scope taken over keeps its epoch: what still runs in it from
+		// before (released) is confined again, by the new policy.
+		uint32_t epoch = takeover ? scopes_[id].epoch : ++epochs_[id];
 		bw_sandbox sb{epoch, BW_SANDBOX_LIVE, p, static_cast<__u32>(s.peer)};
 		put(m.sandboxes, &id, &sb, "the sandbox map");
 		// The client supervises the sandbox: no subject may touch it,
@@ -336,6 +381,8 @@ private:
 		s.epoch = epoch;
 		s.policy = p;
 		by_sandbox_[id] = s.sock.get();
+		if (scope.kind != BW_SCOPE_RUN)
+			host_scope(s, scope, takeover);
 		if (o_.verbose)
 			say("engine: sandbox " + std::to_string(id) + " for pid " + std::to_string(s.peer) +
 			    ", policy " + std::to_string(p) + " (" + path + ")");
@@ -359,6 +406,169 @@ private:
 		return "ok";
 	}
 
+	// Why the engine will not host scope (empty: it will); takeover: the
+	// id of a gone or released scope of the same path.
+	std::string scope_refusal(const LsmScope &scope, uint32_t &takeover) const
+	{
+		if (!lsm_.lsm_loaded())
+			return "no LSM layer on this kernel, and a scope has no other";
+		if (scope.kind == BW_SCOPE_HOST)
+			return "scope host is not hosted by the engine (it would confine the other sandboxes' "
+			       "supervisors); run it with bulwark enforce --engine off";
+		if (scope.kind == BW_SCOPE_CGROUP &&
+		    (scope.cgroup_level < 1 || scope.cgroup_level > BW_MAX_SCOPE_LEVEL))
+			return "scope " + scope.str() + " is at cgroup level " + std::to_string(scope.cgroup_level) +
+			       "; the engine hosts cgroup scopes at levels 1 to " + std::to_string(BW_MAX_SCOPE_LEVEL);
+		bw_scope_key k = key_of(scope);
+		for (const auto &[id, hs] : scopes_) {
+			bool same = hs.follower.scope.str() == scope.str() || same_key(hs.key, k);
+			if (same && hs.live)
+				return "scope " + scope.str() + " already has an enforcer (sandbox " +
+				       std::to_string(id) + ")";
+			if (same)
+				takeover = id;
+		}
+		return "";
+	}
+
+	// Puts s's sandbox in force for its scope: the key, the config words
+	// the hooks read, and (exe) what already runs the binary.
+	void host_scope(Session &s, const LsmScope &scope, uint32_t takeover)
+	{
+		const LsmMaps &m = lsm_.maps();
+		HostedScope &hs = scopes_[s.sandbox];
+		if (takeover && !same_key(hs.key, key_of(scope)))
+			bpf_map_delete_elem(m.scope_keys, &hs.key);
+		hs.key = key_of(scope);
+		hs.level = scope.cgroup_level;
+		hs.epoch = s.epoch;
+		hs.live = true;
+		hs.follower = ScopeFollower{};
+		hs.follower.scope = scope;
+		s.scoped = true;
+		put(m.scope_keys, &hs.key, &s.sandbox, "the scope map");
+		write_scope_config();
+		if (scope.kind == BW_SCOPE_EXE) {
+			uint32_t id = s.sandbox, epoch = s.epoch;
+			int n = adopt_running_exe(scope, [&](pid_t pid) { mark_subject(pid, id, epoch); });
+			say("engine: sandbox " + std::to_string(id) + ": " + std::to_string(n) + " running process" +
+			    (n == 1 ? "" : "es") + " of " + scope.path + " (with descendants) put in scope");
+		}
+		say("engine: sandbox " + std::to_string(s.sandbox) + " enforces scope " + scope.str() + " for pid " +
+		    std::to_string(s.peer) + (takeover ? " (taken over)" : ""));
+	}
+
+	// A subject marked from user space: kept as it is when it has a mark.
+	void mark_subject(pid_t pid, uint32_t id, uint32_t epoch)
+	{
+		Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+		if (!pidfd)
+			throw Error("engine: pidfd_open(" + std::to_string(pid) + ")", errno);
+		bw_task mark{};
+		mark.confined = BW_TASK_STICKY;
+		mark.sandbox = id;
+		mark.epoch = epoch;
+		int key = pidfd.get();
+		if (bpf_map_update_elem(lsm_.maps().tasks, &key, &mark, BPF_NOEXIST) && errno != EEXIST)
+			throw Error("engine: failed to mark pid " + std::to_string(pid), errno);
+	}
+
+	// The words that let a hook skip the scope lookups when there is
+	// nothing to find: the deepest cgroup scope and the exe scopes in force.
+	void write_scope_config()
+	{
+		uint32_t level = 0, exes = 0;
+		for (const auto &[id, hs] : scopes_) {
+			if (!hs.live && !gone_scope(id))
+				continue;
+			if (hs.key.kind == BW_SCOPE_KEY_CGROUP)
+				level = std::max(level, hs.level);
+			else
+				exes++;
+		}
+		const LsmMaps &m = lsm_.maps();
+		bw_config cfg = m.read_config();
+		cfg.engine_cgroup_level = level;
+		cfg.engine_exe_scopes = exes;
+		__u32 zero = 0;
+		put(m.config, &zero, &cfg, "the config map (scopes)");
+	}
+
+	bool gone_scope(uint32_t id) const
+	{
+		bw_sandbox sb{};
+		return bpf_map_lookup_elem(lsm_.maps().sandboxes, &id, &sb) == 0 && sb.state == BW_SANDBOX_GONE;
+	}
+
+	// The enforcer's reload: its sandbox reads another policy from now on
+	// (registered, or shared with an identical one). One map update.
+	std::string do_replace(Session &s, const std::string &msg)
+	{
+		if (!s.sandbox)
+			return "error engine: policy before register";
+		if (!lsm_.lsm_loaded())
+			return "error engine: no LSM layer on this kernel";
+		std::istringstream in(msg);
+		std::string verb, path, hash_hex;
+		std::getline(in, verb);
+		std::getline(in, path);
+		std::getline(in, hash_hex);
+		uint64_t have = fnv1a(read_text(path));
+		if (have != std::strtoull(hash_hex.c_str(), nullptr, 16))
+			return "error engine: " + path + " changed while it was being registered";
+		uint32_t p = find_policy(path, have);
+		if (!p)
+			p = add_policy(path, have);
+		bw_sandbox sb{s.epoch, BW_SANDBOX_LIVE, p, static_cast<__u32>(s.peer)};
+		put(lsm_.maps().sandboxes, &s.sandbox, &sb, "the sandbox map");
+		policies_[p].refs++;
+		drop_policy(s.policy);
+		s.policy = p;
+		return "ok " + std::to_string(p * BW_GENS);
+	}
+
+	void drop_policy(uint32_t p)
+	{
+		PolicySlot &slot = policies_[p];
+		if (p && slot.refs && --slot.refs == 0)
+			slot.used = false;
+	}
+
+public:
+	// Every second: a scope's path that names something else now (an
+	// upgraded binary, a recreated cgroup) is followed.
+	void tick()
+	{
+		if (++ticks_ % 5)
+			return;
+		bool moved = false;
+		for (auto &[id, hs] : scopes_) {
+			if (!hs.live)
+				continue;
+			LsmScope now;
+			std::string what;
+			if (!hs.follower.resolve(now, what) || same_key(key_of(now), hs.key))
+				continue;
+			const LsmMaps &m = lsm_.maps();
+			bw_scope_key k = key_of(now);
+			try {
+				put(m.scope_keys, &k, &id, "the scope map");
+			} catch (const std::exception &e) {
+				say(e.what());
+				continue;
+			}
+			bpf_map_delete_elem(m.scope_keys, &hs.key);
+			hs.key = k;
+			hs.level = now.cgroup_level;
+			hs.follower.say_moved(what);
+			hs.follower.scope = now;
+			moved = true;
+		}
+		if (moved)
+			write_scope_config();
+	}
+
+private:
 	uint32_t find_policy(const std::string &path, uint64_t hash) const
 	{
 		for (uint32_t p = 1; p < policies_.size(); p++)
@@ -404,7 +614,9 @@ private:
 			return;
 		Session &s = it->second;
 		sup.unwatch(fd);
-		if (s.sandbox) {
+		if (s.sandbox && s.scoped) {
+			end_scope(s, why);
+		} else if (s.sandbox) {
 			const LsmMaps &m = lsm_.maps();
 			// Gone first, so a subject still running dies at its next
 			// hook whatever the sweep misses; then the sweep, for those
@@ -418,9 +630,7 @@ private:
 			bpf_map_update_elem(m.sandboxes, &s.sandbox, &free_sb, BPF_ANY);
 			sandbox_used_[s.sandbox] = false;
 			by_sandbox_.erase(s.sandbox);
-			PolicySlot &p = policies_[s.policy];
-			if (s.policy && p.refs && --p.refs == 0)
-				p.used = false;
+			drop_policy(s.policy);
 			std::string reason = !why.empty() ? why
 					     : s.said_bye
 						     ? ""
@@ -435,13 +645,59 @@ private:
 		sessions_.erase(it);
 	}
 
+	// A scope's enforcer is done. Said bye (stopped), or the engine stops:
+	// released, as a stopped standalone enforcer's programs detach: the
+	// key goes first, then the marks of what runs in it. Otherwise it died
+	// and the kernel marked the sandbox gone: its subjects are killed, and
+	// the scope stays closed (what enters it is killed at its first hooks)
+	// until an enforcer for it registers again.
+	void end_scope(Session &s, const std::string &why)
+	{
+		const LsmMaps &m = lsm_.maps();
+		HostedScope &hs = scopes_[s.sandbox];
+		std::string name =
+			"engine: sandbox " + std::to_string(s.sandbox) + " (scope " + hs.follower.scope.str() + ")";
+		__u32 tgid = static_cast<__u32>(s.peer);
+		bpf_map_delete_elem(m.supervisors, &tgid);
+		by_sandbox_.erase(s.sandbox);
+		hs.live = false;
+		if (s.said_bye || !why.empty()) {
+			bpf_map_delete_elem(m.scope_keys, &hs.key);
+			bw_sandbox rel{s.epoch, BW_SANDBOX_RELEASED, 0, 0};
+			bpf_map_update_elem(m.sandboxes, &s.sandbox, &rel, BPF_ANY);
+			int freed = 0;
+			engine_wire::for_each_subject(m, [&](pid_t pid, const bw_task &t) {
+				if (t.sandbox != s.sandbox || t.epoch != s.epoch)
+					return;
+				Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+				int key = pidfd.get();
+				if (pidfd && bpf_map_delete_elem(m.tasks, &key) == 0)
+					freed++;
+			});
+			say(name + " released" + (why.empty() ? "" : " (" + why + ")") + ": " + std::to_string(freed) +
+			    " process(es) in it run on unconfined");
+		} else {
+			bw_sandbox gone{s.epoch, BW_SANDBOX_GONE, s.policy, 0};
+			bpf_map_update_elem(m.sandboxes, &s.sandbox, &gone, BPF_ANY);
+			int killed = sweep(m, s.sandbox, s.epoch);
+			say(name + ": its enforcer (pid " + std::to_string(s.peer) + ") is gone; killed " +
+			    std::to_string(killed) +
+			    " subject(s); the scope stays closed (what enters it is killed) until an enforcer "
+			    "registers it again");
+		}
+		drop_policy(s.policy);
+		write_scope_config();
+	}
+
 	const EngineOptions &o_;
 	LsmLayer &lsm_;
 	std::vector<PolicySlot> policies_;
 	std::map<int, Session> sessions_;
 	std::map<uint32_t, int> by_sandbox_;
 	std::array<uint32_t, BW_MAX_SANDBOXES> epochs_{};
-	std::array<bool, BW_MAX_SANDBOXES> sandbox_used_{};
+	std::array<bool, BW_MAX_SANDBOXES> sandbox_used_{}; // scopes keep theirs (HostedScope)
+	std::map<uint32_t, HostedScope> scopes_;
+	uint64_t ticks_ = 0;
 };
 
 // A previous engine (or a killed run) left its pins, its programs still
@@ -587,7 +843,7 @@ int run_engine(const EngineOptions &o)
 				if (si.ssi_signo != SIGHUP)
 					sup.stop();
 			},
-			[] {});
+			[&] { eng.tick(); });
 		lsm.consume();
 		eng.shutdown(sup);
 		unlink(o.socket.c_str());
@@ -639,19 +895,42 @@ std::string engine_status_json(const std::string &dir)
 			    {"engine_pid", cfg.supervisor_tgid},
 			    {"engine_gone", cfg.engine_gone != 0},
 			    {"events_dropped", read_dropped(m.bss)}};
+	// What each scope sandbox confines, from the keys the hooks look up.
+	std::map<uint32_t, std::string> scope_of;
+	if (m.scope_keys >= 0) {
+		bw_scope_key k{}, next{};
+		const void *prev = nullptr;
+		while (bpf_map_get_next_key(m.scope_keys, prev, &next) == 0) {
+			__u32 id = 0;
+			if (bpf_map_lookup_elem(m.scope_keys, &next, &id) == 0)
+				scope_of[id] = next.kind == BW_SCOPE_KEY_CGROUP
+						       ? "cgroup id " + std::to_string(next.id)
+						       : "exe " + std::to_string(next.dev >> 20) + ":" +
+								 std::to_string(next.dev & 0xfffff) + ":" +
+								 std::to_string(next.id);
+			k = next;
+			prev = &k;
+		}
+	}
 	std::map<uint32_t, nlohmann::json> pols;
 	nlohmann::json sandboxes = nlohmann::json::array();
 	for (uint32_t id = 1; id < BW_MAX_SANDBOXES; id++) {
 		bw_sandbox sb{};
 		if (bpf_map_lookup_elem(m.sandboxes, &id, &sb) || sb.state == BW_SANDBOX_FREE)
 			continue;
+		const char *state = sb.state == BW_SANDBOX_LIVE   ? "live"
+				    : sb.state == BW_SANDBOX_GONE ? "gone"
+								  : "released";
 		sandboxes.push_back({{"id", id},
 				     {"policy", sb.policy},
 				     {"epoch", sb.epoch},
-				     {"state", sb.state == BW_SANDBOX_LIVE ? "live" : "gone"},
+				     {"state", state},
+				     {"scope", scope_of.count(id)                ? scope_of[id]
+					       : sb.state == BW_SANDBOX_RELEASED ? ""
+										 : "run"},
 				     {"supervisor_pid", sb.supervisor_tgid},
 				     {"subjects", subjects[id]}});
-		if (pols.count(sb.policy))
+		if (sb.state == BW_SANDBOX_RELEASED || pols.count(sb.policy))
 			continue;
 		__u32 gen = 0;
 		bpf_map_lookup_elem(m.policy_gen, &sb.policy, &gen);
@@ -697,10 +976,10 @@ void print_engine_status(const std::string &text)
 				    static_cast<unsigned long long>(h["audit"].get<uint64_t>()));
 	}
 	for (const auto &s : j["sandboxes"])
-		std::printf("  sandbox %llu: policy %llu, %s, supervisor %llu, %llu subject process(es)\n",
+		std::printf("  sandbox %llu: policy %llu, %s, scope %s, supervisor %llu, %llu subject process(es)\n",
 			    static_cast<unsigned long long>(s["id"].get<uint64_t>()),
 			    static_cast<unsigned long long>(s["policy"].get<uint64_t>()),
-			    s["state"].get<std::string>().c_str(),
+			    s["state"].get<std::string>().c_str(), s["scope"].get<std::string>().c_str(),
 			    static_cast<unsigned long long>(s["supervisor_pid"].get<uint64_t>()),
 			    static_cast<unsigned long long>(s["subjects"].get<uint64_t>()));
 }

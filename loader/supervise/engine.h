@@ -42,9 +42,11 @@ struct EngineChoice {
 // programs). Throws Error when an engine was asked for and refuses.
 // want_lsm false: the sandbox has no LSM policy (run --layers seccomp);
 // only the engine's tracepoints report its kills.
+// scope: "run" (a `bulwark run` tree, marked through confine()) or an
+// `enforce` scope ("cgroup:PATH", "exe:PATH") the engine then confines.
 std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::string &policy_path,
 					 uint64_t policy_hash, bool want_lsm, LsmLayer::EventFn on_event,
-					 std::string *said);
+					 std::string *said, const std::string &scope = "run");
 
 // The engine's part of `bulwark status`: its policies, sandboxes, subjects
 // and hits, read from its pins.

@@ -74,6 +74,20 @@ public:
 
 	uint64_t lost() const override { return 0; }
 
+	uint32_t replace_policy(const std::string &path, uint64_t hash) override
+	{
+		char hex[32];
+		std::snprintf(hex, sizeof(hex), "%016" PRIx64, hash);
+		std::string reply = call("policy\n" + path + "\n" + hex, -1);
+		std::istringstream in(reply);
+		std::string ok;
+		uint32_t base = 0;
+		in >> ok >> base;
+		if (ok != "ok")
+			throw Error("lsm: the engine answered '" + reply + "'");
+		return base;
+	}
+
 	// A request and its answer; records cannot come before the answer
 	// (the sandbox has no subject until confine's answer).
 	std::string call(const std::string &req, int fd)
@@ -119,7 +133,7 @@ Fd dial(const std::string &path, int &err)
 
 std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::string &policy_path,
 					 uint64_t policy_hash, bool want_lsm, LsmLayer::EventFn on_event,
-					 std::string *said)
+					 std::string *said, const std::string &scope)
 {
 	if (choice.mode == "off")
 		return nullptr;
@@ -148,7 +162,8 @@ std::unique_ptr<LsmLayer> connect_engine(const EngineChoice &choice, const std::
 	char hash[32];
 	std::snprintf(hash, sizeof(hash), "%016" PRIx64, policy_hash);
 	std::string reply =
-		src->call("register\n" + policy_path + "\n" + hash + "\n" + (want_lsm ? "lsm" : "nolsm"), self.get());
+		src->call("register\n" + policy_path + "\n" + hash + "\n" + (want_lsm ? "lsm" : "nolsm") + "\n" + scope,
+			  self.get());
 	std::istringstream in(reply);
 	std::string ok, pin_dir;
 	uint32_t sandbox = 0, epoch = 0, policy = 0, slot_base = 0;

@@ -2,10 +2,13 @@
 // What the engine and its clients say to each other over the engine's
 // SOCK_SEQPACKET socket: one message each, text for requests and answers,
 // 'E' and a bw_event for a record. Requests may carry one fd (a pidfd).
-//   client: "register\n<policy path>\n<fnv1a hex>"  + pidfd of itself
+//   client: "register\n<policy path>\n<fnv1a hex>\n<lsm|nolsm>\n<scope>"  + pidfd of itself
+//           (scope: "run", or an enforcer's "cgroup:PATH" / "exe:PATH")
 //   engine: "ok <sandbox> <epoch> <policy> <slot base>\n<pin dir>" | "error <why>"
-//   client: "confine"                               + pidfd of the child
+//   client: "confine"                               + pidfd of the child (run)
 //   engine: "ok" | "error <why>"
+//   client: "policy\n<policy path>\n<fnv1a hex>"    (an enforcer's reload)
+//   engine: "ok <slot base>" | "error <why>"
 //   engine: "E" <struct bw_event>                   (a record of its sandbox)
 //   client: "bye"                                   (its tree is gone; closing)
 // Internal to loader/supervise/.

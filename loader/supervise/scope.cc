@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -24,7 +25,7 @@ namespace bulwark {
 // starts, and their descendants, are marked through pidfds. Parents are
 // marked before their children are listed, so a child forked meanwhile is
 // either listed or marked by task_alloc.
-int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
+int adopt_running_exe(const LsmScope &scope, const std::function<void(pid_t)> &confine)
 {
 	std::set<pid_t> marked;
 	DIR *d = opendir("/proc");
@@ -41,7 +42,7 @@ int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
 		if (kdev(st.st_dev) != scope.exe_dev || st.st_ino != scope.exe_ino)
 			continue;
 		try {
-			lsm.confine(static_cast<pid_t>(pid));
+			confine(static_cast<pid_t>(pid));
 			marked.insert(static_cast<pid_t>(pid));
 		} catch (const Error &err) {
 			if (err.err() != ESRCH)
@@ -56,7 +57,7 @@ int adopt_running_exe(LsmLayer &lsm, const LsmScope &scope)
 			if (marked.count(c))
 				continue;
 			try {
-				lsm.confine(c);
+				confine(c);
 			} catch (const Error &err) {
 				if (err.err() != ESRCH)
 					throw;
@@ -85,17 +86,16 @@ void mark_supervisor(const LsmMaps &m)
 		throw Error("enforce: failed to mark the enforcer in task storage", errno);
 }
 
-void ScopeFollower::tick(const LsmMaps &m, bool locked)
+bool ScopeFollower::resolve(LsmScope &now, std::string &what)
 {
-	LsmScope now = scope;
-	std::string what;
+	now = scope;
 	if (scope.kind == BW_SCOPE_EXE) {
 		struct stat st;
 		if (stat(scope.path.c_str(), &st) != 0) {
 			if (!gone_said)
 				say("enforce: scope exe:" + scope.path + " is gone; waiting for it");
 			gone_said = true;
-			return;
+			return false;
 		}
 		now.exe_dev = kdev(st.st_dev);
 		now.exe_ino = st.st_ino;
@@ -107,16 +107,33 @@ void ScopeFollower::tick(const LsmMaps &m, bool locked)
 				if (!gone_said)
 					say("enforce: cgroup " + scope.path + " is gone; waiting for it");
 				gone_said = true;
-				return;
+				return false;
 			}
 		} catch (const std::exception &e) {
-			return;
+			return false;
 		}
 		what = "(id " + std::to_string(now.cgroup_id) + ", level " + std::to_string(now.cgroup_level) + ")";
 	} else {
-		return;
+		return false;
 	}
 	gone_said = false;
+	return true;
+}
+
+void ScopeFollower::say_moved(const std::string &what) const
+{
+	if (scope.kind == BW_SCOPE_EXE)
+		say("enforce: scope exe:" + scope.path + " now names a new file " + what + "; following it");
+	else
+		say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what + "; following it");
+}
+
+void ScopeFollower::tick(const LsmMaps &m, bool locked)
+{
+	LsmScope now;
+	std::string what;
+	if (!resolve(now, what))
+		return;
 	Fd lock;
 	bw_config cfg = m.read_config();
 	if (cfg.exe_dev == now.exe_dev && cfg.exe_ino == now.exe_ino && cfg.cgroup_id == now.cgroup_id &&
@@ -133,10 +150,7 @@ void ScopeFollower::tick(const LsmMaps &m, bool locked)
 	__u32 zero = 0;
 	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY))
 		throw Error("enforce: failed to update the config map (scope)", errno);
-	if (scope.kind == BW_SCOPE_EXE)
-		say("enforce: scope exe:" + scope.path + " now names a new file " + what + "; following it");
-	else
-		say("enforce: scope cgroup:" + scope.path + " now names a new cgroup " + what + "; following it");
+	say_moved(what);
 	scope = now;
 }
 

@@ -484,3 +484,121 @@ TEST(Engine, KilledPrivateRunLeavesNoSubjectRunningUnconfined)
 	EXPECT_NE(access(pins.c_str(), F_OK), 0);
 	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
 }
+
+namespace {
+
+// cmd, from a shell that first moves itself into cgroup cg.
+ktest::Cmd in_cgroup(const std::string &cg, const std::string &cmd)
+{
+	return ktest::shell("echo $$ > /sys/fs/cgroup/" + cg + "/cgroup.procs && exec " + cmd);
+}
+
+std::string opens(const std::vector<std::string> &files)
+{
+	std::string s;
+	for (const auto &f : files)
+		s += probe() + " open " + f + " r; ";
+	return s;
+}
+
+} // namespace
+
+// `enforce` scopes hosted by the engine, beside a `run` sandbox: a cgroup
+// scope and an exe scope, each held to its own policy only, all through the
+// one program set. A reload is the scope switching policy; a stopped
+// enforcer releases its scope (what runs there runs on, free); a killed one
+// leaves it closed (its subjects and what enters it are killed) until an
+// enforcer takes it over.
+TEST(Engine, ScopesAndSandboxesSideBySideSeeOnlyTheirOwnRules)
+{
+	REQUIRE_LSM();
+	Engine eng("scopes");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	const std::string dir = "/tmp/bw-eng-scopes", cg = "bw-eng-scope";
+	ktest::shell("rm -rf " + dir + " && mkdir -p " + dir + " && cp /usr/bin/bash " + dir + "/bash");
+	mkdir(("/sys/fs/cgroup/" + cg).c_str(), 0755);
+	std::vector<std::string> files;
+	for (const char *n : {"a", "b", "c"}) {
+		files.push_back(dir + "/" + n);
+		std::ofstream(files.back()) << n;
+	}
+	auto write = [&](const std::string &name, const std::string &text) {
+		std::ofstream(dir + "/" + name) << text;
+		return dir + "/" + name;
+	};
+	std::string pa = write("a.yaml", deny_read("a", files[0])), pb = write("b.yaml", deny_read("b", files[1]));
+	size_t programs = ktest::loaded_bulwark_programs().size();
+	ktest::Enforcer ea({"--policy", pa, "--scope", "cgroup:/" + cg, "--engine", eng.sock()});
+	ASSERT_TRUE(ea.wait_ready()) << ea.err() << eng.log();
+	auto eb = std::make_unique<ktest::Enforcer>(
+		std::vector<std::string>{"--policy", pb, "--scope", "exe:" + dir + "/bash", "--engine", eng.sock()});
+	ASSERT_TRUE(eb->wait_ready()) << eb->err() << eng.log();
+	EXPECT_EQ(ktest::loaded_bulwark_programs().size(), programs) << "a scope loaded programs of its own";
+	// Asleep in the cgroup from before: stays there through what follows.
+	std::system(("/usr/bin/bash -c 'echo $$ > /sys/fs/cgroup/" + cg + "/cgroup.procs; exec sleep 1000' &").c_str());
+
+	const std::string all = opens(files);
+	EXPECT_EQ(in_cgroup(cg, "/usr/bin/bash -c '" + all + "'").out, "err open EPERM\nok\nok\n");
+	EXPECT_EQ(ktest::shell(dir + "/bash -c '" + all + "'").out, "ok\nerr open EPERM\nok\n");
+	Result r = ktest::run(deny_read("c", files[2]), "lsm", {"/usr/bin/bash", "-c", all}, eng.client());
+	EXPECT_EQ(r.out, "ok\nok\nerr open EPERM\n") << ktest::describe(r);
+	EXPECT_EQ(count_rule(r.events, "no-c"), 1u) << ktest::describe(r);
+	EXPECT_EQ(r.events.size(), 1u) << ktest::describe(r);
+	EXPECT_EQ(ktest::shell("/usr/bin/bash -c '" + all + "'").out, "ok\nok\nok\n") << "outside every scope";
+	EXPECT_EQ(count_rule(ea.wait_events(1), "no-a"), 1u) << ea.err();
+	EXPECT_EQ(count_rule(eb->wait_events(1), "no-b"), 1u) << eb->err();
+	EXPECT_EQ(ea.events().size(), 1u) << ea.err();
+	EXPECT_EQ(eb->events().size(), 1u) << eb->err();
+	ktest::Cmd st = ktest::bulwark({"status", "--pin", eng.pins()});
+	EXPECT_NE(st.out.find("live, scope cgroup id "), std::string::npos) << st.out;
+	EXPECT_NE(st.out.find("live, scope exe "), std::string::npos) << st.out;
+
+	// Reload: the cgroup scope now denies b instead of a.
+	std::string pa2 = write("a.yaml", deny_read("b2", files[1]));
+	(void)pa2;
+	kill(ea.pid(), SIGHUP);
+	for (int i = 0; i < 600 && ea.err().find("enforce: reloaded") == std::string::npos; i++)
+		usleep(50 * 1000);
+	ASSERT_NE(ea.err().find("(engine policy "), std::string::npos) << ea.err();
+	EXPECT_EQ(in_cgroup(cg, "/usr/bin/bash -c '" + all + "'").out, "ok\nerr open EPERM\nok\n") << ea.err();
+	EXPECT_EQ(count_rule(ea.wait_events(2), "no-b2"), 1u) << ea.err();
+
+	// Stopped cleanly: released. The sleeper runs on, and so does what
+	// starts there now, unconfined.
+	std::string sleeper = ktest::shell("cat /sys/fs/cgroup/" + cg + "/cgroup.procs").out;
+	ASSERT_FALSE(sleeper.empty());
+	EXPECT_EQ(ea.stop(SIGTERM), 0) << ea.err();
+	EXPECT_NE(eng.log().find("released"), std::string::npos) << eng.log();
+	EXPECT_EQ(in_cgroup(cg, "/usr/bin/bash -c '" + all + "'").out, "ok\nok\nok\n") << eng.log();
+	EXPECT_EQ(ktest::shell("cat /sys/fs/cgroup/" + cg + "/cgroup.procs").out.substr(0, sleeper.size()), sleeper);
+
+	// Killed: the exe scope's subjects die, and so does a new run of the
+	// binary, until an enforcer takes the scope over.
+	const std::string bin = dir + "/bash";
+	pid_t lp = fork();
+	if (lp == 0) {
+		execl(bin.c_str(), bin.c_str(), "-c", "while :; do cat /etc/hostname >/dev/null; done", nullptr);
+		_exit(99);
+	}
+	ASSERT_GT(lp, 0);
+	usleep(500 * 1000);
+	ASSERT_TRUE(pid_alive(lp)) << eng.log();
+	kill(eb->pid(), SIGKILL);
+	eb.reset();
+	EXPECT_TRUE(wait_gone({lp}, 60000)) << "an exe-scope subject outlived its enforcer\n" << eng.log();
+	int lst = 0;
+	waitpid(lp, &lst, 0);
+	EXPECT_TRUE(WIFSIGNALED(lst) && WTERMSIG(lst) == SIGKILL) << lst;
+	ktest::Cmd closed = ktest::shell(dir + "/bash -c '" + all + "'");
+	EXPECT_NE(closed.status, 0) << "ran in a closed scope: " << closed.out;
+	EXPECT_EQ(closed.out.find("ok"), std::string::npos) << closed.out;
+	ktest::Enforcer eb2({"--policy", pb, "--scope", "exe:" + dir + "/bash", "--engine", eng.sock()});
+	ASSERT_TRUE(eb2.wait_ready()) << eb2.err() << eng.log();
+	EXPECT_NE(eng.log().find("(taken over)"), std::string::npos) << eng.log();
+	EXPECT_EQ(ktest::shell(dir + "/bash -c '" + all + "'").out, "ok\nerr open EPERM\nok\n") << eng.log();
+	EXPECT_EQ(eb2.stop(SIGTERM), 0) << eb2.err();
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+	EXPECT_TRUE(ktest::bulwark_programs_after_release().empty());
+	ktest::shell("for p in $(cat /sys/fs/cgroup/" + cg +
+		     "/cgroup.procs); do kill -9 $p; done; sleep 0.2; rmdir /sys/fs/cgroup/" + cg + "; rm -rf " + dir);
+}
