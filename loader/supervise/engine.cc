@@ -185,7 +185,7 @@ struct Session {
 	uint32_t sandbox = 0, epoch = 0, policy = 0;
 	bool said_bye = false;
 	bool scoped = false; // an `enforce` scope, not a `run` tree
-	uint64_t lost = 0;
+	uint64_t lost = 0, lost_said = 0;
 };
 
 // An `enforce` scope the engine hosts, by its sandbox id. It outlives its
@@ -251,6 +251,16 @@ public:
 		auto it = by_sandbox_.find(e.sandbox);
 		if (e.sandbox && it != by_sandbox_.end()) {
 			Session &s = sessions_[it->second];
+			// Records its socket could not take are counted, and the
+			// count goes first once it takes one again: the client
+			// reports them as lost, never silently.
+			if (s.lost > s.lost_said) {
+				if (send_msg(s.sock.get(), "L " + std::to_string(s.lost), -1, MSG_DONTWAIT) < 0) {
+					s.lost++;
+					return;
+				}
+				s.lost_said = s.lost;
+			}
 			std::string msg(1, 'E');
 			msg.append(reinterpret_cast<const char *>(&e), sizeof(e));
 			if (send_msg(s.sock.get(), msg, -1, MSG_DONTWAIT) < 0)

@@ -51,6 +51,10 @@ public:
 				// ends the tree now rather than wait for that.
 				throw Error("lsm: the engine closed its connection (it died or stopped); the sandbox "
 					    "cannot stay confined");
+			if (msg.rfind("L ", 0) == 0) {
+				lost_ = std::strtoull(msg.c_str() + 2, nullptr, 10);
+				continue;
+			}
 			if (msg.size() == 1 + sizeof(bw_event) && msg[0] == 'E') {
 				bw_event e;
 				std::memcpy(&e, msg.data() + 1, sizeof(e));
@@ -72,7 +76,7 @@ public:
 		return true;
 	}
 
-	uint64_t lost() const override { return 0; }
+	uint64_t lost() const override { return lost_; }
 
 	uint32_t replace_policy(const std::string &path, uint64_t hash) override
 	{
@@ -105,6 +109,7 @@ public:
 
 private:
 	Fd sock_;
+	uint64_t lost_ = 0; // the engine's count of this sandbox's records its socket could not take
 };
 
 // Connects, or returns an empty Fd with why set.

@@ -10,6 +10,7 @@
 //   client: "policy\n<policy path>\n<fnv1a hex>"    (an enforcer's reload)
 //   engine: "ok <slot base>" | "error <why>"
 //   engine: "E" <struct bw_event>                   (a record of its sandbox)
+//   engine: "L <n>"                                 (n of its records lost so far: its socket was full)
 //   client: "bye"                                   (its tree is gone; closing)
 // Internal to loader/supervise/.
 #pragma once
