@@ -571,6 +571,9 @@ TEST(Engine, ScopesAndSandboxesSideBySideSeeOnlyTheirOwnRules)
 	std::string sleeper = ktest::shell("cat /sys/fs/cgroup/" + cg + "/cgroup.procs").out;
 	ASSERT_FALSE(sleeper.empty());
 	EXPECT_EQ(ea.stop(SIGTERM), 0) << ea.err();
+	// The engine hears of it after the enforcer is gone.
+	for (int i = 0; i < 600 && eng.log().find("released") == std::string::npos; i++)
+		usleep(50 * 1000);
 	EXPECT_NE(eng.log().find("released"), std::string::npos) << eng.log();
 	EXPECT_EQ(in_cgroup(cg, "/usr/bin/bash -c '" + all + "'").out, "ok\nok\nok\n") << eng.log();
 	EXPECT_EQ(ktest::shell("cat /sys/fs/cgroup/" + cg + "/cgroup.procs").out.substr(0, sleeper.size()), sleeper);
@@ -592,6 +595,9 @@ TEST(Engine, ScopesAndSandboxesSideBySideSeeOnlyTheirOwnRules)
 	int lst = 0;
 	waitpid(lp, &lst, 0);
 	EXPECT_TRUE(WIFSIGNALED(lst) && WTERMSIG(lst) == SIGKILL) << lst;
+	for (int i = 0; i < 600 && eng.log().find("the scope stays closed") == std::string::npos; i++)
+		usleep(50 * 1000);
+	EXPECT_NE(eng.log().find("the scope stays closed"), std::string::npos) << eng.log();
 	ktest::Cmd closed = ktest::shell(dir + "/bash -c '" + all + "'");
 	EXPECT_NE(closed.status, 0) << "ran in a closed scope: " << closed.out;
 	EXPECT_EQ(closed.out.find("ok"), std::string::npos) << closed.out;
