@@ -319,8 +319,9 @@ enum bw_sandbox_state {
 	BW_SANDBOX_LIVE = 1,
 	BW_SANDBOX_GONE = 2, /* its supervisor died: its subjects are killed at their next hook */
 	/* An engine scope whose enforcer stopped cleanly: its subjects run on
-	 * unconfined, as under a stopped standalone enforcer, until the engine
-	 * has cleared their marks and may reuse the id. */
+	 * unconfined, as under a stopped standalone enforcer. The id stays the
+	 * scope's (threads keep marks user space cannot clear) until an
+	 * enforcer for the same path takes it over. */
 	BW_SANDBOX_RELEASED = 3,
 };
 

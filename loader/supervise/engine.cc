@@ -406,14 +406,21 @@ private:
 			return "error engine: confine before register";
 		if (!pidfd)
 			return "error engine: confine needs the child's pidfd";
+		if (int err = mark_pidfd(pidfd.get(), s.sandbox, s.epoch))
+			return std::string("error engine: failed to mark the child: ") + std::strerror(err);
+		return "ok";
+	}
+
+	// The one way the engine marks a subject (a run's child, a running
+	// process of an exe scope): sticky, in sandbox id as of epoch, unless
+	// it has a mark already. 0 or errno (EEXIST: it had one).
+	int mark_pidfd(int pidfd, uint32_t id, uint32_t epoch)
+	{
 		bw_task mark{};
 		mark.confined = BW_TASK_STICKY;
-		mark.sandbox = s.sandbox;
-		mark.epoch = s.epoch;
-		int key = pidfd.get();
-		if (bpf_map_update_elem(lsm_.maps().tasks, &key, &mark, BPF_NOEXIST))
-			return std::string("error engine: failed to mark the child: ") + std::strerror(errno);
-		return "ok";
+		mark.sandbox = id;
+		mark.epoch = epoch;
+		return bpf_map_update_elem(lsm_.maps().tasks, &pidfd, &mark, BPF_NOEXIST) ? errno : 0;
 	}
 
 	// Why the engine will not host scope (empty: it will); takeover: the
@@ -474,13 +481,8 @@ private:
 		Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 		if (!pidfd)
 			throw Error("engine: pidfd_open(" + std::to_string(pid) + ")", errno);
-		bw_task mark{};
-		mark.confined = BW_TASK_STICKY;
-		mark.sandbox = id;
-		mark.epoch = epoch;
-		int key = pidfd.get();
-		if (bpf_map_update_elem(lsm_.maps().tasks, &key, &mark, BPF_NOEXIST) && errno != EEXIST)
-			throw Error("engine: failed to mark pid " + std::to_string(pid), errno);
+		if (int err = mark_pidfd(pidfd.get(), id, epoch); err && err != EEXIST)
+			throw Error("engine: failed to mark pid " + std::to_string(pid), err);
 	}
 
 	// The words that let a hook skip the scope lookups when there is
