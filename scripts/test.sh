@@ -19,7 +19,7 @@ for arg in "$@"; do
         *) echo "test: unknown argument $arg" >&2; exit 2 ;;
     esac
 done
-scripts/install-deps.sh --vm
+scripts/install-deps.sh --vm --consumers
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULWARK_VM_ALL_KERNELS=$all
 cmake --build build -j"$(nproc)"
 rm -f build/kernel-tests-*.log

@@ -227,6 +227,20 @@ struct EventSink::Impl {
 		w.string(action);
 	}
 
+	// ECS lets each event.category take only some event.types
+	// (expected_event_types in ECS's schema; tests/unit/events_test.cc
+	// checks every event against it): "denied" only suits network, so a
+	// denial elsewhere is the attempted kind of activity with outcome
+	// failure, and a would-be denial in audit mode is "info".
+	static const char *denied_type(std::string_view cat)
+	{
+		if (cat == "network")
+			return "[\"denied\"]";
+		if (cat == "configuration" || cat == "driver" || cat == "iam")
+			return "[\"change\"]";
+		return "[\"access\"]"; // file, process
+	}
+
 	void outcome(bool audit, const char *cat)
 	{
 		w.key("category");
@@ -234,7 +248,7 @@ struct EventSink::Impl {
 		w.string(cat);
 		w.end_array();
 		w.key("type");
-		w.raw(audit ? "[\"info\"]" : "[\"denied\"]");
+		w.raw(audit ? "[\"info\"]" : denied_type(cat));
 		w.key("outcome");
 		w.raw(audit ? "\"success\"" : "\"failure\"");
 	}
@@ -646,7 +660,7 @@ void EventSink::seccomp_kernel(const bw_event &e, const std::string &rule_id, bo
 		w.key("category");
 		w.raw("[\"process\"]");
 		w.key("type");
-		w.raw("[\"denied\",\"end\"]");
+		w.raw("[\"access\",\"end\"]"); // refused, and the process ended
 		w.key("outcome");
 		w.raw("\"failure\"");
 	} else {

@@ -233,9 +233,10 @@ json read_profile(const std::string &json_text)
 		throw ImportError("", "not valid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2)));
 	}
 	check_keys(doc,
-		   {"defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags", "listenerPath",
-		    "listenerMetadata"},
+		   {"defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "syscalls", "flags",
+		    "listenerPath", "listenerMetadata"},
 		   "");
+	check_errno_name(doc, "defaultErrno", "defaultErrnoRet", "");
 	return doc;
 }
 
@@ -390,7 +391,10 @@ public:
 private:
 	void translate_entry(const json &c, const std::string &w)
 	{
-		check_keys(c, {"names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"}, w);
+		check_keys(c,
+			   {"names", "name", "action", "errnoRet", "errno", "args", "comment", "includes", "excludes"},
+			   w);
+		check_errno_name(c, "errno", "errnoRet", w);
 		std::vector<std::string> names = entry_names(c, w);
 		policy::SyscallAction act =
 			parse_action(get_string(need(c, "action", w), w + ".action"),

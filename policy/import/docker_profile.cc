@@ -132,6 +132,22 @@ std::string errno_name(uint64_t e, const std::string &where)
 	return n;
 }
 
+void check_errno_name(const json &obj, const char *name_key, const char *ret_key, const std::string &where)
+{
+	if (!obj.contains(name_key) || obj[name_key].is_null())
+		return;
+	std::string w = where.empty() ? name_key : where + "." + name_key;
+	std::string name = get_string(obj[name_key], w);
+	if (!obj.contains(ret_key) || obj[ret_key].is_null())
+		throw ImportError(w, quote(name) + " without " + ret_key +
+					     ": containers/common ignores the name (EPERM), give " + ret_key);
+	std::string ret_where = where.empty() ? ret_key : where + "." + ret_key;
+	uint64_t e = get_u64(obj[ret_key], ret_where);
+	std::string n = errno_name(e, ret_where);
+	if (n != name)
+		throw ImportError(w, quote(name) + " but " + ret_key + " is " + std::to_string(e) + " (" + n + ")");
+}
+
 // libseccomp's action names as the OCI spec spells them. errnoRet only means
 // something to ERRNO (and TRACE); runc ignores it elsewhere, and so do we.
 policy::SyscallAction parse_action(const std::string &name, const json *errno_ret, const std::string &where,

@@ -44,6 +44,10 @@ void check_keys(const nlohmann::json &obj, std::initializer_list<const char *> k
 bool non_empty(const nlohmann::json &obj, const char *key);
 
 std::string errno_name(uint64_t e, const std::string &where);
+// containers/common (podman) spells each errno twice: errnoRet, which its
+// runtime uses, and a name (errno, defaultErrno), which it does not. The
+// name is accepted only when it names the same errno.
+void check_errno_name(const nlohmann::json &obj, const char *name_key, const char *ret_key, const std::string &where);
 policy::SyscallAction parse_action(const std::string &name, const nlohmann::json *errno_ret, const std::string &where,
 				   const std::string &errno_where);
 policy::ArgCondition parse_arg(const nlohmann::json &j, const std::string &where);

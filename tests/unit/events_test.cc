@@ -9,12 +9,16 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -528,32 +532,155 @@ TEST(EventsEscaping, HostilePathsStayOneParseableLine)
 	EXPECT_EQ(k["process"]["name"], "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-// --- ECS names ---------------------------------------------------------------
+// --- ECS: Elastic's own schema ----------------------------------------------
+
+// One event of every hook, enforced and audited, and every seccomp kind, so
+// the schema check below sees each category bulwark can write.
+TEST(Events, EveryHookInEveryModeWritesOneEvent)
+{
+	Lines out;
+	{
+		EventSink sink(&out, pol(), opts());
+		for (const auto &h : policy::hooks()) {
+			for (bool audit : {false, true}) {
+				bw_event e = base_event(h.id, audit ? kKeyring : kShadow);
+				e.verdict = audit ? BW_VERDICT_AUDIT : BW_VERDICT_DENY;
+				e.err = audit ? 0 : -EPERM;
+				std::strcpy(e.target, "/x");
+				e.family = AF_INET;
+				e.port = 22;
+				sink.lsm(e, kLayerLsm, kLayerSeccomp | kLayerLsm);
+			}
+		}
+		bw_event k = base_event(0, 0);
+		k.kind = BW_KIND_SECCOMP_KILL;
+		k.sc.nr = 246; // kexec_load
+		sink.seccomp_kernel(k, "syscalls:kexec_load", false);
+		k.kind = BW_KIND_LSM;
+		k.sc.ret = -EPERM;
+		sink.seccomp_kernel(k, "syscalls[0]", true);
+	}
+	EXPECT_EQ(out.v.size(), 2 * policy::hooks().size() + 2);
+	for (const auto &l : out.v)
+		all_lines().push_back(l);
+}
 
 namespace {
 
-void flatten(const nlohmann::json &j, const std::string &prefix, std::set<std::string> &keys)
+// A field's JSON value fits its ECS datatype as Elasticsearch would index
+// it; arrays are checked per element (any ECS field may hold several).
+std::string type_mismatch(const std::string &ecs_type, const nlohmann::json &v)
 {
-	if (j.is_object()) {
-		for (auto it = j.begin(); it != j.end(); ++it)
-			flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), keys);
-		return;
+	if (v.is_array()) {
+		for (const auto &x : v) {
+			std::string why = type_mismatch(ecs_type, x);
+			if (!why.empty())
+				return why;
+		}
+		return "";
 	}
-	keys.insert(prefix);
+	if (ecs_type == "keyword" || ecs_type == "wildcard" || ecs_type == "constant_keyword" ||
+	    ecs_type == "match_only_text" || ecs_type == "text")
+		return v.is_string() ? "" : "is not a string";
+	if (ecs_type == "long")
+		return v.is_number_integer() ? "" : "is not an integer";
+	if (ecs_type == "float" || ecs_type == "scaled_float")
+		return v.is_number() ? "" : "is not a number";
+	if (ecs_type == "boolean")
+		return v.is_boolean() ? "" : "is not a boolean";
+	if (ecs_type == "ip") {
+		unsigned char buf[16];
+		std::string s = v.is_string() ? v.get<std::string>() : "";
+		return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1
+			       ? ""
+			       : "is not an IP address";
+	}
+	if (ecs_type == "date") {
+		// RFC 3339 in UTC, as Elasticsearch's strict_date_optional_time
+		// reads it.
+		static const std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)");
+		return v.is_string() && std::regex_match(v.get<std::string>(), rfc3339) ? ""
+											: "is not an RFC 3339 date";
+	}
+	return "has ECS type " + ecs_type + ", which no bulwark field should use";
+}
+
+std::set<std::string> allowed_names(const nlohmann::json &field)
+{
+	std::set<std::string> names;
+	for (const auto &a : field.at("allowed_values"))
+		names.insert(a.at("name").get<std::string>());
+	return names;
+}
+
+void check_against_schema(const nlohmann::json &event, const nlohmann::json &schema, const std::string &line)
+{
+	std::map<std::string, nlohmann::json> fields;
+	std::function<void(const nlohmann::json &, const std::string &)> flatten = [&](const nlohmann::json &j,
+										       const std::string &prefix) {
+		if (j.is_object() && !(schema.contains(prefix) && schema[prefix]["type"] == "flattened")) {
+			for (auto it = j.begin(); it != j.end(); ++it)
+				flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key());
+			return;
+		}
+		fields[prefix] = j;
+	};
+	flatten(event, "");
+	for (const auto &[name, value] : fields) {
+		if (name.rfind("bulwark.", 0) == 0)
+			continue;
+		if (!schema.contains(name)) {
+			ADD_FAILURE() << name << " is not an ECS field\n" << line;
+			continue;
+		}
+		const auto &def = schema[name];
+		std::string why = type_mismatch(def.at("type").get<std::string>(), value);
+		EXPECT_EQ(why, "") << name << " " << why << ": " << value << "\n" << line;
+		const auto &norm = def.value("normalize", nlohmann::json::array());
+		bool must_be_array = std::find(norm.begin(), norm.end(), "array") != norm.end();
+		EXPECT_TRUE(value.is_array() || !must_be_array) << name << " must be an array\n" << line;
+		if (def.contains("allowed_values")) {
+			auto allowed = allowed_names(def);
+			for (const auto &x : value.is_array() ? value : nlohmann::json::array({value}))
+				EXPECT_TRUE(x.is_string() && allowed.count(x.get<std::string>()))
+					<< name << " = " << x << " is not an allowed value\n"
+					<< line;
+		}
+	}
+	// Each event.type must be one that every event.category of the event
+	// expects (ECS's expected_event_types).
+	ASSERT_TRUE(event["event"]["kind"].is_string()) << line;
+	ASSERT_TRUE(event["event"]["category"].is_array() && !event["event"]["category"].empty()) << line;
+	ASSERT_TRUE(event["event"]["type"].is_array() && !event["event"]["type"].empty()) << line;
+	for (const auto &cat : event["event"]["category"]) {
+		for (const auto &a : schema["event.category"]["allowed_values"]) {
+			if (a["name"] != cat)
+				continue;
+			const auto &expected = a.at("expected_event_types");
+			for (const auto &t : event["event"]["type"])
+				EXPECT_TRUE(std::find(expected.begin(), expected.end(), t) != expected.end())
+					<< "event.type " << t << " is not one event.category " << cat << " expects\n"
+					<< line;
+		}
+	}
 }
 
 } // namespace
 
 // Runs last in this file (gtest keeps definition order): it checks the
-// lines the tests above produced.
-TEST(EventsZEcs, EveryNonBulwarkFieldIsAnEcsField)
+// lines the tests above produced, against Elastic's published field
+// definitions (tests/consumers/fetch-ecs-schema.sh fetches them; ctest's
+// fixture ecs_schema runs it first).
+TEST(EventsZEcs, EveryEventFitsElasticsEcsSchema)
 {
-	std::ifstream in(std::string(BULWARK_TEST_DATA) + "/data/ecs_fields.txt");
-	std::set<std::string> ecs;
-	for (std::string l; std::getline(in, l);)
-		if (!l.empty() && l[0] != '#')
-			ecs.insert(l);
-	ASSERT_GT(ecs.size(), 50u);
+	const std::string dir = BULWARK_ECS_DIR;
+	std::ifstream in(dir + "/ecs_flat.json");
+	ASSERT_TRUE(in.good()) << dir << "/ecs_flat.json is missing: run tests/consumers/fetch-ecs-schema.sh " << dir
+			       << " (ctest runs it as ecs.fetch-schema)";
+	nlohmann::json schema = nlohmann::json::parse(in);
+	ASSERT_TRUE(schema.contains("event.category") && schema.size() > 1000) << "not ECS's ecs_flat";
+	std::string version = slurp(dir + "/ecs_flat.version");
+	ASSERT_GE(version.size(), 5u);
 	// Golden files too, so the check holds when run alone.
 	std::vector<std::string> lines = all_lines();
 	for (const char *g : {"lsm-file-open", "lsm-socket-connect", "lsm-exec", "seccomp-listener-deny",
@@ -564,12 +691,21 @@ TEST(EventsZEcs, EveryNonBulwarkFieldIsAnEcsField)
 			lines.push_back(l);
 	}
 	ASSERT_GT(lines.size(), 9u);
-	std::set<std::string> keys;
-	for (const auto &l : lines)
-		flatten(nlohmann::json::parse(l), "", keys);
-	for (const auto &k : keys) {
-		if (k.rfind("bulwark.", 0) == 0)
-			continue;
-		EXPECT_TRUE(ecs.count(k)) << k << " is not an ECS 8.11 field";
+	std::set<std::string> seen_kinds, seen_categories;
+	for (const auto &l : lines) {
+		auto j = nlohmann::json::parse(l);
+		// The version the events name is the schema's minor release.
+		EXPECT_EQ(j["ecs"]["version"].get<std::string>().substr(0, 5), version.substr(0, 5)) << l;
+		check_against_schema(j, schema, l);
+		seen_kinds.insert(j["event"]["kind"].get<std::string>());
+		for (const auto &c : j["event"]["category"])
+			seen_categories.insert(c.get<std::string>());
 	}
+	// Run with the other event tests (ctest's unit.events-ecs), every
+	// category the catalog names has been checked.
+	if (all_lines().empty())
+		return;
+	for (const auto &h : policy::hooks())
+		EXPECT_TRUE(seen_categories.count(h.category)) << h.category;
+	EXPECT_EQ(seen_kinds, (std::set<std::string>{"alert", "event"}));
 }

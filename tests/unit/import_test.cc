@@ -145,6 +145,12 @@ public:
 			const Entry &e = entries_[idx];
 			if (!matches(e, args))
 				continue;
+			// The one order libseccomp does define: the first
+			// unconditional rule for a call stands, and overrides any
+			// conditional one (podman's profile lists setns as allowed
+			// and, without CAP_SYS_ADMIN, denied).
+			if (e.conds.empty())
+				return e.ret;
 			if (any && ret != e.ret)
 				*conflict = true;
 			any = true;
@@ -514,6 +520,46 @@ bool parser_reads_syscalls()
 
 } // namespace
 
+// podman's profile: containers-common's seccomp.json (Debian's
+// golang-github-containers-common), with podman's default capabilities
+// read from the containers.conf shipped beside it.
+class PodmanConformance : public ImportConformance {
+protected:
+	static constexpr const char *kDir = "/usr/share/containers";
+
+	void SetUp() override
+	{
+		text_ = slurp(std::string(kDir) + "/seccomp.json");
+		ASSERT_FALSE(text_.empty())
+			<< kDir << "/seccomp.json is missing: install golang-github-containers-common "
+			<< "(scripts/install-deps.sh --consumers)";
+		doc_ = json::parse(text_);
+		std::string conf = slurp(std::string(kDir) + "/containers.conf");
+		auto at = conf.find("\ndefault_capabilities = [");
+		ASSERT_NE(at, std::string::npos) << "no default_capabilities in containers.conf";
+		std::string list = conf.substr(at, conf.find(']', at) - at);
+		for (size_t q = list.find('"'); q != std::string::npos; q = list.find('"', list.find('"', q + 1) + 1))
+			caps_.push_back("CAP_" + list.substr(q + 1, list.find('"', q + 1) - q - 1));
+		ASSERT_GE(caps_.size(), 5u) << list;
+	}
+
+	std::vector<std::string> caps_;
+};
+
+TEST_F(PodmanConformance, DefaultCaps)
+{
+	run({"podman: default caps, kernel 6.1", {}, "6.1", 6, 1}, caps_, false);
+}
+TEST_F(PodmanConformance, OldKernelAndSysAdmin)
+{
+	caps_.push_back("CAP_SYS_ADMIN");
+	run({"podman: default caps + CAP_SYS_ADMIN, kernel 4.4", {}, "4.4", 4, 4}, caps_, false);
+}
+TEST_F(PodmanConformance, AllCaps)
+{
+	run({"podman: all caps", {}, "6.1", 6, 1}, kAllCaps, false);
+}
+
 TEST_F(ImportConformance, DefaultCaps)
 {
 	run(kScenarios[0], {}, false);
@@ -768,9 +814,22 @@ TEST(Import, Errors)
 		<< import_error("{\"defaultAction\": ");
 	EXPECT_EQ(import_error("[]"), "expected an object, got array");
 	EXPECT_EQ(import_error("{}"), "(top level): missing \"defaultAction\"");
-	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "bogus": 1})"),
-		  "bogus: unknown key (known here: defaultAction, defaultErrnoRet, architectures, archMap, syscalls, "
-		  "flags, listenerPath, listenerMetadata)");
+	EXPECT_EQ(
+		import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "bogus": 1})"),
+		"bogus: unknown key (known here: defaultAction, defaultErrnoRet, defaultErrno, architectures, archMap, "
+		"syscalls, flags, listenerPath, listenerMetadata)");
+	// podman's errno names: only beside, and agreeing with, the number.
+	EXPECT_EQ(
+		import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSYS", "defaultErrnoRet": 1})"),
+		"defaultErrno: \"ENOSYS\" but defaultErrnoRet is 1 (EPERM)");
+	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSYS"})"),
+		  "defaultErrno: \"ENOSYS\" without defaultErrnoRet: containers/common ignores the name (EPERM), give "
+		  "defaultErrnoRet");
+	EXPECT_EQ(
+		import_error(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], )"
+			     R"("action": "SCMP_ACT_ERRNO", "errno": "EINVAL", "errnoRet": 22}, {"names": ["write"], )"
+			     R"("action": "SCMP_ACT_ERRNO", "errno": "EPERM", "errnoRet": 22}]})"),
+		"syscalls[1].errno: \"EPERM\" but errnoRet is 22 (EINVAL)");
 	EXPECT_EQ(import_error(R"({"defaultAction": "SCMP_ACT_EXPLODE"})")
 			  .rfind("defaultAction: unknown action \"SCMP_ACT_EXPLODE\"", 0),
 		  0u);
