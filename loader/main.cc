@@ -13,6 +13,7 @@
 
 #include "loader/kernel/lsm.h"
 #include "loader/kernel/probe.h"
+#include "loader/learn/learn.h"
 #include "loader/plan/catalog_report.h"
 #include "loader/plan/explain.h"
 #include "loader/sinks/tail.h"
@@ -103,6 +104,8 @@ Command add_run(CLI::App &app)
 		->check(CLI::Range(4096u, 1u << 30));
 	c->add_option("--layers", *layers, "Layers to enforce")->check(CLI::IsMember({"all", "seccomp", "lsm"}));
 	c->add_flag("--verbose,-v", o->verbose, "Log what each layer loaded");
+	c->add_flag("--audit", o->audit,
+		    "Every rule in audit mode: report what the policy would deny, block nothing (no engine)");
 	c->add_option("--engine", o->engine,
 		      "The resident engine's LSM programs: auto (use it if one answers at " +
 			      std::string(kEngineSocket) + "), off (load a private set), or its socket path")
@@ -115,6 +118,28 @@ Command add_run(CLI::App &app)
 							 : Layers::All;
 			return run_run(*o);
 		}};
+}
+
+Command add_learn(CLI::App &app)
+{
+	auto o = options<learn::LearnOptions>();
+	auto *c = app.add_subcommand("learn", "Run a command once with every layer observing, and write the "
+					      "policy it needs (or --check a policy against it)");
+	c->add_option("-o,--output", o->output, "Where to write the policy (default: stdout)");
+	c->add_flag("--force", o->force, "Replace the output file if it exists");
+	c->add_option("--merge", o->merge, "Fold a learned policy's evidence into this one (repeatable)")
+		->check(CLI::ExistingFile)
+		->allow_extra_args(false);
+	c->add_option("--check", o->check,
+		      "Run the command under POLICY in audit mode and list what it would deny (exit 1 if anything)")
+		->check(CLI::ExistingFile);
+	c->add_option("--layers", o->layers, "Layers that observe (all falls back to seccomp without BPF-LSM)")
+		->check(CLI::IsMember({"all", "seccomp", "lsm"}));
+	c->add_option("--engine", o->engine, "As for run (default off: learning loads its own programs)");
+	c->add_option("--name", o->name, "The learned policy's name (default: learned)");
+	c->add_option("command", o->command, "Command and arguments (after --)")->required();
+	c->prefix_command(false);
+	return {c, [o] { return learn::run_learn(*o); }};
 }
 
 Command add_check(CLI::App &app)
@@ -270,7 +295,7 @@ int main(int argc, char **argv)
 	std::vector<Command> commands = {add_run(app),     add_check(app),   add_explain(app), add_catalog(app),
 					 add_compile(app), add_import(app),  add_events(app),  add_version(app),
 					 add_doctor(app),  add_enforce(app), add_reload(app),  add_unload(app),
-					 add_status(app),  add_engine(app)};
+					 add_status(app),  add_engine(app),  add_learn(app)};
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {

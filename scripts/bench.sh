@@ -23,7 +23,7 @@ echo "== BPF-LSM: open() with 10 / 1000 / 10000 path rules vs none =="
 if build/bulwark version | grep -q '^lsm: usable'; then
     bench/lsm_bench.sh build/bulwark build/bulwark-bench-open
 else
-    tests/vm/run-in-vm.sh --mem 2048 --include build/bulwark --include build/bulwark-bench-open \
+    tests/vm/run-in-vm.sh --icount --mem 2048 --include build/bulwark --include build/bulwark-bench-open \
         --include bench/lsm_bench.sh -- bash /opt/bulwark/bin/lsm_bench.sh \
         /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-bench-open
 fi
@@ -33,7 +33,7 @@ echo "== the resident engine: outside and inside cost with K sandboxes, per-hook
 if build/bulwark version | grep -q '^lsm: usable'; then
     bench/engine_bench.sh build/bulwark build/bulwark-bench-open build/bulwark-bench-bpfstats
 else
-    tests/vm/run-in-vm.sh --timeout 3000 --mem 3072 --include build/bulwark --include build/bulwark-bench-open \
+    tests/vm/run-in-vm.sh --icount --timeout 3000 --mem 3072 --include build/bulwark --include build/bulwark-bench-open \
         --include build/bulwark-bench-bpfstats --include bench/engine_bench.sh -- bash /opt/bulwark/bin/engine_bench.sh \
         /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-bench-open /opt/bulwark/bin/bulwark-bench-bpfstats
 fi

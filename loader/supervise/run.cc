@@ -55,53 +55,40 @@ struct ChildFailure {
 	_exit(status);
 }
 
-// One byte and room for one fd: the listener's way from child to parent.
-struct FdMessage {
-	char byte = 'f';
-	iovec iov{&byte, 1};
-	alignas(cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
-	msghdr msg{};
-
-	FdMessage()
-	{
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctrl;
-		msg.msg_controllen = sizeof(ctrl);
-	}
-	FdMessage(const FdMessage &) = delete;
-	FdMessage &operator=(const FdMessage &) = delete;
-};
-
-int send_fd(int sock, int fd)
+// The listener's way from child to parent. Once the filter is loaded every
+// syscall of the child may be routed to the listener (an audit policy, a
+// syscall allow-list, learn mode), so the child cannot send it: nobody would
+// answer its sendmsg. The child names the fd number the filter's listener
+// will get before loading it, and the parent takes the listener with
+// pidfd_getfd(2) while the child waits in its first routed call.
+bool is_listener(int fd)
 {
-	FdMessage m;
-	cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &m.msg, 0) == 1 ? 0 : -errno;
+	char link[64];
+	std::string path = "/proc/self/fd/" + std::to_string(fd);
+	ssize_t n = readlink(path.c_str(), link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	return std::strcmp(link, "anon_inode:seccomp notify") == 0;
 }
 
-// Returns the fd, -1 on a clean EOF (the child never sent one), or -errno.
-int recv_fd(int sock)
+// Bulwark's own calls between the filter and exec (its check of the
+// filter, execve itself) are let through unreported: the command has not
+// started, and the policy is the command's.
+void pass_through(int nfd)
 {
-	FdMessage m;
-	ssize_t n;
-	do
-		n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -1;
-	cmsghdr *c = CMSG_FIRSTHDR(&m.msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	int fd;
-	std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
+	seccomp_notif *req = nullptr;
+	seccomp_notif_resp *resp = nullptr;
+	if (seccomp_notify_alloc(&req, &resp) < 0)
+		return;
+	if (seccomp_notify_receive(nfd, req) == 0) {
+		resp->id = req->id;
+		resp->val = 0;
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		seccomp_notify_respond(nfd, resp);
+	}
+	seccomp_notify_free(req, resp);
 }
 
 int exit_status(int wstatus)
@@ -225,7 +212,8 @@ void build(const RunOptions &o, const policy::Policy &pol, Built &b)
 	};
 	// With an engine running, this sandbox is a few map updates in it.
 	std::string said;
-	b.lsm = connect_engine({o.engine}, absolute(o.policy), fnv1a(read_text(o.policy)), b.use_lsm, on_record, &said);
+	b.lsm = connect_engine({o.audit ? std::string("off") : o.engine}, absolute(o.policy),
+			       fnv1a(read_text(o.policy)), b.use_lsm, on_record, &said);
 	if (!said.empty() && (o.verbose || !b.lsm))
 		std::fprintf(stderr, "%s\n", said.c_str());
 	if (b.lsm)
@@ -274,14 +262,27 @@ struct Pipes {
 	if (read(p.go_r.get(), &c, 1) != 1)
 		_exit(125); // the parent gave up: never run unconfined
 	if (b.use_seccomp) {
+		// The lowest free fd is the one the listener will get: this
+		// task is single-threaded and opens nothing in between.
+		int slot = -1;
+		if (b.filter->has_listener()) {
+			// Not an open(): the LSM layer may already refuse those.
+			slot = fcntl(p.sk_c.get(), F_DUPFD_CLOEXEC, 0);
+			if (slot < 0 || close(slot) != 0 || write(p.sk_c.get(), &slot, sizeof(slot)) != sizeof(slot))
+				child_fail(p.st_w.get(), 2, errno, 125);
+		}
 		int rc = b.filter->load();
 		if (rc < 0)
 			child_fail(p.st_w.get(), 1, -rc, 125);
+		// From here on a call may wait for the parent, which takes the
+		// listener from us (pidfd_getfd) and answers.
 		if (b.filter->has_listener()) {
-			int nfd = b.filter->notify_fd();
-			if (nfd < 0 || send_fd(p.sk_c.get(), nfd) < 0)
-				child_fail(p.st_w.get(), 2, nfd < 0 ? -nfd : errno, 125);
-			close(nfd);
+			if (b.filter->notify_fd() != slot)
+				child_fail(p.st_w.get(), 2, EBADF, 125);
+			// Not before the parent holds the listener: exec would
+			// close ours, and with it the only one.
+			if (read(p.go_r.get(), &c, 1) != 1)
+				_exit(125);
 		}
 		// Trust, but verify: exec only once the kernel says this task
 		// is in filter mode.
@@ -307,10 +308,19 @@ int abort_child(pid_t child, const std::string &msg)
 }
 
 // What the child said when it could not get to exec.
-int report_child_failure(const RunOptions &o, pid_t child, const ChildFailure &f)
+int report_child_failure(const RunOptions &o, pid_t child, const ChildFailure &f, int notify = -1)
 {
 	int ws = 0;
-	waitpid(child, &ws, 0);
+	// Its way out (exit_group) may wait for the listener too.
+	while (notify >= 0 && waitpid(child, &ws, WNOHANG) == 0) {
+		pollfd pf{notify, POLLIN, 0};
+		if (poll(&pf, 1, 10) == 1 && (pf.revents & POLLIN))
+			pass_through(notify);
+		else if (pf.revents & (POLLHUP | POLLERR))
+			notify = -1;
+	}
+	if (notify < 0)
+		waitpid(child, &ws, 0);
 	if (f.stage == 1)
 		std::fprintf(stderr, "seccomp: failed to load the filter: %s\n", std::strerror(f.err));
 	else if (f.stage == 4)
@@ -326,8 +336,36 @@ int report_child_failure(const RunOptions &o, pid_t child, const ChildFailure &f
 	return exit_status(ws);
 }
 
-// Marks the child, lets it go, takes its listener and waits for its exec.
-// Returns -1 once the command runs, else run's exit status.
+// Takes the child's listener, which it loads at fd number `slot`: tried
+// until the child's status pipe says it failed or the fd is there. Returns
+// the listener, or -1 with *failed set when the child reported a failure.
+int take_listener(pid_t child, int slot, int st_r, ChildFailure &f, bool &failed)
+{
+	Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
+	if (!pidfd)
+		return -1;
+	for (int tries = 0; tries < 30000; tries++) {
+		pollfd pf{st_r, POLLIN, 0};
+		if (poll(&pf, 1, tries ? 1 : 0) == 1) {
+			ssize_t n = read(st_r, &f, sizeof(f));
+			failed = n == static_cast<ssize_t>(sizeof(f));
+			return -1; // a failure, or EOF: exec'd without handing it over
+		}
+		int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), slot, 0));
+		if (fd < 0)
+			continue; // not loaded yet
+		if (is_listener(fd)) {
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+			return fd;
+		}
+		close(fd); // something else of the child's, before the load
+	}
+	return -1;
+}
+
+// Marks the child, lets it go, takes its listener and waits for its exec,
+// answering its own calls on the way. Returns -1 once the command runs,
+// else run's exit status.
 int release_child(const RunOptions &o, Built &b, Pipes &p, pid_t child, Fd &notify)
 {
 	if (b.lsm) {
@@ -339,23 +377,56 @@ int release_child(const RunOptions &o, Built &b, Pipes &p, pid_t child, Fd &noti
 	}
 	if (write(p.go_w.get(), "g", 1) != 1)
 		return abort_child(child, std::string("bulwark: cannot release the child: ") + std::strerror(errno));
-	p.go_w.reset();
 	bool want_listener = b.use_seccomp && b.filter->has_listener();
-	if (want_listener) {
-		int fd = recv_fd(p.sk_p.get());
-		if (fd >= 0)
-			notify.reset(fd);
-	}
-	p.sk_p.reset();
 	ChildFailure f{};
-	ssize_t n;
-	do
-		n = read(p.st_r.get(), &f, sizeof(f));
-	while (n < 0 && errno == EINTR);
-	if (n == static_cast<ssize_t>(sizeof(f)))
-		return report_child_failure(o, child, f);
-	if (want_listener && !notify)
-		return abort_child(child, "seccomp: the child exec'd without handing over its listener");
+	if (want_listener) {
+		int slot = -1;
+		ssize_t n;
+		do
+			n = read(p.sk_p.get(), &slot, sizeof(slot));
+		while (n < 0 && errno == EINTR);
+		bool failed = false;
+		int fd = -1;
+		if (n == static_cast<ssize_t>(sizeof(slot)))
+			fd = take_listener(child, slot, p.st_r.get(), f, failed);
+		else if (read(p.st_r.get(), &f, sizeof(f)) == static_cast<ssize_t>(sizeof(f)))
+			failed = true;
+		if (failed)
+			return report_child_failure(o, child, f);
+		if (fd < 0)
+			// It may be parked in a call nobody answers: never let it
+			// run on without its supervisor.
+			return abort_child(child, "seccomp: cannot take the child's listener; not running the command");
+		notify.reset(fd);
+		if (write(p.go_w.get(), "t", 1) != 1)
+			return abort_child(child,
+					   std::string("bulwark: cannot release the child: ") + std::strerror(errno));
+	}
+	p.go_w.reset();
+	p.sk_p.reset();
+	for (;;) {
+		pollfd pf[2] = {{p.st_r.get(), POLLIN, 0}, {notify ? notify.get() : -1, POLLIN, 0}};
+		int k = poll(pf, notify ? 2 : 1, -1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return abort_child(child, std::string("bulwark: poll: ") + std::strerror(errno));
+		// The status pipe first: once it is closed, the command runs and
+		// what it asks is the policy's to answer.
+		if (pf[0].revents) {
+			ssize_t n;
+			do
+				n = read(p.st_r.get(), &f, sizeof(f));
+			while (n < 0 && errno == EINTR);
+			if (n == static_cast<ssize_t>(sizeof(f)))
+				return report_child_failure(o, child, f, notify.get());
+			break;
+		}
+		if (pf[1].revents & POLLIN)
+			pass_through(notify.get());
+		else if (pf[1].revents)
+			return abort_child(child, "seccomp: the child's listener closed before exec");
+	}
 	p.st_r.reset();
 	return -1;
 }
@@ -424,6 +495,21 @@ int run_run(const RunOptions &o)
 		std::fprintf(stderr, "%s\n", d.str().c_str());
 	if (!parsed.ok())
 		return 125;
+	if (o.audit) {
+		policy::Policy &p = *parsed.policy;
+		p.mode = policy::Mode::Audit;
+		for (auto &r : p.rules)
+			r.mode = policy::Mode::Audit;
+		for (auto &s : p.syscalls)
+			s.mode = policy::Mode::Audit;
+		for (auto &h : p.hooks)
+			h.mode = policy::Mode::Audit;
+		if (o.engine != "off" && o.engine != "auto") {
+			std::fprintf(stderr, "bulwark: --audit runs without the engine (it reads the policy file as "
+					     "written); nothing was applied\n");
+			return 125;
+		}
+	}
 	const policy::Policy &pol = *parsed.policy;
 	Built b;
 	try {

@@ -18,6 +18,9 @@ struct RunOptions {
 	Layers layers = Layers::All;
 	std::string engine = "auto"; // the resident engine: auto, off, or its socket
 	bool verbose = false;
+	// Every rule, entry and default in audit mode, whatever the file says:
+	// what the policy would deny is reported and let through.
+	bool audit = false;
 	std::vector<std::string> command;
 };
 

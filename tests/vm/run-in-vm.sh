@@ -8,7 +8,7 @@
 #
 # usage: tests/vm/run-in-vm.sh [--timeout SEC] [--mem MB]
 #            [--include SRC[:DEST]]... [--env NAME=VALUE]... [--append ARGS]
-#            [--keep] -- CMD [ARGS...]
+#            [--icount] [--keep] -- CMD [ARGS...]
 #
 #   --timeout SEC   wall-clock limit for the whole VM (default 600)
 #   --mem MB        guest RAM (default 1536)
@@ -17,6 +17,12 @@
 #                   shared libraries of every ELF file are copied as well
 #   --env N=V       exported to CMD
 #   --append ARGS   extra kernel command line
+#   --icount        QEMU's instruction-counting clock (-icount shift=0):
+#                   the guest's time advances one ns per guest instruction,
+#                   so the kernel's own timings (bpf_stats run_time_ns)
+#                   count instructions and do not move with the host's
+#                   load. For benchmarks; one vCPU (with two, the second
+#                   never comes up under icount).
 #   --keep          keep the work dir (initramfs tree) for debugging
 #
 # Exit status: CMD's status, or 1 when the VM ends without reporting one
@@ -32,6 +38,8 @@ timeout_s=600
 mem_mb=1536
 extra_append=""
 keep=0
+smp=2
+icount=()
 includes=()
 envs=()
 
@@ -42,6 +50,7 @@ while [ $# -gt 0 ]; do
         --include) includes+=("${2:?--include needs a value}"); shift 2 ;;
         --env) envs+=("${2:?--env needs a value}"); shift 2 ;;
         --append) extra_append="$extra_append ${2:?--append needs a value}"; shift 2 ;;
+        --icount) icount=(-icount shift=0,align=off,sleep=off); smp=1; shift ;;
         --keep) keep=1; shift ;;
         --) shift; break ;;
         -h|--help) sed -n '/^# usage:/,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -255,7 +264,7 @@ consolelog=$work/console.log
 
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "$mem_mb" -smp 2 \
+    -accel tcg -cpu max -m "$mem_mb" -smp "$smp" "${icount[@]}" \
     -no-reboot -display none -monitor none -serial stdio \
     -kernel "$vmlinuz" -initrd "$initrd" -append "$append" </dev/null |
     # The firmware clears the screen with escape sequences before the
