@@ -22,6 +22,7 @@
 #include "loader/supervise/run.h"
 #include "policy/catalog.h"
 #include "policy/import/docker.h"
+#include "policy/import/systemd.h"
 #include "policy/policy.h"
 
 #ifndef BULWARK_VERSION
@@ -137,7 +138,10 @@ Command add_learn(CLI::App &app)
 		->check(CLI::IsMember({"all", "seccomp", "lsm"}));
 	c->add_option("--engine", o->engine, "As for run (default off: learning loads its own programs)");
 	c->add_option("--name", o->name, "The learned policy's name (default: learned)");
-	c->add_option("command", o->command, "Command and arguments (after --)")->required();
+	c->add_option("--scope", o->scope,
+		      "Learn from a running scope instead (cgroup:PATH or exe:PATH), through the BPF-LSM layer");
+	c->add_option("--duration", o->duration, "Seconds to watch --scope")->check(CLI::PositiveNumber);
+	c->add_option("command", o->command, "Command and arguments (after --)");
 	c->prefix_command(false);
 	return {c, [o] { return learn::run_learn(*o); }};
 }
@@ -181,10 +185,11 @@ Command add_compile(CLI::App &app)
 	return {c, [o] { return run_compile(*o); }};
 }
 
-// `import docker`: the command that runs is the nested one.
+// `import docker|systemd`: the command that runs is the nested one.
 Command add_import(CLI::App &app)
 {
 	auto o = options<ImportOptions>();
+	auto so = options<SystemdImportOptions>();
 	auto *imp = app.add_subcommand("import", "Convert another tool's policy to a bulwark policy");
 	imp->require_subcommand(1);
 	auto *c = imp->add_subcommand("docker", "Docker/OCI seccomp profile (JSON) to a bulwark policy");
@@ -194,7 +199,19 @@ Command add_import(CLI::App &app)
 		->allow_extra_args(false);
 	c->add_option("--kernel", o->kernel, "Kernel version X.Y for minKernel (default: the running kernel)");
 	c->add_option("--name", o->name, "Policy name (default: the profile's file name)");
-	return {c, [o] { return run_import_docker(*o); }};
+	auto *s = imp->add_subcommand("systemd", "systemd SystemCallFilter= (a unit's [Service], or --set) to a "
+						 "bulwark policy; @sets as this host's systemd-analyze defines them");
+	s->add_option("unit", so->unit, "Unit file");
+	s->add_option("--set", so->sets,
+		      "A SystemCallFilter= value instead of a unit (repeatable, one line each; a later word "
+		      "starting with ~ starts another line)")
+		->allow_extra_args(false);
+	s->add_option("--errno", so->error_number, "With --set: SystemCallErrorNumber= (default: kill)");
+	s->add_option("--arch", so->arches, "With --set: SystemCallArchitectures= (repeatable; default: all ABIs)")
+		->allow_extra_args(false);
+	s->add_option("-o,--output", so->output, "Output file (default: stdout)");
+	s->add_option("--name", so->name, "Policy name (default: the unit's name)");
+	return {imp, [o, so, c] { return c->parsed() ? run_import_docker(*o) : run_import_systemd(*so); }};
 }
 
 Command add_events(CLI::App &app)

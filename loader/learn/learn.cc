@@ -59,8 +59,9 @@ std::string command_line(const std::vector<std::string> &cmd)
 	return out;
 }
 
-// Runs `bulwark run` with `policy` on the command, handing each event line
-// to `on_line`. Returns run's exit status.
+// `bulwark run` (or, for a scope, `bulwark enforce` for o.duration
+// seconds) with `policy`, handing each event line to `on_line`. Returns
+// its exit status.
 int observe_run(const std::string &policy, const LearnOptions &o, bool audit,
 		const std::function<void(const std::string &)> &on_line, const WorkDir &wd)
 {
@@ -74,12 +75,16 @@ int observe_run(const std::string &policy, const LearnOptions &o, bool audit,
 	if (!rd || !keep)
 		throw Error("learn: open " + fifo, errno);
 	std::vector<std::string> args = {
-		"/proc/self/exe",        "run", "--policy", policy, "--events", fifo, "--layers", o.layers, "--engine",
-		audit ? "off" : o.engine};
-	if (audit)
-		args.push_back("--audit");
-	args.push_back("--");
-	args.insert(args.end(), o.command.begin(), o.command.end());
+		"/proc/self/exe", o.scope.empty() ? "run" : "enforce", "--policy", policy, "--events", fifo};
+	if (o.scope.empty()) {
+		args.insert(args.end(), {"--layers", o.layers, "--engine", audit ? "off" : o.engine});
+		if (audit)
+			args.push_back("--audit");
+		args.push_back("--");
+		args.insert(args.end(), o.command.begin(), o.command.end());
+	} else {
+		args.insert(args.end(), {"--scope", o.scope, "--engine", "off"});
+	}
 	pid_t child = fork();
 	if (child < 0)
 		throw Error("learn: fork", errno);
@@ -99,7 +104,15 @@ int observe_run(const std::string &policy, const LearnOptions &o, bool audit,
 	char buf[65536];
 	int wstatus = 0;
 	bool exited = false;
+	auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o.duration);
+	bool stopped = o.scope.empty();
 	for (;;) {
+		// A scope is watched for its time, then the enforcer stops (its
+		// subjects run on: they were never blocked).
+		if (!stopped && std::chrono::steady_clock::now() >= until) {
+			kill(child, SIGTERM);
+			stopped = true;
+		}
 		pollfd p{rd.get(), POLLIN, 0};
 		poll(&p, 1, exited ? 0 : 100);
 		ssize_t n = read(rd.get(), buf, sizeof(buf));
@@ -267,8 +280,14 @@ int check(const LearnOptions &opts)
 
 int run_learn(const LearnOptions &o)
 {
-	if (o.command.empty()) {
-		std::fprintf(stderr, "learn: no command given (bulwark learn [OPTIONS] -- COMMAND [ARGS...])\n");
+	if (o.command.empty() == o.scope.empty()) {
+		std::fprintf(stderr, "learn: give a command (bulwark learn [OPTIONS] -- COMMAND [ARGS...]) or a scope "
+				     "(--scope cgroup:PATH|exe:PATH --duration SECONDS), not both\n");
+		return 2;
+	}
+	if (!o.scope.empty() && (!o.duration || !o.check.empty() || o.layers == "seccomp")) {
+		std::fprintf(stderr, "learn: --scope needs --duration, works through the BPF-LSM layer alone, and "
+				     "cannot --check\n");
 		return 2;
 	}
 	try {
@@ -290,14 +309,14 @@ int run_learn(const LearnOptions &o)
 			ss << in.rdbuf();
 			merged.merge(read_evidence(ss.str(), m));
 		}
-		std::string layers = choose_layers(o.layers);
+		std::string layers = o.scope.empty() ? choose_layers(o.layers) : "lsm";
 		if (layers.empty())
 			return 2;
 		WorkDir wd;
 		std::vector<std::string> dirs, files;
 		host_roots(dirs, files);
 		std::string pol = wd.path + "/policy.yaml";
-		write_file(pol, observe_policy(dirs, files, layers != "seccomp"));
+		write_file(pol, observe_policy(dirs, files, layers != "seccomp", o.scope.empty()));
 		LearnOptions run = o;
 		run.layers = layers;
 		Record rec;
@@ -306,14 +325,17 @@ int run_learn(const LearnOptions &o)
 		int rc = observe_run(
 			pol, run, false, [&](const std::string &line) { bad += !observe(line, rec); }, wd);
 		double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-		if (run_failed(rc)) {
-			std::fprintf(stderr, "learn: %s did not run (status %d); nothing was written\n",
-				     o.command[0].c_str(), rc);
+		std::string what = o.scope.empty() ? command_line(o.command) : "scope " + o.scope;
+		if (o.scope.empty() ? run_failed(rc) : (rc != 0 && rc != 128 + SIGTERM)) {
+			std::fprintf(stderr, "learn: %s did not run (status %d); nothing was written\n", what.c_str(),
+				     rc);
 			return 2;
 		}
 		rec.runs = 1;
 		rec.lsm = layers != "seccomp";
-		rec.commands.push_back(command_line(o.command));
+		rec.seccomp = o.scope.empty();
+		rec.scope = o.scope;
+		rec.commands.push_back(what);
 		rec.lost += bad;
 		merged.merge(rec);
 		WriteOptions wo;
@@ -334,7 +356,7 @@ int run_learn(const LearnOptions &o)
 		std::fprintf(stderr,
 			     "learn: %s exited %d after %.2f s; %llu events, %zu syscalls, %zu files read, %zu "
 			     "written, %zu executables%s%s\n",
-			     o.command[0].c_str(), rc, secs, static_cast<unsigned long long>(rec.events),
+			     what.c_str(), rc, secs, static_cast<unsigned long long>(rec.events),
 			     rec.count_prefix("syscall "), rec.count_prefix("read "), rec.count_prefix("write "),
 			     rec.count_prefix("exec "), o.output.empty() ? "" : "; wrote ", o.output.c_str());
 		if (merged.lost)

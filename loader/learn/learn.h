@@ -31,7 +31,9 @@ struct Evidence {
 struct Record {
 	std::map<std::string, Evidence> facts;
 	uint64_t runs = 0, events = 0, lost = 0;
-	bool lsm = false; // the LSM layer observed (files, exec, network)
+	bool lsm = false;    // the LSM layer observed (files, exec, network)
+	bool seccomp = true; // the seccomp layer observed (not under an enforce scope)
+	std::string scope;   // where it was learned, as enforce takes it ("" = run)
 	std::vector<std::string> commands;
 
 	void merge(const Record &o);
@@ -45,8 +47,10 @@ const std::vector<std::string> &surface_words();
 // with the LSM layer every file, exec, socket, connect and bind, and every
 // kernel-surface word. `roots` are the subtrees to watch (the host's
 // top-level directories: a policy may not name "/**").
-// Without the LSM layer only what seccomp can see is asked for.
-std::string observe_policy(const std::vector<std::string> &roots, const std::vector<std::string> &files, bool lsm);
+// Without the LSM layer only what seccomp can see is asked for; without
+// seccomp (an enforce scope) only what the LSM layer can.
+std::string observe_policy(const std::vector<std::string> &roots, const std::vector<std::string> &files, bool lsm,
+			   bool seccomp = true);
 
 // The top-level directories and files of `/` for observe_policy().
 void host_roots(std::vector<std::string> &dirs, std::vector<std::string> &files);
@@ -90,6 +94,8 @@ struct LearnOptions {
 	std::string layers = "all";
 	std::string engine = "off";
 	std::string name;
+	std::string scope;     // learn from a scope (cgroup:PATH, exe:PATH) through enforce
+	unsigned duration = 0; // seconds to watch the scope
 	std::vector<std::string> command;
 };
 

@@ -49,6 +49,9 @@ void Record::merge(const Record &o)
 	events += o.events;
 	lost += o.lost;
 	lsm = lsm || o.lsm;
+	seccomp = seccomp && o.seccomp;
+	if (scope.empty())
+		scope = o.scope;
 	commands.insert(commands.end(), o.commands.begin(), o.commands.end());
 }
 
@@ -93,12 +96,15 @@ std::string family_name(int family)
 	return "";
 }
 
-std::string observe_policy(const std::vector<std::string> &roots, const std::vector<std::string> &files, bool lsm)
+std::string observe_policy(const std::vector<std::string> &roots, const std::vector<std::string> &files, bool lsm,
+			   bool seccomp)
 {
 	std::ostringstream o;
 	o << "# Written by bulwark learn: report everything, block nothing.\n"
-	  << "name: learn\nmode: audit\narchitectures: [x86_64, x86, x32]\n"
-	  << "default:\n  syscalls: log\nrules:\n";
+	  << "name: learn\nmode: audit\n";
+	if (seccomp)
+		o << "architectures: [x86_64, x86, x32]\ndefault:\n  syscalls: log\n";
+	o << "rules:\n";
 	auto paths = [&] {
 		o << "    paths:\n";
 		for (const auto &r : roots)

@@ -399,6 +399,21 @@ struct Writer {
 		o << "# Each entry's comment is its evidence: times seen, first..last (UTC), the executable that\n"
 		  << "# did it first. Test it before it enforces: bulwark learn --check THIS_FILE -- COMMAND\n";
 		o << "name: " << quote(opt.name) << "\nmode: enforce\n";
+		if (!rec.scope.empty()) {
+			auto colon = rec.scope.find(':');
+			if (colon == std::string::npos)
+				o << "scope: " << rec.scope << "\n";
+			else
+				o << "scope: {" << rec.scope.substr(0, colon) << ": "
+				  << quote(rec.scope.substr(colon + 1)) << "}\n";
+		}
+		if (!rec.seccomp) {
+			// Learned under an enforce scope: seccomp saw nothing, so
+			// it must not be given an allow-list.
+			if (opt.lsm && rec.lsm)
+				o << "default:\n  exec: deny\n  read: deny\n  write: deny\n";
+			return;
+		}
 		std::set<std::string> archs{"x86_64"};
 		for (const auto &[k, ev] : with("syscall "))
 			archs.insert(k.substr(0, k.find(' ')));
@@ -557,8 +572,9 @@ struct Writer {
 
 	void evidence()
 	{
-		json h = {{"bulwark-learn", 1}, {"runs", rec.runs}, {"events", rec.events},
-			  {"lost", rec.lost},   {"lsm", rec.lsm},   {"commands", rec.commands}};
+		json h = {{"bulwark-learn", 1}, {"runs", rec.runs},        {"events", rec.events},
+			  {"lost", rec.lost},   {"lsm", rec.lsm},          {"seccomp", rec.seccomp},
+			  {"scope", rec.scope}, {"commands", rec.commands}};
 		o << "\n# Evidence, read back by bulwark learn --merge:\n";
 		o << "#@ " << h.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
 		for (const auto &[f, ev] : rec.facts) {
@@ -601,7 +617,8 @@ std::string write_policy(const Record &rec, const WriteOptions &opt, const FsVie
 		w.network();
 	}
 	w.words();
-	w.syscalls();
+	if (rec.seccomp)
+		w.syscalls();
 	w.evidence();
 	return w.o.str();
 }
@@ -632,6 +649,8 @@ Record read_evidence(const std::string &text, const std::string &file)
 			rec.events = j.value("events", 0ull);
 			rec.lost = j.value("lost", 0ull);
 			rec.lsm = j.value("lsm", false);
+			rec.seccomp = j.value("seccomp", true);
+			rec.scope = j.value("scope", "");
 			rec.commands = j.value("commands", std::vector<std::string>{});
 			header = true;
 			continue;

@@ -284,3 +284,23 @@ TEST(Learn, EventsBecomeFacts)
 	EXPECT_TRUE(r.lsm);
 	EXPECT_FALSE(observe("not json", r));
 }
+
+TEST(Learn, ScopeLearnedThroughEnforceKeepsItsScopeAndNoSyscallList)
+{
+	Record r = service();
+	r.seccomp = false;
+	r.scope = "cgroup:/system.slice/app.service";
+	std::string text = write_policy(r, {"svc", true}, service_fs());
+	EXPECT_NE(text.find("scope: {cgroup: \"/system.slice/app.service\"}\n"), std::string::npos) << text;
+	// seccomp saw nothing of a scope: no allow-list would be right.
+	EXPECT_EQ(text.find("syscalls:"), std::string::npos) << text;
+	EXPECT_NE(text.find("  read: deny\n"), std::string::npos) << text;
+	auto parsed = bulwark::policy::parse_string(text, "scope.yaml");
+	for (const auto &d : parsed.diagnostics)
+		if (d.severity == bulwark::policy::Diagnostic::Severity::Error)
+			ADD_FAILURE() << d.str();
+	EXPECT_EQ(parsed.policy->scope, "cgroup:/system.slice/app.service");
+	Record back = read_evidence(text, "scope.yaml");
+	EXPECT_FALSE(back.seccomp);
+	EXPECT_EQ(back.scope, r.scope);
+}
