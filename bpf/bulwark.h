@@ -130,7 +130,9 @@ enum bw_verdict {
 #define BW_RULE_SELF          0xfffffff4u /* a confined task reaching for the enforcer's BPF objects or pins */
 #define BW_RULE_PROTECT_SCOPE 0xfffffff5u /* a confined task writing cgroup.procs/kill/... (leaving its scope) */
 #define BW_RULE_GONE          0xfffffff6u /* a subject whose supervisor or engine died: killed */
-#define BW_RULE_BUILTIN_END   0xfffffff7u /* one past the last; ids and descriptions: policy/catalog.cc */
+#define BW_RULE_DEFAULT_READ  0xfffffff7u /* read allow-list's default */
+#define BW_RULE_DEFAULT_WRITE 0xfffffff8u /* write allow-list's default */
+#define BW_RULE_BUILTIN_END   0xfffffff9u /* one past the last; ids and descriptions: policy/catalog.cc */
 
 /* One slot per policy rule, indexed by rule number. */
 struct bw_rule {
@@ -145,10 +147,10 @@ struct bw_rules {
 	__u32 rule_plus1[BW_SLOT_RULES]; /* 0 = empty */
 };
 
-/* Value of the file maps: rules per access, plus exec allow-list entries. */
+/* Value of the file maps: rules per access, plus allow-list entries. */
 struct bw_file_match {
 	struct bw_rules acc[3]; /* index: 0 read, 1 write, 2 exec */
-	__u32 allow_exec;       /* 1: listed by an allow: exec rule */
+	__u32 allow;            /* BW_ACC_* that allow rules list this for */
 	__u32 pad;
 };
 
@@ -243,7 +245,12 @@ struct bw_syscall {
  * when events are lost. One shared array (atomic adds): per-CPU values
  * would cost one allocation per entry, too many for an engine's slots. */
 #define BW_RULE_BUILTIN_BASE 0xfffffff0u
-#define BW_COUNTERS          (BW_MAX_RULES * 2)
+#ifdef __cplusplus
+static_assert(BW_RULE_BUILTIN_END - BW_RULE_BUILTIN_BASE <= BW_BUILTIN_SLOTS, "a built-in rule without a counter");
+#else
+_Static_assert(BW_RULE_BUILTIN_END - BW_RULE_BUILTIN_BASE <= BW_BUILTIN_SLOTS, "a built-in rule without a counter");
+#endif
+#define BW_COUNTERS (BW_MAX_RULES * 2)
 struct bw_counter {
 	__u64 deny;
 	__u64 audit;
@@ -256,7 +263,7 @@ struct bw_event {
 	__u64 boot_ns; /* bpf_ktime_get_boot_ns(); loader converts to wall time */
 	__u32 verdict; /* enum bw_verdict */
 	__s32 err;     /* negative errno returned to the task (0 in audit) */
-	__u32 rule;    /* rule index, or BW_RULE_DEFAULT_EXEC */
+	__u32 rule;    /* rule index, or a built-in BW_RULE_* */
 	__u32 pid;     /* tgid */
 	__u32 tid;
 	__u32 ppid;
@@ -291,10 +298,12 @@ struct bw_event {
  *   when_*: keyed by absolute rule number;
  *   net_ports, net_addrs: op | gen << 8.
  */
-#define BW_GENS           2
-#define BW_GEN_SHIFT_OP   8
-#define BW_MAGIC          0x6b727762u /* "bwrk" */
-#define BW_LAYOUT_VERSION 4u          /* 2: bw_config.scope_path; 3: engine sandboxes, slots; 4: engine scopes */
+#define BW_GENS         2
+#define BW_GEN_SHIFT_OP 8
+#define BW_MAGIC        0x6b727762u /* "bwrk" */
+/* 2: bw_config.scope_path; 3: engine sandboxes, slots; 4: engine scopes;
+ * 5: read/write allow-lists (bw_gen.default_deny, bw_file_match.allow) */
+#define BW_LAYOUT_VERSION 5u
 
 /* The engine runs many policies through one program set: policy p's two
  * generations are slots p * BW_GENS + gen of every map above ("gen" in a
@@ -388,9 +397,13 @@ struct bw_config {
 	char scope_path[BW_PATH_MAX];
 };
 
+/* bw_gen.default_deny: the BW_ACC_* bits whose default is deny (an
+ * allow-list), and whether those defaults only report (policy mode: audit). */
+#define BW_DEFAULT_AUDIT (1u << 8)
+
 /* Per-generation settings, `gens[gen]`. */
 struct bw_gen {
-	__u32 exec_default_deny;
+	__u32 default_deny;
 	__u32 have_subtrees;
 	__u32 have_globs;
 	__u32 nrules;                             /* rules + hooks of the policy in this generation */

@@ -244,6 +244,11 @@ const std::vector<BuiltinRule> &builtin_rules()
 		 "confined tasks may not move, kill or freeze tasks through cgroup files"},
 		{BW_RULE_GONE, "builtin:supervisor-gone",
 		 "a sandbox's supervisor or the engine died: its subjects are killed at their next hook"},
+		{BW_RULE_DEFAULT_READ, "default:read", "read allow-list: not listed (file_open for reading)"},
+		{BW_RULE_DEFAULT_WRITE, "default:write",
+		 "write allow-list: not listed (file_open for writing by identity, path or pattern; truncate, "
+		 "unlink, rmdir, rename, link, chmod and chown by identity and subtree only, so a file listed "
+		 "only by a pattern or by a path absent at load can be written but not changed that way)"},
 	};
 	return table;
 }

@@ -120,7 +120,7 @@ struct ScopeNote {
 std::vector<ScopeNote> scope_notes(const Policy &policy, const std::string &scope);
 
 // The id events carry for a layer's rule index: rules first, then `hooks:`
-// entries, then the exec allow-list's default ("default:exec").
+// entries, then the built-in rules ("default:exec", ...).
 std::string rule_id_for(const Policy &policy, size_t index);
 
 } // namespace bulwark::policy

@@ -168,9 +168,14 @@ void Loader::merge(FileResult &into, FileResult &&from, bool from_base)
 		p.scope_loc = f.scope_loc;
 		p.scope_set = true;
 	}
-	if (from.exec_set) {
+	if (from.access_set & AccessRead)
+		p.defaults.read_deny = f.defaults.read_deny;
+	if (from.access_set & AccessWrite)
+		p.defaults.write_deny = f.defaults.write_deny;
+	if (from.access_set & AccessExec)
 		p.defaults.exec_deny = f.defaults.exec_deny;
-		into.exec_set = true;
+	if (from.access_set) {
+		into.access_set |= from.access_set;
 		p.defaults.loc = f.defaults.loc;
 	}
 	if (from_base) {

@@ -10,7 +10,7 @@ namespace bulwark::policy::internal {
 namespace {
 
 const char *const kTopKeys = "name, mode, extends, architectures, default, rules, syscalls, hooks, scope";
-const char *const kDefaultKeys = "syscalls, exec";
+const char *const kDefaultKeys = "syscalls, read, write, exec";
 const char *const kArchitectures = "x86_64, x86, x32";
 
 } // namespace
@@ -223,15 +223,26 @@ void Parser::parse_defaults(const Entry &e, FileResult &out)
 			d.syscalls_set = true;
 		}
 	}
-	if (auto it = m.find("exec"); it != m.end()) {
+	const struct {
+		const char *key;
+		Access bit;
+		bool Defaults::*deny;
+	} access_defaults[] = {{"read", AccessRead, &Defaults::read_deny},
+			       {"write", AccessWrite, &Defaults::write_deny},
+			       {"exec", AccessExec, &Defaults::exec_deny}};
+	for (const auto &a : access_defaults) {
+		auto it = m.find(a.key);
+		if (it == m.end())
+			continue;
 		const YAML::Node &v = it->second.value;
 		if (v.IsScalar() && (v.Scalar() == "allow" || v.Scalar() == "deny")) {
-			d.exec_deny = v.Scalar() == "deny";
-			out.exec_set = true;
+			d.*a.deny = v.Scalar() == "deny";
+			out.access_set |= a.bit;
 		} else {
-			error(value_loc(it->second), (v.IsScalar() ? "invalid exec default '" + v.Scalar() + "'"
-								   : std::string("'exec' default must be a string")) +
-							     " (expected one of: allow, deny)");
+			error(value_loc(it->second),
+			      (v.IsScalar() ? "invalid " + std::string(a.key) + " default '" + v.Scalar() + "'"
+					    : "'" + std::string(a.key) + "' default must be a string") +
+				      " (expected one of: allow, deny)");
 		}
 	}
 }

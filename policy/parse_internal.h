@@ -49,7 +49,7 @@ bool before(const Location &a, const Location &b);
 // One file's own content, before its bases are merged in.
 struct FileResult {
 	Policy policy;
-	bool exec_set = false;         // `default: exec:` was written (Defaults has no flag for it)
+	unsigned access_set = 0;       // Access bits whose `default:` was written (Defaults has no flag for it)
 	std::vector<Location> id_locs; // parallel to policy.rules; the id's own position
 	std::vector<std::pair<std::string, Location>> extends; // as written
 	std::optional<Location> rules_value;                   // where `rules:` is, for the "no rules" warning
@@ -203,7 +203,8 @@ private:
 
 	// validate.cc
 	void check_whole(const FileResult &root);
-	void check_exec_paths(const Policy &p);
+	void check_allow_paths(const Policy &p);
+	void check_allow_paths(const Policy &p, unsigned access, const char *what);
 	void check_syscall_entries(const Policy &p);
 	void sort_diagnostics();
 

@@ -126,12 +126,12 @@ Parser::Words Parser::rule_words(const Entry *verb, const Rule &rule)
 	if (verb)
 		words = parse_words(*verb, rule.verb == Verb::Allow ? "allow" : "deny");
 	if (rule.verb == Verb::Allow) {
-		// An allow only means something against a default of deny, and exec is
-		// the only word with such a default.
+		// An allow only means something against a default of deny, and the
+		// file words are the only ones with such a default.
 		auto keep = std::remove_if(words.begin(), words.end(), [&](const auto &w) {
-			if (w.first == "exec")
+			if (is_file_word(w.first))
 				return false;
-			error(loc(w.second), "'allow' only takes 'exec' (found '" + w.first +
+			error(loc(w.second), "'allow' only takes read, write or exec (found '" + w.first +
 						     "'); other words are denied with 'deny'");
 			return true;
 		});
@@ -211,9 +211,15 @@ std::set<std::string> Parser::rule_keys(const Entries &e, const Entry *verb, con
 	if (!takes)
 		return parse;
 	const Location at = loc(verb->value);
-	if ((*takes & TakesPaths) && !e.count("paths"))
-		error(at, rule.verb == Verb::Allow ? "'allow: exec' rules require 'paths'"
+	if ((*takes & TakesPaths) && !e.count("paths")) {
+		std::string allowed;
+		for (const auto &w : rule.words)
+			allowed += (allowed.empty() ? "" : ", ") + w;
+		if (rule.words.size() > 1)
+			allowed = "[" + allowed + "]";
+		error(at, rule.verb == Verb::Allow ? "'allow: " + allowed + "' rules require 'paths'"
 						   : "rules denying read, write or exec require 'paths'");
+	}
 	if ((*takes & TakesFamilies) && !e.count("families"))
 		error(at, "'" + rule.words[0] + "' rules require 'families'");
 	if ((*takes & TakesPorts) && !e.count("ports") && !e.count("addresses"))

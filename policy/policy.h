@@ -42,7 +42,7 @@ struct Diagnostic {
 enum class RuleKind { File, Action };
 
 // deny is the common case; allow only means something against a default of
-// deny (today: `default: {exec: deny}`, an exec allow-list).
+// deny (`default: {read: deny}`, `{write: deny}`, `{exec: deny}`: allow-lists).
 enum class Verb { Deny, Allow };
 
 enum Access : unsigned { AccessRead = 1u, AccessWrite = 2u, AccessExec = 4u };
@@ -143,10 +143,20 @@ struct HookEntry {
 };
 
 struct Defaults {
+	// The Access bits whose default is deny.
+	unsigned deny_access() const
+	{
+		return (read_deny ? AccessRead : 0u) | (write_deny ? AccessWrite : 0u) | (exec_deny ? AccessExec : 0u);
+	}
+
 	// The seccomp layer's default action (a syscall allow-list when not Allow).
 	SyscallAction syscalls;
 	bool syscalls_set = false;
-	// Exec allow-list: when true only paths named by `allow: exec` rules run.
+	// Allow-lists: when true only paths named by `allow: read` (`write`,
+	// `exec`) rules are opened for reading (opened for writing or changed,
+	// run).
+	bool read_deny = false;
+	bool write_deny = false;
 	bool exec_deny = false;
 	Location loc;
 };

@@ -24,13 +24,22 @@ ParseResult Loader::run(const std::string &text, const std::string &file)
 	return result;
 }
 
-// An exec path both allow-listed and denied outright is a contradiction; a
-// deny with `when:` only narrows the allow-list, which is fine.
-void Loader::check_exec_paths(const Policy &p)
+// A path both allow-listed and denied outright for one access is a
+// contradiction; a deny with `when:` only narrows the allow-list, which is
+// fine.
+void Loader::check_allow_paths(const Policy &p)
+{
+	const std::pair<Access, const char *> accesses[] = {
+		{AccessRead, "for reading"}, {AccessWrite, "for writing"}, {AccessExec, "to run"}};
+	for (const auto &[bit, what] : accesses)
+		check_allow_paths(p, bit, what);
+}
+
+void Loader::check_allow_paths(const Policy &p, unsigned access, const char *what)
 {
 	std::map<std::string, std::pair<const Rule *, const PathSpec *>> allowed, denied;
 	for (const auto &r : p.rules) {
-		if (!(r.access & AccessExec))
+		if (!(r.access & access))
 			continue;
 		const bool allow = r.verb == Verb::Allow;
 		if (!allow && !r.when.empty())
@@ -42,10 +51,10 @@ void Loader::check_exec_paths(const Policy &p)
 				continue;
 			if (auto o = other.find(path.path); o != other.end()) {
 				error(path.loc, "contradictory rules: '" + path.path + "' is " +
-							(allow ? "allowed" : "denied") + " to run by rule '" + r.id +
-							"' and " + (allow ? "denied" : "allowed") + " by rule '" +
-							o->second.first->id + "' (" + where(o->second.second->loc) +
-							")");
+							(allow ? "allowed" : "denied") + " " + what + " by rule '" +
+							r.id + "' and " + (allow ? "denied" : "allowed") +
+							" by rule '" + o->second.first->id + "' (" +
+							where(o->second.second->loc) + ")");
 				continue;
 			}
 			mine.emplace(path.path, std::make_pair(&r, &path));
@@ -74,19 +83,22 @@ void Loader::check_syscall_entries(const Policy &p)
 void Loader::check_whole(const FileResult &root)
 {
 	const Policy &p = root.policy;
-	check_exec_paths(p);
+	check_allow_paths(p);
 	check_syscall_entries(p);
 
-	if (!root.exec_set || !p.defaults.exec_deny) {
-		for (const auto &r : p.rules)
-			if (r.verb == Verb::Allow)
-				warning(r.loc,
-					"rule '" + r.id +
-						"': 'allow: exec' has no effect without 'default: {exec: deny}'");
+	for (const auto &r : p.rules) {
+		if (r.verb != Verb::Allow)
+			continue;
+		for (const auto &w : r.words) {
+			const unsigned bit = w == "read" ? AccessRead : w == "write" ? AccessWrite : AccessExec;
+			if (!(p.defaults.deny_access() & bit))
+				warning(r.loc, "rule '" + r.id + "': 'allow: " + w +
+						       "' has no effect without 'default: {" + w + ": deny}'");
+		}
 	}
 
 	if (!root.dropped && p.rules.empty() && p.syscalls.empty() && p.hooks.empty() && !p.defaults.syscalls_set &&
-	    !p.defaults.exec_deny)
+	    !p.defaults.deny_access())
 		warning(root.rules_value.value_or(p.loc), "policy has no rules");
 }
 

@@ -17,7 +17,7 @@ static __always_inline int escape_ctx(__u32 hook, struct bw_ctx *c)
 	struct bw_task *self;
 	struct bw_rule *rule;
 	struct bw_gen *g;
-	__u32 idx;
+	__u32 idx, acc;
 
 	self = confined_task(c);
 	if (!self || n >= BW_ESCAPE_HOOKS)
@@ -27,11 +27,12 @@ static __always_inline int escape_ctx(__u32 hook, struct bw_ctx *c)
 	if (!g)
 		return 0;
 	idx = g->escape_rule_plus1[n];
-	/* The exec allow-list trusts resolved paths; a new root would let the
+	/* The allow-lists trust resolved paths; a new root would let the
 	 * sandbox make its own "/usr/bin". pivot_root and chroot are
-	 * therefore denied whenever the allow-list is on. */
-	if (exec_default_deny(c) && (hook == BW_HOOK_ESC_PIVOTROOT || hook == BW_HOOK_ESC_CHROOT) && !idx)
-		return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
+	 * therefore denied whenever one is on, in the name of the first. */
+	acc = default_deny(c) & (BW_ACC_READ | BW_ACC_WRITE | BW_ACC_EXEC);
+	if (acc && (hook == BW_HOOK_ESC_PIVOTROOT || hook == BW_HOOK_ESC_CHROOT) && !idx)
+		return report_default(self, (acc & BW_ACC_EXEC) ? BW_ACC_EXEC : acc & -acc, c);
 	if (!idx)
 		return 0;
 	idx -= 1;

@@ -166,37 +166,30 @@ int BW_LSM(bw_file_open, struct file *file, int ret)
 	if (mode & FMODE_READ) {
 		c.access = BW_ACC_READ;
 		ret = file_check(self, file, 0, &c);
+		if (!ret)
+			ret = default_check(self, file, BW_ACC_READ, &c);
 		if (ret)
 			return ret;
 	}
 	if (mode & FMODE_WRITE) {
 		c.access = BW_ACC_WRITE;
-		return file_check(self, file, 1, &c);
+		ret = file_check(self, file, 1, &c);
+		if (!ret)
+			ret = default_check(self, file, BW_ACC_WRITE, &c);
+		return ret;
 	}
 	return 0;
 }
 
 static __always_inline int exec_check(struct bw_task *self, struct file *file, struct bw_ctx *c)
 {
-	struct bw_file_match *m;
 	int ret;
 
 	c->access = BW_ACC_EXEC;
 	ret = file_check(self, file, 2, c);
-	if (ret || !exec_default_deny(c))
+	if (ret)
 		return ret;
-	/* Allow-list: the file itself or a directory above it must be listed. */
-	m = match_exact(file, c->slot);
-	if (m && m->allow_exec)
-		return 0;
-	bool deep;
-
-	m = match_subtree(file, -1, &deep, c);
-	if (m)
-		return 0;
-	if (glob_check(self, file, -1, c) == 1)
-		return 0;
-	return report(self, BW_RULE_DEFAULT_EXEC, 0, c);
+	return default_check(self, file, BW_ACC_EXEC, c);
 }
 
 /* Runs for the binary and again for each script interpreter, so "deny exec
@@ -244,14 +237,16 @@ int BW_LSM(bw_mmap_file, struct file *file, unsigned long reqprot, unsigned long
 /* `deny: write` is more than opening for writing: truncating, removing,
  * renaming over or away, linking into, chmod and chown change the file or
  * its subtree without an open. Matched by identity and subtree (no path
- * string here: these hooks hand over a dentry, not an opened path). */
+ * string here: these hooks hand over a dentry, not an opened path), and so
+ * is the write allow-list: a file it lists only by a pattern, or by a path
+ * that named nothing when the policy loaded, is denied here. */
 static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, __u32 hook)
 {
 	struct bw_ctx c = {.hook = hook, .access = BW_ACC_WRITE};
 	struct bw_task *self = confined_task(&c);
 	struct inode *inode;
 	struct bw_file_match *m;
-	bool deep;
+	bool deep, listed = false;
 	int ret;
 
 	if (!self || !d)
@@ -272,13 +267,19 @@ static __always_inline int write_check(struct dentry *d, struct vfsmount *mnt, _
 			if (ret)
 				return ret;
 		}
+		listed = m && (m->allow & BW_ACC_WRITE);
 	}
 	m = match_subtree_at(d, mnt, 1, &deep, &c);
-	if (m)
-		return eval(self, &m->acc[1], &c);
-	if (deep)
+	if (m) {
+		ret = eval(self, &m->acc[1], &c);
+		if (ret)
+			return ret;
+	} else if (deep) {
 		return report(self, BW_RULE_DEPTH, 0, &c);
-	return 0;
+	}
+	if (!(default_deny(&c) & BW_ACC_WRITE) || listed || match_subtree_at(d, mnt, -BW_ACC_WRITE, &deep, &c))
+		return 0;
+	return report_default(self, BW_ACC_WRITE, &c);
 }
 
 SEC("lsm/path_truncate")

@@ -41,12 +41,13 @@ static __always_inline struct bw_file_match *match_exact(struct file *file, __u3
 }
 
 /* The nearest directory above the file whose subtree rule covers `slot`
- * (0..2: an access; -1: the exec allow-list), found by identity. The walk
- * follows the file's own filesystem up to its root before stepping to
- * where that mount is attached, so a bind mount of a subdirectory, or a
- * detached mount from open_tree(), still has its real ancestors checked.
- * It runs as a bpf_loop callback (verified once, whatever the depth), so
- * the dentry and mount travel as plain addresses read with CO-RE. */
+ * (0..2: an access's deny rules; -BW_ACC_*: that access's allow-list),
+ * found by identity. The walk follows the file's own filesystem up to its
+ * root before stepping to where that mount is attached, so a bind mount of
+ * a subdirectory, or a detached mount from open_tree(), still has its real
+ * ancestors checked. It runs as a bpf_loop callback (verified once,
+ * whatever the depth), so the dentry and mount travel as plain addresses
+ * read with CO-RE. */
 struct subtree_walk {
 	__u64 dentry;
 	__u64 mnt;
@@ -71,7 +72,7 @@ static long subtree_step(__u32 i, void *ctx)
 	k.dev = BPF_CORE_READ(d, d_inode, i_sb, s_dev);
 	k.pad = w->gen;
 	m = bpf_map_lookup_elem(&file_subtrees, &k);
-	if (m && (w->slot < 0 ? m->allow_exec != 0 : m->acc[w->slot & 3].rule_plus1[0] != 0)) {
+	if (m && (w->slot < 0 ? (m->allow & -w->slot) != 0 : m->acc[w->slot & 3].rule_plus1[0] != 0)) {
 		/* Callbacks hand back scalars; the caller looks it up again. */
 		w->key = k;
 		w->found = 1;
@@ -235,7 +236,8 @@ static long glob_walk_step(__u32 pos, void *ctx)
 }
 
 /* Rules from `*` patterns matching the file: slot 0..2 for an access, or
- * -1 to ask whether an allow: exec pattern lists it (returns 1). */
+ * -BW_ACC_* to ask whether an allow pattern lists it for that access
+ * (returns 1). */
 static __always_inline int glob_check(struct bw_task *self, struct file *file, int slot, struct bw_ctx *c)
 {
 	struct bw_scratch *sc;
@@ -267,7 +269,7 @@ static __always_inline int glob_check(struct bw_task *self, struct file *file, i
 		g = bpf_map_lookup_elem(&file_globs, &idx);
 		if (!g)
 			continue;
-		if (slot < 0 ? !g->m.allow_exec : !g->m.acc[slot & 3].rule_plus1[0])
+		if (slot < 0 ? !(g->m.allow & -slot) : !g->m.acc[slot & 3].rule_plus1[0])
 			continue;
 		hit = glob_matches(sc, idx);
 		/* Undecided never allows and always counts for a deny. */
@@ -314,5 +316,24 @@ static __always_inline int file_check(struct bw_task *self, struct file *file, i
 		return report(self, BW_RULE_DEPTH, 0, c);
 	}
 	return glob_check(self, file, slot, c);
+}
+
+/* Under an allow-list for acc (BW_ACC_*), the file itself, a directory
+ * above it or a pattern must be listed; else the default denies. */
+static __always_inline int default_check(struct bw_task *self, struct file *file, __u32 acc, struct bw_ctx *c)
+{
+	struct bw_file_match *m;
+	bool deep;
+
+	if (!(default_deny(c) & acc))
+		return 0;
+	m = match_exact(file, c->slot);
+	if (m && (m->allow & acc))
+		return 0;
+	if (match_subtree(file, -(int)acc, &deep, c))
+		return 0;
+	if (glob_check(self, file, -(int)acc, c) == 1)
+		return 0;
+	return report_default(self, acc, c);
 }
 #endif /* BW_LIB_MATCH_H */

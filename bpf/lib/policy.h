@@ -15,7 +15,7 @@
  * loading fast. The enforcer sets dynamic_gen and they come from the
  * active generation in `gens` instead, since a reload may turn them on. */
 const volatile __u32 dynamic_gen = 0;
-const volatile __u32 static_exec_default_deny = 0;
+const volatile __u32 static_default_deny = 0; /* as bw_gen.default_deny */
 const volatile __u32 static_have_subtrees = 0;
 const volatile __u32 static_have_globs = 0;
 

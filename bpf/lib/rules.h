@@ -11,9 +11,10 @@
 #include "lib/event.h"
 #include "lib/policy.h"
 
-static __always_inline bool exec_default_deny(const struct bw_ctx *c)
+/* The BW_ACC_* accesses under an allow-list, and BW_DEFAULT_AUDIT. */
+static __always_inline __u32 default_deny(const struct bw_ctx *c)
 {
-	return dynamic_gen ? c->exec_default_deny_gen != 0 : static_exec_default_deny != 0;
+	return dynamic_gen ? c->default_deny_gen : static_default_deny;
 }
 
 static __always_inline bool have_subtrees(const struct bw_ctx *c)
@@ -125,6 +126,18 @@ static __always_inline int report(struct bw_task *self, __u32 rule_idx, const st
 		   self, bpf_get_current_task_btf(), c);
 	bpf_ringbuf_submit(e, 0);
 	return ret;
+}
+
+/* An access no allow rule lists, under an allow-list: the built-in rule of
+ * that access's default, which only reports when the policy audits. */
+static __always_inline int report_default(struct bw_task *self, __u32 acc, const struct bw_ctx *c)
+{
+	struct bw_rule r = {.flags = (default_deny(c) & BW_DEFAULT_AUDIT) ? BW_RULE_AUDIT : 0};
+	__u32 id = acc == BW_ACC_READ    ? BW_RULE_DEFAULT_READ
+		   : acc == BW_ACC_WRITE ? BW_RULE_DEFAULT_WRITE
+					 : BW_RULE_DEFAULT_EXEC;
+
+	return report(self, id, &r, c);
 }
 
 /* The one ordering of every slot: the first enforcing rule whose `when:`

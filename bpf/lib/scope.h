@@ -27,7 +27,7 @@ struct bw_ctx {
 	__u32 own_supervisor; /* the subject's sandbox's, under an engine */
 	__u32 protect;
 	__u32 scope;
-	__u32 exec_default_deny_gen;
+	__u32 default_deny_gen;
 	__u32 have_subtrees_gen;
 	__u32 have_globs_gen;
 	/* 64-bit so the verifier tracks the constant through the stack. */
@@ -157,7 +157,7 @@ static __always_inline bool subject_slot(const struct bw_config *cfg, const stru
 	g = bpf_map_lookup_elem(&gens, &c->slot);
 	if (!g)
 		return false;
-	c->exec_default_deny_gen = g->exec_default_deny;
+	c->default_deny_gen = g->default_deny;
 	c->have_subtrees_gen = g->have_subtrees;
 	c->have_globs_gen = g->have_globs;
 	return true;

@@ -321,7 +321,7 @@ void write_settings(const LsmMaps &m, const LsmPlan &plan, uint32_t gen, const s
 		    uint64_t policy_hash)
 {
 	bw_gen g{};
-	g.exec_default_deny = plan.exec_default_deny ? 1 : 0;
+	g.default_deny = plan.default_deny;
 	g.have_subtrees = plan.subtrees.empty() ? 0 : 1;
 	g.have_globs = plan.globs.empty() ? 0 : 1;
 	g.nrules = static_cast<__u32>(plan.rules.size());

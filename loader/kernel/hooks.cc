@@ -67,14 +67,15 @@ std::string prog_hook(const bpf_program *prog)
 namespace {
 
 // Whether one of the catalog's words is in use; file words count for deny
-// rules only (file_access), an `allow: exec` list through exec_allow_list.
+// rules (file_access) and, read and write, for an allow-list (default_deny):
+// that needs their hooks too. The exec allow-list needs fewer (below).
 bool word_used(const policy::WordInfo &w, const LsmNeeds &n)
 {
 	std::string_view name = w.name;
 	if (name == "read")
-		return (n.file_access & BW_ACC_READ) != 0;
+		return ((n.file_access | n.default_deny) & BW_ACC_READ) != 0;
 	if (name == "write")
-		return (n.file_access & BW_ACC_WRITE) != 0;
+		return ((n.file_access | n.default_deny) & BW_ACC_WRITE) != 0;
 	if (name == "exec")
 		return (n.file_access & BW_ACC_EXEC) != 0;
 	return n.words.count(w.name) > 0;
@@ -99,9 +100,12 @@ bool hook_needed(const std::string &hook, const LsmNeeds &n)
 			for (const char *h : w.hooks)
 				if (hook == h)
 					return true;
-	// The exec allow-list trusts resolved paths: a new root (pivot_root,
-	// chroot) would let the sandbox forge them.
-	if (n.exec_allow_list && (hook == "bprm_check_security" || hook == "sb_pivotroot" || hook == "path_chroot"))
+	// The exec allow-list is checked at exec only (not at mmap_file).
+	if ((n.default_deny & BW_ACC_EXEC) && hook == "bprm_check_security")
+		return true;
+	// Allow-lists trust resolved paths: a new root (pivot_root, chroot)
+	// would let the sandbox forge them.
+	if (n.default_deny && (hook == "sb_pivotroot" || hook == "path_chroot"))
 		return true;
 	return n.escape_hooks.count(hook) > 0;
 }

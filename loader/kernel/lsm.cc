@@ -175,7 +175,7 @@ void LsmLayer::open_objects(const LsmEnforce *enforce)
 		select_programs(lsm_->obj, needs);
 		set_ring_size(lsm_->maps.events, opts_.ringbuf_bytes);
 		lsm_->rodata->dynamic_gen = enforce ? 1 : 0;
-		lsm_->rodata->static_exec_default_deny = plan_.exec_default_deny ? 1 : 0;
+		lsm_->rodata->static_default_deny = plan_.default_deny;
 		lsm_->rodata->static_have_subtrees = plan_.subtrees.empty() ? 0 : 1;
 		lsm_->rodata->static_have_globs = plan_.globs.empty() ? 0 : 1;
 	}

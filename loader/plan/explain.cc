@@ -103,13 +103,34 @@ void add_unique(std::vector<std::string> &v, const char *item)
 		v.push_back(item);
 }
 
-// An `allow: exec` rule: an allow-list entry, LSM only.
-Row allow_row(Row row)
+// The file accesses an allow-list can cover, and whether p has one for each.
+std::vector<std::pair<std::string, bool>> access_defaults(const policy::Policy &p)
 {
-	row.lsm = {true, {"bprm_check_security"}, "exec allow-list entry (default exec: deny)", {}};
+	return {{"read", p.defaults.read_deny}, {"write", p.defaults.write_deny}, {"exec", p.defaults.exec_deny}};
+}
+
+// An `allow:` rule: an entry of each allow-list it names, LSM only. The exec
+// allow-list is checked at exec alone; read and write where their words are.
+Row allow_row(const policy::Rule &r, Row row)
+{
+	std::vector<std::string> how;
+	row.lsm.enforced = true;
+	for (const auto &w : r.words) {
+		if (w == "exec") {
+			add_unique(row.lsm.what, "bprm_check_security");
+			row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
+					   "loader out of the allow-list, or it runs anything readable");
+		} else if (const policy::WordInfo *info = policy::find_word(w)) {
+			for (const char *h : info->hooks)
+				add_unique(row.lsm.what, h);
+		}
+		how.push_back(w + " allow-list entry (default " + w + ": deny)");
+		if (w == "write")
+			row.gaps.push_back("write: truncate, unlink, rmdir, rename, link, chmod and chown see "
+					   "only identity and subtree entries, not patterns or paths absent at load");
+	}
+	row.lsm.how = join(how, "; ");
 	row.seccomp.how = "cannot see paths";
-	row.gaps.push_back("ld.so <file> maps a binary without exec'ing it: keep the dynamic "
-			   "loader out of the allow-list, or it runs anything readable");
 	return row;
 }
 
@@ -162,7 +183,7 @@ Row rule_row(const policy::Rule &r)
 	std::string when = targets_of(r, row.targets);
 	if (!when.empty())
 		row.targets.push_back("when " + when);
-	return r.verb == policy::Verb::Allow ? allow_row(std::move(row)) : deny_row(r, std::move(row));
+	return r.verb == policy::Verb::Allow ? allow_row(r, std::move(row)) : deny_row(r, std::move(row));
 }
 
 Row syscall_row(const policy::SyscallEntry &s, size_t i)
@@ -288,8 +309,11 @@ std::vector<std::string> preamble(const policy::Policy &p, const KernelView *k)
 			"; syscalls from any other ABI (i386 int 0x80, x32) kill the process");
 	lines.push_back(std::string("seccomp: default action ") +
 			(p.defaults.syscalls_set ? policy::to_string(p.defaults.syscalls) : "allow"));
-	lines.push_back(std::string("lsm: exec ") +
-			(p.defaults.exec_deny ? "allow-list (default deny)" : "default allow"));
+	for (const auto &[what, deny] : access_defaults(p))
+		lines.push_back("lsm: " + what + " " +
+				(deny ? std::string("allow-list (default deny") +
+						 (p.mode == policy::Mode::Audit ? ", reported only: audit)" : ")")
+				      : "default allow"));
 	return lines;
 }
 
@@ -303,8 +327,9 @@ std::string explain_json(const policy::Policy &p, const KernelView *k)
 	j["mode"] = policy::to_string(p.mode);
 	j["extends"] = p.extends;
 	j["architectures"] = p.architectures.empty() ? std::vector<std::string>{"x86_64"} : p.architectures;
-	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? policy::to_string(p.defaults.syscalls) : "allow"},
-			 {"exec", p.defaults.exec_deny ? "deny" : "allow"}};
+	j["defaults"] = {{"syscalls", p.defaults.syscalls_set ? policy::to_string(p.defaults.syscalls) : "allow"}};
+	for (const auto &[what, deny] : access_defaults(p))
+		j["defaults"][what] = deny ? "deny" : "allow";
 	if (k) {
 		j["kernel"] = {
 			{"release", k->release},

@@ -61,8 +61,8 @@ int word_index(const std::string &w)
 	return it == idx.end() ? -1 : it->second;
 }
 
-// How a file rule marks a map entry: an allow sets allow_exec, a deny adds
-// the rule to the slot of each access it denies.
+// How a file rule marks a map entry: an allow sets the accesses it lists, a
+// deny adds the rule to the slot of each access it denies.
 struct FileMerge {
 	const policy::Rule &r;
 	size_t rule;
@@ -70,7 +70,7 @@ struct FileMerge {
 	void operator()(bw_file_match &m, const std::string &what) const
 	{
 		if (r.verb == policy::Verb::Allow) {
-			m.allow_exec = 1;
+			m.allow |= r.access;
 			return;
 		}
 		for (int bit = 0; bit < 3; bit++)
@@ -194,14 +194,17 @@ void plan_hooks(LsmPlan &plan, const policy::Policy &policy)
 
 void plan_needs(LsmPlan &plan, const policy::Policy &policy)
 {
-	plan.exec_default_deny = policy.defaults.exec_deny;
+	plan.needs.default_deny = policy.defaults.deny_access();
+	// The defaults are the policy's own rules: its mode is theirs.
+	plan.default_deny = plan.needs.default_deny;
+	if (plan.default_deny && policy.mode == policy::Mode::Audit)
+		plan.default_deny |= BW_DEFAULT_AUDIT;
 	for (const auto &r : policy.rules) {
 		for (const auto &w : r.words)
 			plan.needs.words.insert(w);
 		if (r.kind == policy::RuleKind::File && r.verb == policy::Verb::Deny)
 			plan.needs.file_access |= r.access;
 	}
-	plan.needs.exec_allow_list = policy.defaults.exec_deny;
 	for (const auto &h : policy.hooks)
 		plan.needs.escape_hooks.insert(h.hook);
 }
@@ -427,7 +430,10 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 	for (size_t i = 0; i < rules.size(); i++)
 		o << "  [" << i << "] " << policy::rule_id_for(policy, i) << " flags=0x" << std::hex << rules[i].flags
 		  << std::dec << " errno=" << rules[i].errno_value << "\n";
-	o << "exec_default_deny: " << (exec_default_deny ? "yes" : "no") << "\n";
+	static const char *acc[3] = {"read", "write", "exec"};
+	for (int a = 0; a < 3; a++)
+		o << acc[a] << "_default_deny: "
+		  << (default_deny & (1u << a) ? (default_deny & BW_DEFAULT_AUDIT ? "audit" : "yes") : "no") << "\n";
 	for (const auto &[w, rl] : words)
 		o << "word_rules[" << (w < BW_WORD_COUNT ? word_names[w] : "?") << "] = " << rules_text(rl, policy)
 		  << "\n";
@@ -443,13 +449,13 @@ std::string LsmPlan::dump(const policy::Policy &policy) const
 		  << (k.prefixlen - 32) << "] = " << rules_text(rl, policy) << "\n";
 	}
 	auto file = [&](const char *map, const std::string &key, const bw_file_match &m) {
-		static const char *acc[3] = {"read", "write", "exec"};
 		o << map << "[" << key << "] =";
 		for (int a = 0; a < 3; a++)
 			if (m.acc[a].rule_plus1[0])
 				o << " " << acc[a] << ":" << rules_text(m.acc[a], policy);
-		if (m.allow_exec)
-			o << " allow-exec";
+		for (int a = 0; a < 3; a++)
+			if (m.allow & (1u << a))
+				o << " allow-" << acc[a];
 		o << "\n";
 	};
 	for (const auto &[p, m] : paths)

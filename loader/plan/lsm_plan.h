@@ -32,7 +32,7 @@ struct LsmFileEntry {
 struct LsmNeeds {
 	std::set<std::string> words;
 	unsigned file_access = 0;
-	bool exec_allow_list = false;
+	unsigned default_deny = 0; // BW_ACC_* under an allow-list
 	std::set<std::string> escape_hooks;
 	bool all = false;                 // load everything (the probe, enforce mode)
 	bool supervisor_exit = false;     // and the supervisor-exit tracepoint (sandboxes that fail closed)
@@ -50,7 +50,7 @@ struct LsmPlan {
 	std::map<std::pair<uint32_t, uint64_t>, bw_file_match> inodes, subtrees; // (kernel dev, ino)
 	std::vector<std::pair<std::string, bw_file_match>> globs;                // index = file_globs slot
 	std::map<std::string, bw_glob_list> glob_dirs;
-	bool exec_default_deny = false;
+	uint32_t default_deny = 0; // bw_gen.default_deny: BW_ACC_* bits, BW_DEFAULT_AUDIT
 	std::array<uint32_t, BW_ESCAPE_HOOKS> escape_rule_plus1{};
 	LsmNeeds needs;
 	std::vector<LsmFileEntry> entries;

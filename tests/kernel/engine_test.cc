@@ -248,6 +248,45 @@ TEST(Engine, SandboxesWithDifferentPoliciesSeeOnlyTheirOwnRules)
 	unlink(flag.c_str());
 }
 
+// Allow-lists through the engine: the defaults are per generation slot, so
+// a sandbox with read and write allow-lists is held to them while one beside
+// it, without, is not.
+TEST(Engine, AllowListsStayInTheirSandbox)
+{
+	REQUIRE_LSM();
+	Engine eng("allow");
+	ASSERT_TRUE(eng.wait_ready()) << eng.log();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bw-eng-al && echo x > /tmp/bw-eng-al/listed && "
+			      "echo y > /tmp/bw-eng-al/other"),
+		  0);
+	const std::string flag = "/tmp/bw-eng-al-go";
+	unlink(flag.c_str());
+	std::string script =
+		"while [ ! -e " + flag + " ]; do sleep 0.1; done; " + probe() + " open /tmp/bw-eng-al/other rw";
+	ktest::Run beside("name: beside\nrules:\n  - id: nothing-here\n    deny: read\n    paths: [/etc/shadow]\n",
+			  "lsm", {"/usr/bin/bash", "-c", script}, eng.client());
+	std::string pol = "name: listed\ndefault: {read: deny, write: deny}\nrules:\n" + ktest::runtime_reads_rule() +
+			  "  - id: mine\n    allow: [read, write]\n    paths: [/tmp/bw-eng-al/listed]\n";
+	Result ok = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bw-eng-al/listed", "rw"}, eng.client());
+	Result rd = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bw-eng-al/other", "r"}, eng.client());
+	Result wr = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bw-eng-al/other", "w"}, eng.client());
+	std::ofstream(flag) << 1;
+	Result b = beside.wait();
+	std::system("rm -rf /tmp/bw-eng-al");
+	unlink(flag.c_str());
+	EXPECT_EQ(ok.out, "ok\n") << ktest::describe(ok);
+	EXPECT_TRUE(ok.events.empty()) << ktest::describe(ok);
+	EXPECT_EQ(rd.out, "err open EPERM\n") << ktest::describe(rd);
+	ASSERT_EQ(rd.events.size(), 1u) << ktest::describe(rd);
+	EXPECT_EQ(rd.events[0]["rule"]["id"], "default:read");
+	EXPECT_EQ(wr.out, "err open EPERM\n") << ktest::describe(wr);
+	ASSERT_EQ(wr.events.size(), 1u) << ktest::describe(wr);
+	EXPECT_EQ(wr.events[0]["rule"]["id"], "default:write");
+	EXPECT_EQ(b.out, "ok\n") << ktest::describe(b);
+	EXPECT_TRUE(b.events.empty()) << ktest::describe(b);
+	EXPECT_EQ(eng.stop(), 0) << eng.log();
+}
+
 // The sandbox's supervisor killed from outside: its subjects do not run on.
 // The one looping through hooks dies at its next one (the kernel marked the
 // sandbox gone when the supervisor exited); the one asleep in a syscall

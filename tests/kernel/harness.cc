@@ -38,6 +38,13 @@ std::string bin_dir()
 	return self.substr(0, self.rfind('/'));
 }
 
+std::string runtime_reads_rule()
+{
+	std::string p = probe(), dir = p.substr(0, p.rfind('/'));
+	return "  - id: runtime\n    allow: read\n    paths: [\"" + dir +
+	       "/**\", \"/usr/lib/**\", \"/usr/lib64/**\", /etc/ld.so.cache]\n";
+}
+
 std::string probe()
 {
 	// Tests/ build dir layout on the host, flat layout in the VM.

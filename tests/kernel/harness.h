@@ -25,6 +25,10 @@ struct Result {
 // Directory holding bulwark and bulwark-probe (BULWARK_BIN_DIR, else ours).
 std::string bin_dir();
 std::string probe();
+// A `rules:` entry (YAML) allowing what the probe reads before main() under
+// `default: {read: deny}`: itself (exec opens it for reading), the dynamic
+// loader and the libraries.
+std::string runtime_reads_rule();
 
 // A started `bulwark run`, for tests that act while it is alive.
 class Run {

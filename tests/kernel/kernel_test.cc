@@ -742,6 +742,127 @@ TEST(Lsm, ExecAllowList)
 	EXPECT_EQ(no.events[0]["rule"]["id"], "default:exec");
 }
 
+// Exact (identity and path), subtree and '*' entries are read; anything else
+// is denied in the name of the read default, writes are not its business.
+TEST(Lsm, ReadAllowList)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bwrl/sub/deep /tmp/bwrl/g && for f in exact sub/deep/f g/f1 g/x other; "
+			      "do echo x > /tmp/bwrl/$f; done && ln -sfn /tmp/bwrl/exact /tmp/bwrl/link"),
+		  0);
+	std::string pol = "name: demo\ndefault:\n  read: deny\nrules:\n" + ktest::runtime_reads_rule() +
+			  "  - id: listed\n    allow: read\n"
+			  "    paths: [/tmp/bwrl/exact, \"/tmp/bwrl/sub/**\", \"/tmp/bwrl/g/f*\"]\n";
+	Result exact = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/link", "r"});
+	Result sub = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/sub/deep/f", "r"});
+	Result glob = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/g/f1", "r"});
+	Result no = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/g/x", "r"});
+	Result rw = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/other", "rw"});
+	Result w = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwrl/other", "w"});
+	std::system("rm -rf /tmp/bwrl");
+	for (const Result *r : {&exact, &sub, &glob, &w}) {
+		EXPECT_EQ(r->out, "ok\n") << diag(*r);
+		EXPECT_TRUE(r->events.empty()) << diag(*r);
+	}
+	EXPECT_EQ(no.out, "err open EPERM\n") << diag(no);
+	ASSERT_EQ(no.events.size(), 1u) << diag(no);
+	EXPECT_EQ(no.events[0]["rule"]["id"], "default:read");
+	EXPECT_EQ(no.events[0]["bulwark"]["action"], "deny");
+	EXPECT_EQ(no.events[0]["bulwark"]["hook"], "file_open");
+	EXPECT_EQ(no.events[0]["file"]["path"], "/tmp/bwrl/g/x");
+	EXPECT_EQ(rw.out, "err open EPERM\n") << diag(rw);
+}
+
+// `allow: [read, exec]` feeds both lists; each default names itself (exec
+// opens the binary for reading first, so /usr/bin/true is readable but not
+// listed to run). Under a new root the listed paths would mean other
+// files: chroot is denied.
+TEST(Lsm, ReadAndExecAllowListsTogether)
+{
+	REQUIRE_LSM();
+	std::string dir = ktest::probe().substr(0, ktest::probe().rfind('/'));
+	std::string pol = "name: demo\ndefault: {read: deny, exec: deny}\nrules:\n"
+			  "  - id: readable\n    allow: read\n"
+			  "    paths: [\"/usr/lib/**\", \"/usr/lib64/**\", /usr/bin/true]\n"
+			  "  - id: tools\n    allow: [read, exec]\n    paths: [\"" +
+			  dir + "/**\"]\n";
+	Result ok = ktest::run(pol, "lsm", {probe(), "open", ktest::probe(), "r"});
+	EXPECT_EQ(ok.out, "ok\n") << diag(ok);
+	EXPECT_TRUE(ok.events.empty()) << diag(ok);
+	Result rd = ktest::run(pol, "lsm", {probe(), "open", "/etc/hostname", "r"});
+	EXPECT_EQ(rd.out, "err open EPERM\n") << diag(rd);
+	ASSERT_EQ(rd.events.size(), 1u) << diag(rd);
+	EXPECT_EQ(rd.events[0]["rule"]["id"], "default:read");
+	Result ex = ktest::run(pol, "lsm", {probe(), "exec", "/usr/bin/true"});
+	EXPECT_NE(ex.out.find("err execve EPERM"), std::string::npos) << diag(ex);
+	ASSERT_EQ(ex.events.size(), 1u) << diag(ex);
+	EXPECT_EQ(ex.events[0]["rule"]["id"], "default:exec");
+	Result ch = ktest::run("name: demo\ndefault: {read: deny}\nrules:\n" + ktest::runtime_reads_rule(), "lsm",
+			       {probe(), "chroot", "/tmp"});
+	EXPECT_EQ(ch.out, "err chroot EPERM\n") << diag(ch);
+	ASSERT_EQ(ch.events.size(), 1u) << diag(ch);
+	EXPECT_EQ(ch.events[0]["rule"]["id"], "default:read");
+}
+
+// Opening for writing is matched like reading. The path hooks see identity
+// and subtree entries only: a subtree's file may be removed, an unlisted
+// one not, nor one listed by a pattern alone (fails closed).
+TEST(Lsm, WriteAllowList)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bwwl/sub/deep /tmp/bwwl/g && for f in exact sub/deep/f g/f1 g/f2 other; "
+			      "do echo x > /tmp/bwwl/$f; done"),
+		  0);
+	std::string pol = "name: demo\ndefault:\n  write: deny\nrules:\n  - id: out\n    allow: write\n"
+			  "    paths: [/tmp/bwwl/exact, \"/tmp/bwwl/sub/**\", \"/tmp/bwwl/g/f*\"]\n";
+	Result exact = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwwl/exact", "w"});
+	Result sub = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwwl/sub/deep/f", "rw"});
+	Result glob = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwwl/g/f1", "w"});
+	Result rd = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwwl/other", "r"});
+	Result no = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwwl/other", "w"});
+	Result rm_sub = ktest::run(pol, "lsm", {probe(), "unlink", "/tmp/bwwl/sub/deep/f"});
+	Result rm_no = ktest::run(pol, "lsm", {probe(), "unlink", "/tmp/bwwl/other"});
+	Result rm_glob = ktest::run(pol, "lsm", {probe(), "unlink", "/tmp/bwwl/g/f2"});
+	bool other_left = access("/tmp/bwwl/other", F_OK) == 0, sub_left = access("/tmp/bwwl/sub/deep/f", F_OK) == 0;
+	std::system("rm -rf /tmp/bwwl");
+	for (const Result *r : {&exact, &sub, &glob, &rd, &rm_sub}) {
+		EXPECT_EQ(r->out, "ok\n") << diag(*r);
+		EXPECT_TRUE(r->events.empty()) << diag(*r);
+	}
+	EXPECT_FALSE(sub_left);
+	EXPECT_EQ(no.out, "err open EPERM\n") << diag(no);
+	ASSERT_EQ(no.events.size(), 1u) << diag(no);
+	EXPECT_EQ(no.events[0]["rule"]["id"], "default:write");
+	EXPECT_EQ(no.events[0]["bulwark"]["hook"], "file_open");
+	EXPECT_EQ(rm_no.out, "err unlink EPERM\n") << diag(rm_no);
+	EXPECT_TRUE(other_left);
+	ASSERT_EQ(rm_no.events.size(), 1u) << diag(rm_no);
+	EXPECT_EQ(rm_no.events[0]["rule"]["id"], "default:write");
+	EXPECT_EQ(rm_no.events[0]["bulwark"]["hook"], "path_unlink");
+	EXPECT_EQ(rm_glob.out, "err unlink EPERM\n") << diag(rm_glob);
+}
+
+// In audit mode the defaults only report: every access goes through, one
+// audit event each.
+TEST(Lsm, AllowListsAuditInAuditMode)
+{
+	REQUIRE_LSM();
+	ASSERT_EQ(std::system("mkdir -p /tmp/bwal && echo x > /tmp/bwal/f"), 0);
+	std::string pol =
+		"name: demo\nmode: audit\ndefault: {read: deny, write: deny}\nrules:\n" + ktest::runtime_reads_rule();
+	Result r = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwal/f", "r"});
+	Result w = ktest::run(pol, "lsm", {probe(), "open", "/tmp/bwal/f", "w"});
+	std::system("rm -rf /tmp/bwal");
+	EXPECT_EQ(r.out, "ok\n") << diag(r);
+	ASSERT_EQ(r.events.size(), 1u) << diag(r);
+	EXPECT_EQ(r.events[0]["rule"]["id"], "default:read");
+	EXPECT_EQ(r.events[0]["bulwark"]["action"], "audit");
+	EXPECT_EQ(w.out, "ok\n") << diag(w);
+	ASSERT_EQ(w.events.size(), 1u) << diag(w);
+	EXPECT_EQ(w.events[0]["rule"]["id"], "default:write");
+	EXPECT_EQ(w.events[0]["bulwark"]["action"], "audit");
+}
+
 TEST(Lsm, HooksEscapeHatch)
 {
 	REQUIRE_LSM();

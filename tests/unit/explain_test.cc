@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loader/kernel/lsm.h"
 #include "loader/plan/explain.h"
 #include "loader/plan/lsm_plan.h"
 #include "policy/policy.h"
@@ -109,4 +110,50 @@ TEST(Explain, MarksWhatAKernelWithoutSomeHooksCannotEnforce)
 	auto any = nlohmann::json::parse(explain_json(*r.policy));
 	EXPECT_TRUE(rule(any, "no-userns")["lsm"]["enforced"]);
 	EXPECT_FALSE(any.contains("kernel"));
+}
+
+// The allow-lists' defaults reach both program sets (the run's load-time
+// constant, the engine's and enforcer's per-slot settings: one value), with
+// the policy's mode; their hooks are loaded, chroot denied with them.
+TEST(LsmPlan, ReadAndWriteAllowLists)
+{
+	auto parse = [](const std::string &text) {
+		auto r = policy::parse_string(text, "t.yaml");
+		EXPECT_TRUE(r.ok());
+		return *r.policy;
+	};
+	auto p = parse("name: p\ndefault: {read: deny, write: deny}\nrules:\n"
+		       "  - {id: r, allow: [read, exec], paths: [/x/y, \"/x/*.so\"]}\n"
+		       "  - {id: w, allow: write, paths: [/x/y]}\n");
+	LsmPlan plan = plan_lsm(p);
+	EXPECT_EQ(plan.default_deny, static_cast<uint32_t>(BW_ACC_READ | BW_ACC_WRITE));
+	EXPECT_EQ(plan.needs.default_deny, static_cast<unsigned>(BW_ACC_READ | BW_ACC_WRITE));
+	ASSERT_EQ(plan.paths.count("/x/y"), 1u);
+	EXPECT_EQ(plan.paths["/x/y"].allow, static_cast<__u32>(BW_ACC_READ | BW_ACC_WRITE | BW_ACC_EXEC));
+	for (const auto &a : plan.paths["/x/y"].acc)
+		EXPECT_EQ(a.rule_plus1[0], 0u) << "an allow put a rule into a deny slot";
+	ASSERT_EQ(plan.globs.size(), 1u);
+	EXPECT_EQ(plan.globs[0].second.allow, static_cast<__u32>(BW_ACC_READ | BW_ACC_EXEC));
+	std::string d = plan.dump(p);
+	EXPECT_NE(d.find("read_default_deny: yes\nwrite_default_deny: yes\nexec_default_deny: no\n"), std::string::npos)
+		<< d;
+	EXPECT_NE(d.find("file_paths[/x/y] = allow-read allow-write allow-exec"), std::string::npos) << d;
+	for (const char *h : {"file_open", "path_unlink", "path_rename", "path_chmod", "path_chroot", "sb_pivotroot"})
+		EXPECT_TRUE(hook_needed(h, plan.needs)) << h;
+	// No exec allow-list: exec is not checked at all.
+	EXPECT_FALSE(hook_needed("bprm_check_security", plan.needs));
+
+	auto audit = parse("name: p\nmode: audit\ndefault: {read: deny}\n");
+	LsmPlan ap = plan_lsm(audit);
+	EXPECT_EQ(ap.default_deny, static_cast<uint32_t>(BW_ACC_READ | BW_DEFAULT_AUDIT));
+	EXPECT_NE(ap.dump(audit).find("read_default_deny: audit"), std::string::npos);
+	EXPECT_FALSE(hook_needed("path_unlink", ap.needs));
+
+	auto j = nlohmann::json::parse(explain_json(p));
+	EXPECT_EQ(j["defaults"]["read"], "deny");
+	EXPECT_EQ(j["defaults"]["write"], "deny");
+	EXPECT_EQ(j["defaults"]["exec"], "allow");
+	EXPECT_EQ(rule(j, "w")["lsm"]["how"], "write allow-list entry (default write: deny)");
+	EXPECT_NE(explain_text(audit).find("lsm: read allow-list (default deny, reported only: audit)"),
+		  std::string::npos);
 }

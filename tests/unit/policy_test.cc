@@ -702,6 +702,48 @@ TEST(PolicyLanguage, ActionWordsCombine)
 	EXPECT_EQ(p.rules[0].access, 0u);
 }
 
+TEST(PolicyLanguage, AllowReadAndWriteBuildAllowLists)
+{
+	ParseResult r = parse_string(doc(R"(
+name: p
+default: {read: deny, write: deny, exec: deny}
+rules:
+  - id: runtime
+    allow: [read, exec]
+    paths: ["/usr/**", /etc/ld.so.cache, "/opt/*/lib"]
+  - id: out
+    allow: write
+    paths: ["/tmp/**"]
+)"),
+				     "t.yaml");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(strs(r));
+	EXPECT_TRUE(r.diagnostics.empty()) << ::testing::PrintToString(strs(r));
+	const Policy &p = *r.policy;
+	EXPECT_TRUE(p.defaults.read_deny);
+	EXPECT_TRUE(p.defaults.write_deny);
+	EXPECT_TRUE(p.defaults.exec_deny);
+	EXPECT_EQ(p.defaults.deny_access(), static_cast<unsigned>(AccessRead | AccessWrite | AccessExec));
+	ASSERT_EQ(p.rules.size(), 2u);
+	EXPECT_EQ(p.rules[0].verb, Verb::Allow);
+	EXPECT_EQ(p.rules[0].kind, RuleKind::File);
+	EXPECT_EQ(p.rules[0].access, static_cast<unsigned>(AccessRead | AccessExec));
+	ASSERT_EQ(p.rules[0].paths.size(), 3u);
+	EXPECT_EQ(p.rules[0].paths[0].kind, PathKind::Subtree);
+	EXPECT_EQ(p.rules[0].paths[2].kind, PathKind::Glob);
+	EXPECT_EQ(p.rules[1].access, static_cast<unsigned>(AccessWrite));
+
+	// Each default on its own; `allow` leaves the others alone.
+	ParseResult w = parse_string("name: p\ndefault: {write: deny}\nrules: [{id: a, allow: write, paths: [/x]}]\n",
+				     "t.yaml");
+	ASSERT_TRUE(w.ok()) << ::testing::PrintToString(strs(w));
+	EXPECT_TRUE(w.diagnostics.empty()) << ::testing::PrintToString(strs(w));
+	EXPECT_EQ(w.policy->defaults.deny_access(), static_cast<unsigned>(AccessWrite));
+	// An allow-list alone is a policy: no "policy has no rules".
+	ParseResult only = parse_string("name: p\ndefault: {read: deny}\n", "t.yaml");
+	ASSERT_TRUE(only.ok());
+	EXPECT_TRUE(only.diagnostics.empty()) << ::testing::PrintToString(strs(only));
+}
+
 TEST(PolicyLanguage, AllowExecBuildsAnAllowList)
 {
 	ParseResult r = parse_string(doc(R"(
@@ -966,12 +1008,12 @@ TEST(LanguageErrors, DenyAndAllowTogether)
 		     "t.yaml:5:5: a rule has either 'deny' or 'allow', not both");
 }
 
-TEST(LanguageErrors, AllowTakesOnlyExec)
+TEST(LanguageErrors, AllowTakesOnlyFileWords)
 {
-	expect_error("name: p\ndefault: {exec: deny}\nrules:\n  - id: a\n    allow: [exec, read]\n"
+	expect_error("name: p\ndefault: {exec: deny}\nrules:\n  - id: a\n    allow: [exec, mount]\n"
 		     "    paths: [/x]\n",
-		     "t.yaml:5:19: 'allow' only takes 'exec' (found 'read'); other words are denied "
-		     "with 'deny'");
+		     "t.yaml:5:19: 'allow' only takes read, write or exec (found 'mount'); other words are "
+		     "denied with 'deny'");
 }
 
 TEST(LanguageErrors, StandaloneWordsStandAlone)
@@ -995,6 +1037,8 @@ TEST(LanguageErrors, RequiredKeysByWord)
 		     "t.yaml:4:11: 'bind' rules require 'ports' and/or 'addresses'");
 	expect_error("name: p\ndefault: {exec: deny}\nrules: [{id: a, allow: exec}]\n",
 		     "t.yaml:3:24: 'allow: exec' rules require 'paths'");
+	expect_error("name: p\ndefault: {read: deny, write: deny}\nrules: [{id: a, allow: [read, write]}]\n",
+		     "t.yaml:3:24: 'allow: [read, write]' rules require 'paths'");
 }
 
 TEST(LanguageErrors, KeysAWordDoesNotTake)
@@ -1186,8 +1230,12 @@ TEST(LanguageErrors, DefaultsAndArchitectures)
 	const std::string hook = "hooks: [{hook: syslog}]\n";
 	expect_error("name: p\ndefault: {exec: maybe}\n" + hook,
 		     "t.yaml:2:17: invalid exec default 'maybe' (expected one of: allow, deny)");
+	expect_error("name: p\ndefault: {read: maybe}\n" + hook,
+		     "t.yaml:2:17: invalid read default 'maybe' (expected one of: allow, deny)");
+	expect_error("name: p\ndefault: {write: [deny]}\n" + hook,
+		     "t.yaml:2:18: 'write' default must be a string (expected one of: allow, deny)");
 	expect_error("name: p\ndefault: {network: deny}\n" + hook,
-		     "t.yaml:2:11: unknown default key 'network' (expected one of: syscalls, exec)");
+		     "t.yaml:2:11: unknown default key 'network' (expected one of: syscalls, read, write, exec)");
 	expect_error("name: p\narchitectures: [x86_64, arm64]\n" + hook,
 		     "t.yaml:2:25: unknown architecture 'arm64' (expected one of: x86_64, x86, x32)");
 	expect_error("name: p\narchitectures: [x86, x86]\n" + hook, "t.yaml:2:22: duplicate architecture 'x86'");
@@ -1210,6 +1258,28 @@ rules:
 )"),
 		     "t.yaml:9:13: contradictory rules: '/bin/sh' is denied to run by rule 'no-sh' "
 		     "and allowed by rule 'bins' (t.yaml:6)");
+}
+
+TEST(Conflicts, ReadOrWriteAllowedAndDenied)
+{
+	expect_error(doc(R"(
+name: p
+default: {read: deny, write: deny}
+rules:
+  - id: etc
+    allow: [read, write]
+    paths: [/etc/app.conf]
+  - id: ro
+    deny: write
+    paths: [/etc/app.conf]
+)"),
+		     "t.yaml:9:13: contradictory rules: '/etc/app.conf' is denied for writing by rule 'ro' "
+		     "and allowed by rule 'etc' (t.yaml:6)");
+	// A deny for another access than the allow is no contradiction.
+	ParseResult r = parse_string("name: p\ndefault: {read: deny}\nrules:\n  - {id: a, allow: read, paths: [/x]}\n"
+				     "  - {id: b, deny: write, paths: [/x]}\n",
+				     "t.yaml");
+	EXPECT_TRUE(r.ok()) << ::testing::PrintToString(strs(r));
 }
 
 TEST(Conflicts, ConditionalDenyNarrowsTheAllowList)
@@ -1262,6 +1332,16 @@ syscalls:
 
 // ---------------------------------------------------------------- warnings
 
+TEST(PolicyWarnings, AllowReadOrWriteWithoutTheirDefault)
+{
+	expect_diags("name: p\ndefault: {read: deny}\nrules: [{id: a, allow: [read, write], paths: [/x]}]\n",
+		     {"t.yaml:3:9: warning: rule 'a': 'allow: write' has no effect without "
+		      "'default: {write: deny}'"});
+	expect_diags("name: p\ndefault: {read: allow}\nrules: [{id: a, allow: read, paths: [/x]}]\n",
+		     {"t.yaml:3:9: warning: rule 'a': 'allow: read' has no effect without "
+		      "'default: {read: deny}'"});
+}
+
 TEST(PolicyWarnings, AllowExecWithoutExecDefault)
 {
 	expect_diags("name: p\nrules: [{id: a, allow: exec, paths: [/x]}]\n",
@@ -1303,6 +1383,19 @@ ExtendsResolver files(std::map<std::string, std::string> texts)
 	};
 }
 
+// Each access's default is merged on its own: a file that sets one keeps
+// its bases' others.
+TEST(Extends, AccessDefaultsMergeOneByOne)
+{
+	auto resolver = files({{"base.yaml", "name: base\ndefault: {read: deny, write: deny}\n"}});
+	ParseResult r = parse_string("name: top\nextends: base.yaml\ndefault: {write: allow, exec: deny}\n", "top.yaml",
+				     resolver);
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(strs(r));
+	EXPECT_TRUE(r.policy->defaults.read_deny);
+	EXPECT_FALSE(r.policy->defaults.write_deny);
+	EXPECT_TRUE(r.policy->defaults.exec_deny);
+}
+
 TEST(Extends, MergesBaseFirst)
 {
 	auto resolver = files({{"base.yaml", doc(R"(
@@ -1338,6 +1431,7 @@ hooks: [{hook: settime}]
 	EXPECT_TRUE(p.defaults.syscalls_set);
 	EXPECT_EQ(p.defaults.syscalls.kind, SyscallActionKind::Log);
 	EXPECT_FALSE(p.defaults.exec_deny); // overridden by the extending file
+	EXPECT_FALSE(p.defaults.read_deny);
 	ASSERT_EQ(p.rules.size(), 2u);
 	EXPECT_EQ(p.rules[0].id, "base-rule");
 	EXPECT_EQ(p.rules[0].mode, Mode::Audit); // its own file's mode
