@@ -27,7 +27,7 @@ done
 
 pkgs="build-essential cmake pkg-config clang clang-format llvm libbpf-dev bpftool
 libseccomp-dev libcli11-dev libgtest-dev googletest libyaml-cpp-dev
-nlohmann-json3-dev libelf-dev zlib1g-dev help2man"
+nlohmann-json3-dev libelf-dev zlib1g-dev help2man systemd"
 if [ "$want_vm" = 1 ]; then
     pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 fi

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/import/common.h"
 #include "policy/import/docker_profile.h"
 
 namespace bulwark {
@@ -59,64 +60,9 @@ std::string number(uint64_t v)
 	return buf;
 }
 
-// A syscall name in the filter's ABIs, as seccomp/syscalls.cc decides it:
-// x86 reaches socket and IPC calls through its multiplexers.
-bool exists_on_any(const std::string &name, const std::vector<uint32_t> &arches)
-{
-	for (uint32_t arch : arches) {
-		int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
-		if (nr >= 0 || (arch == SCMP_ARCH_X86 && nr <= -101 && nr >= -299))
-			return true;
-	}
-	return false;
-}
-
 std::string arch_list_yaml(const std::vector<std::string> &v)
 {
 	return "[" + join(v) + "]";
-}
-
-// Wraps a flow list so the file stays readable; YAML allows breaks anywhere
-// between flow items as long as continuation lines are indented.
-void write_names(std::ostringstream &out, const std::vector<std::string> &names)
-{
-	const size_t width = 96;
-	std::string line = "  - names: [";
-	for (size_t i = 0; i < names.size(); i++) {
-		std::string item = names[i] + (i + 1 < names.size() ? "," : "]");
-		if (line.size() + 1 + item.size() > width && line.back() != '[') {
-			out << line << "\n";
-			line = "      ";
-		} else if (line.back() != '[' && line != "      ") {
-			line += " ";
-		}
-		line += item;
-	}
-	if (names.empty())
-		line += "]";
-	out << line << "\n";
-}
-
-// "#   text", broken after ", " so no line runs past ~100 columns.
-void write_comment(std::ostringstream &out, const std::string &text)
-{
-	const size_t width = 96;
-	std::string line = "#   ";
-	size_t i = 0;
-	while (i < text.size()) {
-		size_t next = text.find(", ", i);
-		next = next == std::string::npos ? text.size() : next + 2;
-		std::string piece = text.substr(i, next - i);
-		if (line.size() + piece.size() > width && line != "#   " && line != "#       ") {
-			while (!line.empty() && line.back() == ' ')
-				line.pop_back();
-			out << line << "\n";
-			line = "#       ";
-		}
-		line += piece;
-		i = next;
-	}
-	out << line << "\n";
 }
 
 struct Context {
@@ -371,8 +317,6 @@ public:
 	Translator(const Context &ctx, const policy::SyscallAction &def, const std::vector<std::string> &arches)
 	    : ctx_(ctx), def_(def), arches_(arches)
 	{
-		for (const auto &a : arches)
-			tokens_.push_back(arch_token(a));
 	}
 
 	void translate(const json &doc)
@@ -420,23 +364,15 @@ private:
 	// The names the filter can hold; the others are said in `note`.
 	std::vector<std::string> present(const std::vector<std::string> &names, std::string &note) const
 	{
-		std::vector<std::string> kept, unknown, absent;
-		for (const auto &n : names) {
-			// runc skips names libseccomp does not know; libseccomp skips
-			// names an ABI lacks.
-			if (seccomp_syscall_resolve_name(n.c_str()) == __NR_SCMP_ERROR)
-				unknown.push_back(n);
-			else if (!exists_on_any(n, tokens_))
-				absent.push_back(n);
-			else
-				kept.push_back(n);
-		}
-		if (!unknown.empty())
+		// runc skips names libseccomp does not know; libseccomp skips
+		// names an ABI lacks.
+		import_common::NameSplit s = import_common::split_names(names, arches_);
+		if (!s.unknown.empty())
 			note += "\n  # left out, unknown to libseccomp (Docker's runtime skips them too): " +
-				join(unknown);
-		if (!absent.empty())
-			note += "\n  # left out, not a syscall on " + join(arches_) + ": " + join(absent);
-		return kept;
+				join(s.unknown);
+		if (!s.absent.empty())
+			note += "\n  # left out, not a syscall on " + join(arches_) + ": " + join(s.absent);
+		return s.kept;
 	}
 
 	void add(const std::string &w, const std::vector<std::string> &kept, const policy::SyscallAction &act,
@@ -471,7 +407,6 @@ private:
 	const Context &ctx_;
 	policy::SyscallAction def_;
 	const std::vector<std::string> &arches_;
-	std::vector<uint32_t> tokens_;
 };
 
 std::string policy_name(const ImportOptions &opts, const std::string &source)
@@ -514,7 +449,7 @@ void write_header(std::ostringstream &y, const Context &ctx, const ImportOptions
 	if (!dropped.empty()) {
 		y << "# Entries that do not apply to this container:\n";
 		for (const auto &d : dropped)
-			write_comment(y, d);
+			import_common::write_comment(y, d);
 	}
 }
 
@@ -527,7 +462,7 @@ void write_entries(std::ostringstream &y, const std::vector<Out> &entries)
 	y << "syscalls:\n";
 	for (const auto &o : entries) {
 		y << "  # " << o.comment << "\n";
-		write_names(y, o.entry.names);
+		import_common::write_names(y, o.entry.names);
 		y << "    action: " << policy::to_string(o.entry.action) << "\n";
 		if (o.entry.args.empty())
 			continue;
@@ -589,29 +524,7 @@ int run_import_docker(const ImportOptions &opts)
 		std::cerr << prefix << opts.profile << ": " << e.what() << "\n";
 		return 2;
 	}
-	if (opts.output.empty() || opts.output == "-") {
-		std::cout << imp.yaml << std::flush;
-		return std::cout ? 0 : 2;
-	}
-	// Written next to the target and renamed, so a failed run never leaves
-	// half a policy behind.
-	std::string tmp = opts.output + ".tmp";
-	{
-		std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-		o << imp.yaml;
-		o.close();
-		if (!o) {
-			std::cerr << prefix << opts.output << ": cannot write: " << std::strerror(errno) << "\n";
-			std::remove(tmp.c_str());
-			return 2;
-		}
-	}
-	if (std::rename(tmp.c_str(), opts.output.c_str()) != 0) {
-		std::cerr << prefix << opts.output << ": cannot write: " << std::strerror(errno) << "\n";
-		std::remove(tmp.c_str());
-		return 2;
-	}
-	return 0;
+	return import_common::write_output(imp.yaml, opts.output, prefix);
 }
 
 } // namespace bulwark
