@@ -299,7 +299,7 @@ MetricsSnapshot EventStream::metrics()
 void EventStream::finish()
 {
 	if (lsm_)
-		lsm_->consume();
+		lsm_->drain();
 	for (auto &[seq, h] : held_)
 		emit_held(h);
 	held_.clear();

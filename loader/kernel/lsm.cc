@@ -371,6 +371,11 @@ int LsmLayer::poll_fd() const
 	return source_ ? source_->poll_fd() : ring_buffer__epoll_fd(rb_);
 }
 
+int LsmLayer::drain()
+{
+	return source_ ? source_->drain(on_event_) : consume();
+}
+
 int LsmLayer::consume(size_t budget)
 {
 	if (source_)

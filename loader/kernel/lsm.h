@@ -107,6 +107,9 @@ public:
 	virtual int poll_fd() const = 0;
 	// Delivers up to budget records (0: all queued) to fn; returns how many.
 	virtual int consume(const std::function<void(const bw_event &)> &fn, size_t budget) = 0;
+	// Every record written before now, even those still on their way
+	// (an engine's forwarding): what a run reads once its command is done.
+	virtual int drain(const std::function<void(const bw_event &)> &fn) { return consume(fn, 0); }
 	virtual bool confine(pid_t pid) = 0;
 	// Records lost on the way (the engine's socket was full).
 	virtual uint64_t lost() const = 0;
@@ -150,6 +153,8 @@ public:
 	// Delivers pending events to on_event; returns how many.
 	// At most `budget` records (0: all that are queued).
 	int consume(size_t budget = 0);
+	// consume() everything, waiting for records still on their way.
+	int drain();
 	uint64_t dropped() const;
 	// Hits (deny, audit) summed over CPUs for the first n rule slots and
 	// the built-in rules, keyed by rule index as events carry it.

@@ -307,7 +307,12 @@ private:
 					reply = do_confine(s, got);
 				else if (msg.rfind("policy\n", 0) == 0)
 					reply = do_replace(s, msg);
-				else if (msg == "bye") {
+				else if (msg == "sync") {
+					// What the kernel wrote so far goes to its
+					// clients before this answer does.
+					lsm_.consume();
+					reply = "ok";
+				} else if (msg == "bye") {
 					s.said_bye = true;
 					continue;
 				} else
