@@ -590,8 +590,11 @@ std::string generalise(const std::string &path, const FsView &fs)
 {
 	auto c = split(path);
 	size_t tmp = temp_prefix(c);
+	// Numbers name processes and threads in /proc; elsewhere a number is a
+	// version or a fixed name (/usr/lib/gcc/x86_64-linux-gnu/12).
+	bool proc = !c.empty() && c[0] == "proc";
 	for (size_t i = 0; i < c.size(); i++) {
-		if (all_digits(c[i])) {
+		if (proc && all_digits(c[i])) {
 			c[i] = "*";
 			continue;
 		}

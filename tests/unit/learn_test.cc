@@ -132,6 +132,8 @@ TEST(Learn, GeneraliseProcessNamesAndTemporaryFiles)
 		  "/var/lib/c/*/config.json");
 	EXPECT_EQ(generalise("/etc/ssl/certs/ca-certificates.crt", fs), "/etc/ssl/certs/ca-certificates.crt");
 	EXPECT_EQ(generalise("/usr/lib/python3.11/os.py", fs), "/usr/lib/python3.11/os.py");
+	// A version directory is not a process.
+	EXPECT_EQ(generalise("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", fs), "/usr/lib/gcc/x86_64-linux-gnu/12/cc1");
 	// Gone by the end: another name next time, the same kind of file.
 	EXPECT_EQ(generalise("/tmp/ccA1b2C3.s", fs), "/tmp/*.s");
 	EXPECT_EQ(generalise("/tmp/tmp.Xa81kQ0pZz/in", fs), "/tmp/*/*");
