@@ -203,9 +203,11 @@ void collapse_written(std::map<std::string, Evidence> &paths)
 			std::string name = f.substr(f.rfind('/') + 1);
 			size_t dot = name.rfind('.');
 			bool ext = dot != std::string::npos && dot > 0 && name.size() - dot <= 8;
-			std::string to = files.size() >= 2 && split(dir).size() >= 2
-						 ? dir + "/**"
-						 : dir + "/*" + (ext ? name.substr(dot) : std::string());
+			// A subtree cannot start below a '*'.
+			std::string to =
+				files.size() >= 2 && split(dir).size() >= 2 && dir.find('*') == std::string::npos
+					? dir + "/**"
+					: dir + "/*" + (ext ? name.substr(dot) : std::string());
 			Evidence ev = paths[f];
 			paths.erase(f);
 			paths[to].add(ev);
@@ -224,6 +226,50 @@ void collapse_written(std::map<std::string, Evidence> &paths)
 		} else {
 			++it;
 		}
+	}
+}
+
+// The LSM layer tries at most this many '*' patterns per literal directory
+// they start in (BW_SLOT_RULES); a policy with more is refused at load.
+// Patterns past it are merged: the components they differ in become '*';
+// if that still leaves too many, the directory becomes a subtree.
+void fit_glob_limit(std::map<std::string, Evidence> &paths)
+{
+	constexpr size_t kGlobsPerDir = 4;
+	std::map<std::string, std::vector<std::string>> by_root;
+	for (const auto &[p, ev] : paths)
+		if (is_glob(p))
+			by_root[p.substr(0, std::max<size_t>(p.rfind('/', p.find('*')), 1))].push_back(p);
+	for (const auto &[root, pats] : by_root) {
+		if (pats.size() <= kGlobsPerDir)
+			continue;
+		std::map<size_t, std::vector<std::string>> by_len;
+		for (const auto &p : pats)
+			by_len[split(p).size()].push_back(p);
+		std::map<std::string, Evidence> merged;
+		for (const auto &[len, group] : by_len) {
+			auto base = split(group[0]);
+			for (const auto &q : group) {
+				auto c = split(q);
+				for (size_t i = 0; i < c.size(); i++)
+					if (c[i] != base[i])
+						base[i] = "*";
+			}
+			std::string m = join(base, base.size());
+			for (const auto &q : group)
+				merged[m].add(paths[q]);
+		}
+		for (const auto &q : pats)
+			paths.erase(q);
+		if (merged.size() > kGlobsPerDir) {
+			Evidence sum;
+			for (const auto &[m, ev] : merged)
+				sum.add(ev);
+			paths[(root == "/" ? std::string() : root) + "/**"].add(sum);
+			continue;
+		}
+		for (const auto &[m, ev] : merged)
+			paths[m].add(ev);
 	}
 }
 
@@ -434,7 +480,10 @@ struct Writer {
 		collapse(reads, fs);
 		collapse(writes, fs);
 		collapse_written(writes);
-		paths_rule("learned-exec", "exec", general("exec "));
+		auto execs = general("exec ");
+		for (auto *m : {&reads, &writes, &execs})
+			fit_glob_limit(*m);
+		paths_rule("learned-exec", "exec", execs);
 		paths_rule("learned-read", "read", reads);
 		paths_rule("learned-write", "write", writes);
 	}

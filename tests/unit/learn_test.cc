@@ -306,3 +306,18 @@ TEST(Learn, ScopeLearnedThroughEnforceKeepsItsScopeAndNoSyscallList)
 	EXPECT_FALSE(back.seccomp);
 	EXPECT_EQ(back.scope, r.scope);
 }
+
+TEST(Learn, NoMorePatternsPerDirectoryThanTheLsmLayerTakes)
+{
+	Record r = service();
+	for (const char *ext : {"s", "o", "c", "res", "ld", "le"})
+		seen(r, std::string("write /tmp/ccQ1w2E3.") + ext);
+	for (const char *f : {"status", "stat", "maps", "cmdline", "environ"})
+		seen(r, std::string("read /proc/77/") + f);
+	std::string text = write_policy(r, {"svc", true}, service_fs());
+	EXPECT_NE(text.find("\"/tmp/*\""), std::string::npos) << text;
+	EXPECT_EQ(text.find("\"/tmp/*.s\""), std::string::npos) << text;
+	EXPECT_NE(text.find("\"/proc/*/*\""), std::string::npos) << text;
+	auto parsed = bulwark::policy::parse_string(text, "globs.yaml");
+	EXPECT_TRUE(parsed.ok());
+}
