@@ -590,6 +590,14 @@ struct Writer {
 			in >> arch >> name >> index >> value;
 			args[name][index][std::stoull(value, nullptr, 16)].add(ev);
 		}
+		// clone3's flags are behind a pointer: where user namespaces are
+		// denied, the seccomp layer answers clone3 with ENOSYS and glibc
+		// falls back to clone, which must then be there (without
+		// namespace flags, as clone3 was used).
+		if (names.count("clone3") && !word_used("user-namespaces", nullptr)) {
+			names["clone"].add(names["clone3"]);
+			args["clone"][0][0].add(names["clone3"]);
+		}
 		std::vector<std::pair<std::string, const Watch *>> checked;
 		o << "syscalls:\n  - action: allow\n    names:\n";
 		for (const auto &[n, ev] : names) {

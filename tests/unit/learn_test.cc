@@ -321,3 +321,17 @@ TEST(Learn, NoMorePatternsPerDirectoryThanTheLsmLayerTakes)
 	auto parsed = bulwark::policy::parse_string(text, "globs.yaml");
 	EXPECT_TRUE(parsed.ok());
 }
+
+TEST(Learn, Clone3AlsoAllowsTheCloneGlibcFallsBackTo)
+{
+	Record r;
+	r.runs = 1;
+	seen(r, "syscall x86_64 clone3", 3);
+	seen(r, "syscall x86_64 exit_group");
+	std::string text = write_policy(r, {"t", true}, fake_fs({}));
+	EXPECT_NE(text.find("- name: clone\n    action: allow\n    args:\n      - {index: 0, op: masked-eq, mask: "
+			    "0x7e020000, value: 0x0}"),
+		  std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("      - clone3   # 3x"), std::string::npos) << text;
+}
