@@ -37,3 +37,21 @@ else
         --include build/bulwark-bench-bpfstats --include bench/engine_bench.sh -- bash /opt/bulwark/bin/engine_bench.sh \
         /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-bench-open /opt/bulwark/bin/bulwark-bench-bpfstats
 fi
+echo "== learn mode: three real workloads learned, replayed with other inputs, enforced and attacked =="
+# busybox httpd, make + cc, prove: what they need is copied into the VM
+# (bench/learn_vm_files.sh); wall times there are emulated, the ratios and
+# the denial counts are what to read. One vCPU (--icount): with two, on a
+# loaded host, both guest CPUs once sat in soft lockups for 8 minutes in
+# the first learn run.
+if build/bulwark version | grep -q '^lsm: usable'; then
+    bench/learn_bench.sh build/bulwark build/tests/bulwark-probe policy/bundled/docker-default.yaml
+else
+    stage=$(mktemp -d /tmp/bulwark-learn-stage.XXXXXX)
+    learn_files=()
+    while read -r f; do learn_files+=(--include "$f"); done < <(bench/learn_vm_files.sh "$stage")
+    tests/vm/run-in-vm.sh --icount --timeout 3600 --mem 3072 --include build/bulwark --include build/tests/bulwark-probe \
+        --include policy/bundled/docker-default.yaml --include bench/learn_bench.sh "${learn_files[@]}" -- \
+        bash /opt/bulwark/bin/learn_bench.sh /opt/bulwark/bin/bulwark /opt/bulwark/bin/bulwark-probe \
+        /opt/bulwark/bin/docker-default.yaml || echo "(learn_bench exited $?)"
+    rm -rf "$stage"
+fi
