@@ -15,7 +15,7 @@
 # broken bench (a workload that does not run, learn writing nothing) does.
 #   bench/learn_bench.sh BULWARK PROBE DOCKER_DEFAULT_YAML [LAYERS]
 set -euo pipefail
-bulwark=$1 probe=$2 docker_yaml=$3 layers=${4:-all}
+bulwark=$(readlink -f "$1") probe=$(readlink -f "$2") docker_yaml=$(readlink -f "$3") layers=${4:-all}
 # The workloads live outside the temporary directories on purpose: learn
 # generalises names under /tmp (they are taken as throw-away), and a
 # service's files are not there.
