@@ -52,16 +52,7 @@ public:
 				// ends the tree now rather than wait for that.
 				throw Error("lsm: the engine closed its connection (it died or stopped); the sandbox "
 					    "cannot stay confined");
-			if (msg.rfind("L ", 0) == 0) {
-				lost_ = std::strtoull(msg.c_str() + 2, nullptr, 10);
-				continue;
-			}
-			if (msg.size() == 1 + sizeof(bw_event) && msg[0] == 'E') {
-				bw_event e;
-				std::memcpy(&e, msg.data() + 1, sizeof(e));
-				fn(e);
-				n++;
-			}
+			n += deliver(msg, fn);
 		}
 		return n;
 	}
@@ -83,14 +74,7 @@ public:
 			ssize_t r = recv_msg(sock_.get(), msg);
 			if (r <= 0 || msg == "ok" || msg.rfind("error ", 0) == 0)
 				return n;
-			if (msg.rfind("L ", 0) == 0)
-				lost_ = std::strtoull(msg.c_str() + 2, nullptr, 10);
-			else if (msg.size() == 1 + sizeof(bw_event) && msg[0] == 'E') {
-				bw_event e;
-				std::memcpy(&e, msg.data() + 1, sizeof(e));
-				fn(e);
-				n++;
-			}
+			n += deliver(msg, fn);
 		}
 	}
 
@@ -137,6 +121,21 @@ public:
 	}
 
 private:
+	// One message of the engine's stream: a record (1) or its loss count (0).
+	int deliver(const std::string &msg, const std::function<void(const bw_event &)> &fn)
+	{
+		if (msg.rfind("L ", 0) == 0) {
+			lost_ = std::strtoull(msg.c_str() + 2, nullptr, 10);
+			return 0;
+		}
+		if (msg.size() != 1 + sizeof(bw_event) || msg[0] != 'E')
+			return 0;
+		bw_event e;
+		std::memcpy(&e, msg.data() + 1, sizeof(e));
+		fn(e);
+		return 1;
+	}
+
 	Fd sock_;
 	uint64_t lost_ = 0; // the engine's count of this sandbox's records its socket could not take
 };
